@@ -1,0 +1,342 @@
+//! Membership certificates: the community issuer's signature over a member's
+//! key, identity, roles and validity. Only holders of a valid certificate may
+//! connect, publish or receive.
+
+use crate::codec::{self, CodecError};
+use crate::community::{Community, CommunityId};
+use crate::entity::{EntityType, MemberState, Role, Sector};
+use crate::hash::sha256;
+use crate::identity::{PublicKey, SecretKey};
+use crate::signing::{signing_input, Signature, DOMAIN_CERTIFICATE};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+crate::fixed_bytes!(
+    /// SHA-256 of a certificate's encoding: how items refer to their
+    /// publisher's certificate.
+    CertificateId,
+    32
+);
+
+/// Longest entity legal name, in bytes.
+pub const MAX_ENTITY_NAME: usize = 256;
+
+/// What the issuer vouches for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateBody {
+    pub community: CommunityId,
+    pub serial: u64,
+    pub issuer: PublicKey,
+    pub member_key: PublicKey,
+    pub entity_name: String,
+    pub entity_type: EntityType,
+    pub sector: Sector,
+    pub member_state: MemberState,
+    pub roles: Vec<Role>,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+}
+
+/// A certificate body with the issuer's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub body: CertificateBody,
+    pub signature: Signature,
+}
+
+/// Why a certificate is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("certificate is for community {found}, this node is in community {expected}")]
+    OtherCommunity {
+        expected: CommunityId,
+        found: CommunityId,
+    },
+    #[error("certificate was issued by {0}, which is not an issuer of this community")]
+    UnknownIssuer(PublicKey),
+    #[error("certificate signature does not verify under the issuer's key")]
+    BadSignature,
+    #[error("certificate is not valid before {not_before} (checked at {at})")]
+    NotYetValid {
+        not_before: Timestamp,
+        at: Timestamp,
+    },
+    #[error("certificate expired at {not_after} (checked at {at}): ask the issuer for a new one")]
+    Expired { not_after: Timestamp, at: Timestamp },
+    #[error("certificate is for key {certified}, but the peer holds key {presented}")]
+    KeyMismatch {
+        certified: PublicKey,
+        presented: PublicKey,
+    },
+    #[error("certificate is malformed: {0}")]
+    Malformed(String),
+    #[error("certificate cannot be encoded: {0}")]
+    Codec(#[from] CodecError),
+}
+
+impl CertificateBody {
+    /// Structural checks that need no keys.
+    pub fn check_shape(&self) -> Result<(), CertificateError> {
+        let bad = |m: &str| Err(CertificateError::Malformed(m.to_string()));
+        if self.entity_name.trim().is_empty() {
+            return bad("the entity legal name is empty");
+        }
+        if self.entity_name.len() > MAX_ENTITY_NAME {
+            return bad("the entity legal name is longer than 256 bytes");
+        }
+        if self.not_after <= self.not_before {
+            return bad("not_after must be later than not_before");
+        }
+        if self.roles.is_empty() {
+            return bad("no roles are granted");
+        }
+        let mut roles = self.roles.clone();
+        roles.sort();
+        roles.dedup();
+        if roles.len() != self.roles.len() {
+            return bad("a role is listed twice");
+        }
+        Ok(())
+    }
+}
+
+impl Certificate {
+    /// Signs `body` with the issuer's key. The body must name that key.
+    pub fn issue(body: CertificateBody, issuer: &SecretKey) -> Result<Self, CertificateError> {
+        body.check_shape()?;
+        if body.issuer != issuer.public() {
+            return Err(CertificateError::Malformed(
+                "the body names a different issuer key than the one signing".into(),
+            ));
+        }
+        let signature = issuer.sign(&signing_input(DOMAIN_CERTIFICATE, &body)?);
+        Ok(Certificate { body, signature })
+    }
+
+    /// The content address of this certificate.
+    pub fn id(&self) -> CertificateId {
+        let bytes = codec::encode(self).expect("a certificate always fits in a frame");
+        CertificateId(sha256(&[&bytes]))
+    }
+
+    /// Whether the certificate grants `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.body.roles.contains(&role)
+    }
+
+    /// Checks that the certificate belongs to `community`, was signed by one of
+    /// its issuers, and is valid at instant `at`.
+    pub fn verify(&self, community: &Community, at: Timestamp) -> Result<(), CertificateError> {
+        let b = &self.body;
+        if b.community != community.id {
+            return Err(CertificateError::OtherCommunity {
+                expected: community.id,
+                found: b.community,
+            });
+        }
+        if !community.is_issuer(&b.issuer) {
+            return Err(CertificateError::UnknownIssuer(b.issuer));
+        }
+        b.check_shape()?;
+        b.issuer
+            .verify(&signing_input(DOMAIN_CERTIFICATE, b)?, &self.signature)
+            .map_err(|_| CertificateError::BadSignature)?;
+        if at < b.not_before {
+            return Err(CertificateError::NotYetValid {
+                not_before: b.not_before,
+                at,
+            });
+        }
+        if at > b.not_after {
+            return Err(CertificateError::Expired {
+                not_after: b.not_after,
+                at,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Certificate::verify`] at `now`, plus: the connecting peer's
+    /// transport key is the certified key.
+    pub fn verify_for_peer(
+        &self,
+        community: &Community,
+        now: Timestamp,
+        peer_key: &PublicKey,
+    ) -> Result<(), CertificateError> {
+        if &self.body.member_key != peer_key {
+            return Err(CertificateError::KeyMismatch {
+                certified: self.body.member_key,
+                presented: *peer_key,
+            });
+        }
+        self.verify(community, now)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::community::CommunityId;
+
+    pub const T0: Timestamp = Timestamp(1_800_000_000_000);
+
+    pub fn issuer() -> SecretKey {
+        SecretKey::from_seed(&[1; 32])
+    }
+
+    pub fn member() -> SecretKey {
+        SecretKey::from_seed(&[2; 32])
+    }
+
+    pub fn community() -> Community {
+        Community {
+            id: CommunityId([9; 16]),
+            name: "Test community".into(),
+            issuers: vec![issuer().public()],
+            authority: SecretKey::from_seed(&[3; 32]).public(),
+        }
+    }
+
+    pub fn body_for(member: &SecretKey, roles: Vec<Role>) -> CertificateBody {
+        CertificateBody {
+            community: community().id,
+            serial: 1,
+            issuer: issuer().public(),
+            member_key: member.public(),
+            entity_name: "St. Example Hospital".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().unwrap(),
+            roles,
+            not_before: T0,
+            not_after: T0.plus_days(365),
+        }
+    }
+
+    pub fn cert_for(member: &SecretKey) -> Certificate {
+        Certificate::issue(
+            body_for(member, vec![Role::Publish, Role::Receive]),
+            &issuer(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_properly_issued_certificate_verifies() {
+        let c = cert_for(&member());
+        assert_eq!(c.verify(&community(), T0.plus_days(1)), Ok(()));
+        assert_eq!(
+            c.verify_for_peer(&community(), T0.plus_days(1), &member().public()),
+            Ok(())
+        );
+        assert!(c.has_role(Role::Publish) && !c.has_role(Role::Authority));
+    }
+
+    #[test]
+    fn tampered_fields_break_the_signature() {
+        let mut c = cert_for(&member());
+        c.body.roles.push(Role::Authority);
+        assert_eq!(
+            c.verify(&community(), T0.plus_days(1)),
+            Err(CertificateError::BadSignature)
+        );
+        let mut c = cert_for(&member());
+        c.body.entity_name = "Someone Else".into();
+        assert_eq!(
+            c.verify(&community(), T0.plus_days(1)),
+            Err(CertificateError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn self_signed_certificates_name_an_unknown_issuer() {
+        let rogue = SecretKey::from_seed(&[66; 32]);
+        let mut body = body_for(&rogue, vec![Role::Publish]);
+        body.issuer = rogue.public();
+        let c = Certificate::issue(body, &rogue).unwrap();
+        assert_eq!(
+            c.verify(&community(), T0.plus_days(1)),
+            Err(CertificateError::UnknownIssuer(rogue.public()))
+        );
+    }
+
+    #[test]
+    fn a_forged_issuer_field_fails_the_signature() {
+        let rogue = SecretKey::from_seed(&[66; 32]);
+        let body = body_for(&rogue, vec![Role::Publish]);
+        let signature = rogue.sign(&signing_input(DOMAIN_CERTIFICATE, &body).unwrap());
+        let c = Certificate { body, signature };
+        assert_eq!(
+            c.verify(&community(), T0.plus_days(1)),
+            Err(CertificateError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn other_community_is_refused() {
+        let c = cert_for(&member());
+        let mut other = community();
+        other.id = CommunityId([8; 16]);
+        assert!(matches!(
+            c.verify(&other, T0.plus_days(1)),
+            Err(CertificateError::OtherCommunity { .. })
+        ));
+    }
+
+    #[test]
+    fn validity_window_is_enforced_at_both_ends() {
+        let c = cert_for(&member());
+        assert!(matches!(
+            c.verify(&community(), T0.minus_millis(1)),
+            Err(CertificateError::NotYetValid { .. })
+        ));
+        assert_eq!(c.verify(&community(), T0), Ok(()));
+        assert_eq!(c.verify(&community(), T0.plus_days(365)), Ok(()));
+        let err = c
+            .verify(&community(), T0.plus_days(365).plus_millis(1))
+            .unwrap_err();
+        assert!(matches!(err, CertificateError::Expired { .. }));
+        assert!(err.to_string().contains("ask the issuer"));
+    }
+
+    #[test]
+    fn a_certificate_presented_by_another_peer_is_refused() {
+        let c = cert_for(&member());
+        let thief = SecretKey::from_seed(&[5; 32]).public();
+        assert!(matches!(
+            c.verify_for_peer(&community(), T0.plus_days(1), &thief),
+            Err(CertificateError::KeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_bodies_cannot_be_issued() {
+        let mut b = body_for(&member(), vec![Role::Publish]);
+        b.entity_name = "  ".into();
+        assert!(matches!(
+            Certificate::issue(b, &issuer()),
+            Err(CertificateError::Malformed(_))
+        ));
+        let mut b = body_for(&member(), vec![]);
+        b.entity_name = "x".into();
+        assert!(Certificate::issue(b, &issuer()).is_err());
+        let mut b = body_for(&member(), vec![Role::Publish, Role::Publish]);
+        b.not_after = b.not_before;
+        assert!(Certificate::issue(b, &issuer()).is_err());
+        let b = body_for(&member(), vec![Role::Publish]);
+        assert!(matches!(
+            Certificate::issue(b, &member()),
+            Err(CertificateError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn ids_are_content_addresses() {
+        let a = cert_for(&member());
+        let mut b = a.clone();
+        assert_eq!(a.id(), b.id());
+        b.body.serial = 2;
+        assert_ne!(a.id(), b.id());
+    }
+}

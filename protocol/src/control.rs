@@ -1,0 +1,157 @@
+//! The local control API between `cairn` and its node's `cairnd`.
+//!
+//! One JSON object per line over the node's Unix socket: the client writes a
+//! [`ControlRequest`], the node answers with one [`ControlResponse`] (or, for
+//! `RegisterWatch`, a stream of them until the client hangs up). JSON rather
+//! than the wire codec so an operator can speak it with `socat` when needed.
+
+use crate::certificate::CertificateId;
+use crate::community::CommunityId;
+use crate::entity::{EntityType, MemberState, Sector};
+use crate::event::{EventId, ParticipationKind};
+use crate::identity::PublicKey;
+use crate::item::{ItemId, ItemKind, Payload};
+use crate::time::Timestamp;
+use crate::tlp::Tlp;
+use serde::{Deserialize, Serialize};
+
+/// Largest request line the node reads: an item at its limits, hex-free.
+pub const MAX_REQUEST_LINE: usize = 4 * 1024 * 1024;
+
+/// A request from the CLI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum ControlRequest {
+    Status,
+    Publish(PublishRequest),
+    ListItems { limit: usize },
+    ShowItem { id: ItemId },
+    Members,
+    Join,
+    Withdraw,
+    Participation,
+    RegisterList,
+    RegisterWatch,
+}
+
+/// A new item, before the node signs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishRequest {
+    pub kind: ItemKind,
+    pub tlp: Tlp,
+    pub title: String,
+    pub body: String,
+    pub payload: Option<Payload>,
+    pub tags: Vec<String>,
+}
+
+/// The node's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum ControlResponse {
+    Status(NodeStatus),
+    Published { id: ItemId, stored: bool },
+    Items { items: Vec<ItemView> },
+    Item(ItemView),
+    Members { members: Vec<MemberView> },
+    Participation { events: Vec<ParticipationView> },
+    Register { entries: Vec<RegisterView> },
+    RegisterEntry(RegisterView),
+    Error { message: String },
+}
+
+/// A node's view of itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub entity_name: String,
+    pub peer_id: String,
+    pub member_key: PublicKey,
+    pub community_id: CommunityId,
+    pub community_name: String,
+    pub listen_addrs: Vec<String>,
+    pub connected_members: usize,
+    pub items: u64,
+    pub outbox_pending: u64,
+    pub is_authority: bool,
+    pub register_entries: Option<u64>,
+    pub certificate_not_after: Timestamp,
+}
+
+/// One item as shown to a person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub id: ItemId,
+    pub kind: ItemKind,
+    pub tlp: Tlp,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub created: Timestamp,
+    pub publisher: CertificateId,
+    pub publisher_name: String,
+    pub payload_media_type: Option<String>,
+    pub payload_size: usize,
+    /// Signature and certificate re-verified while answering this request.
+    pub verified: bool,
+}
+
+/// A member this node knows of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub entity_name: String,
+    pub entity_type: EntityType,
+    pub sector: Sector,
+    pub member_state: MemberState,
+    pub member_key: PublicKey,
+    pub peer_id: String,
+    pub connected: bool,
+    pub not_after: Timestamp,
+}
+
+/// One of this node's own participation events and its receipt, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipationView {
+    pub event_id: EventId,
+    pub kind: ParticipationKind,
+    pub sequence: u64,
+    pub effective: Timestamp,
+    pub register_index: Option<u64>,
+    pub registered_at: Option<Timestamp>,
+}
+
+/// One register entry as shown to the authority's operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterView {
+    pub index: u64,
+    pub kind: ParticipationKind,
+    pub entity_name: String,
+    pub entity_type: EntityType,
+    pub sector: Sector,
+    pub member_state: MemberState,
+    pub member_key: PublicKey,
+    pub sequence: u64,
+    pub effective: Timestamp,
+    pub registered_at: Timestamp,
+    pub event_id: EventId,
+}
+
+impl RegisterView {
+    /// The view of a register entry.
+    pub fn of(entry: &crate::register::RegisterEntry) -> Self {
+        let e = &entry.event.body;
+        let c = &e.certificate.body;
+        RegisterView {
+            index: entry.index,
+            kind: e.kind,
+            entity_name: c.entity_name.clone(),
+            entity_type: c.entity_type,
+            sector: c.sector,
+            member_state: c.member_state,
+            member_key: c.member_key,
+            sequence: e.sequence,
+            effective: e.effective,
+            registered_at: entry.receipt.body.registered_at,
+            event_id: entry.event.id(),
+        }
+    }
+}

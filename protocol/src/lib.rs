@@ -1,0 +1,36 @@
+//! Cairn's protocol: the data every node agrees on and the rules that decide
+//! whether a piece of data is acceptable.
+//!
+//! This crate does no I/O and no async work. Every rule is a plain function
+//! over values so it can be tested without a network or a disk; clocks are
+//! passed in as [`Timestamp`] arguments rather than read here.
+
+pub mod bytes;
+pub mod certificate;
+pub mod codec;
+pub mod community;
+pub mod control;
+pub mod entity;
+pub mod event;
+pub mod hash;
+pub mod identity;
+pub mod item;
+pub mod names;
+pub mod receipt;
+pub mod register;
+pub mod signing;
+pub mod time;
+pub mod tlp;
+pub mod wire;
+
+pub use certificate::{Certificate, CertificateBody, CertificateError, CertificateId};
+pub use community::{Community, CommunityId};
+pub use entity::{EntityType, MemberState, Role, Sector};
+pub use event::{EventBody, EventError, EventId, ParticipationKind, SignedEvent};
+pub use identity::{PublicKey, SecretKey};
+pub use item::{ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
+pub use receipt::{Receipt, ReceiptBody, ReceiptError};
+pub use register::RegisterEntry;
+pub use signing::Signature;
+pub use time::Timestamp;
+pub use tlp::Tlp;

@@ -1,0 +1,33 @@
+//! Signatures and the domain-separated bytes they cover.
+//!
+//! Every signed structure signs `domain || 0x00 || codec::encode(body)`. The
+//! domain string differs per structure, so a signature over a certificate can
+//! never be replayed as a signature over an item with the same bytes.
+
+use crate::codec::{self, CodecError};
+use serde::Serialize;
+
+crate::fixed_bytes!(
+    /// An ed25519 signature.
+    Signature,
+    64
+);
+
+/// Domain of membership certificates.
+pub const DOMAIN_CERTIFICATE: &str = "cairn/certificate/v1";
+/// Domain of shared items.
+pub const DOMAIN_ITEM: &str = "cairn/item/v1";
+/// Domain of participation events.
+pub const DOMAIN_EVENT: &str = "cairn/participation-event/v1";
+/// Domain of authority receipts.
+pub const DOMAIN_RECEIPT: &str = "cairn/receipt/v1";
+
+/// The exact bytes a signature covers.
+pub fn signing_input<T: Serialize>(domain: &str, body: &T) -> Result<Vec<u8>, CodecError> {
+    let encoded = codec::encode(body)?;
+    let mut out = Vec::with_capacity(domain.len() + 1 + encoded.len());
+    out.extend_from_slice(domain.as_bytes());
+    out.push(0);
+    out.extend_from_slice(&encoded);
+    Ok(out)
+}
