@@ -1,1 +1,3 @@
+//! Durable state of a Cairn node.
 
+pub mod files;
