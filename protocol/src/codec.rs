@@ -6,7 +6,10 @@
 //! - refuses an unknown version byte,
 //! - caps every allocation at [`MAX_FRAME`] (bincode's limit counts the bytes a
 //!   length prefix claims, so a forged prefix cannot make it allocate more),
-//! - refuses trailing bytes, so each value has exactly one encoding.
+//! - refuses trailing bytes and any non-canonical encoding (bincode accepts
+//!   over-long integers, and lenient parsers may accept variants), by
+//!   re-encoding the value and comparing: each value has exactly one frame,
+//!   so anything keyed on received bytes (message ids) sees one value once.
 //!
 //! bincode 2.0.1 is unmaintained upstream; keeping it behind these two
 //! functions means a replacement (postcard, say) touches one file, and the
@@ -35,6 +38,8 @@ pub enum CodecError {
     TrailingBytes(usize),
     #[error("value cannot be encoded: {0}")]
     Encode(String),
+    #[error("frame is not the canonical encoding of its value")]
+    NonCanonical,
 }
 
 fn config() -> impl bincode::config::Config {
@@ -57,7 +62,7 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
 }
 
 /// Decodes a frame produced by [`encode`].
-pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, CodecError> {
+pub fn decode<T: DeserializeOwned + Serialize>(frame: &[u8]) -> Result<T, CodecError> {
     if frame.len() > MAX_FRAME {
         return Err(CodecError::TooLarge {
             size: frame.len(),
@@ -72,6 +77,9 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, CodecError> {
         .map_err(|e| CodecError::Malformed(e.to_string()))?;
     if used != body.len() {
         return Err(CodecError::TrailingBytes(body.len() - used));
+    }
+    if encode(&value)? != frame {
+        return Err(CodecError::NonCanonical);
     }
     Ok(value)
 }
@@ -149,6 +157,16 @@ mod tests {
             decode::<Vec<u8>>(&frame),
             Err(CodecError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn over_long_integers_are_not_canonical() {
+        // 5 written as a three-byte varint instead of one byte.
+        assert_eq!(
+            decode::<u64>(&[VERSION, 0xfb, 5, 0]),
+            Err(CodecError::NonCanonical)
+        );
+        assert_eq!(decode::<u64>(&[VERSION, 5]), Ok(5));
     }
 
     #[test]

@@ -93,10 +93,16 @@ impl std::str::FromStr for MemberState {
     }
 }
 
+/// Decoding is strict (exactly the upper-case code) so a certificate has one
+/// encoding; [`FromStr`](std::str::FromStr) is lenient for people typing.
 impl TryFrom<String> for MemberState {
     type Error = NotAMemberState;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+        if MEMBER_STATES.contains(&s.as_str()) {
+            s.parse()
+        } else {
+            Err(NotAMemberState(s))
+        }
     }
 }
 
@@ -140,5 +146,6 @@ mod tests {
         let json = serde_json::to_string(&"NL".parse::<MemberState>().unwrap()).unwrap();
         assert_eq!(json, "\"NL\"");
         assert!(serde_json::from_str::<MemberState>("\"XX\"").is_err());
+        assert!(serde_json::from_str::<MemberState>("\"nl\"").is_err());
     }
 }
