@@ -1,0 +1,214 @@
+//! Issuing and inspecting membership certificates, offline, on the issuer's
+//! machine. A certificate is only written once it verifies against the
+//! community it was issued for.
+
+use crate::{keys, render, rfc3339};
+use anyhow::{bail, Context, Result};
+use cairn_protocol::{
+    Certificate, CertificateBody, EntityType, MemberState, Role, Sector, Timestamp,
+};
+use cairn_store::files;
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a member certificate signed by an issuer of the community; prints its id
+    Issue(IssueArgs),
+    /// Show a certificate, and whether it verifies against a community now
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The community file the certificate is for
+    #[arg(long, value_name = "FILE")]
+    community: PathBuf,
+    /// The issuer's secret key file (one of the community's issuers)
+    #[arg(long, value_name = "FILE")]
+    issuer_key: PathBuf,
+    /// The member node's public key (hex) or its key file
+    #[arg(long, value_name = "HEX_OR_KEYFILE")]
+    member_key: String,
+    /// The entity's legal name
+    #[arg(long, value_name = "NAME")]
+    entity_name: String,
+    /// essential, important, supplier, csirt or competent-authority
+    #[arg(long, value_name = "TYPE")]
+    entity_type: EntityType,
+    /// NIS2 Annex I or II sector, e.g. health, energy, digital-infrastructure
+    #[arg(long)]
+    sector: Sector,
+    /// EU Member State, ISO 3166-1 alpha-2 (e.g. DE, FR, GR)
+    #[arg(long, value_name = "CC")]
+    member_state: MemberState,
+    /// Comma-separated roles: publish, receive, authority
+    #[arg(long, value_delimiter = ',', required = true)]
+    roles: Vec<Role>,
+    /// Serial number [default: the current time in milliseconds]
+    #[arg(long)]
+    serial: Option<u64>,
+    /// Days the certificate stays valid
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+    valid_days: u64,
+    /// Start of validity, RFC 3339 (e.g. 2026-03-01T00:00:00Z) [default: now]
+    #[arg(long, value_name = "TIME", value_parser = rfc3339::parse)]
+    not_before: Option<Timestamp>,
+    /// Where to write the certificate; never overwritten
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Verify the certificate against this community file
+    #[arg(long, value_name = "FILE")]
+    community: Option<PathBuf>,
+    /// Print the certificate and the verification result as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: &CertCommand, out: &mut dyn Write) -> Result<()> {
+    match cmd {
+        CertCommand::Issue(a) => issue(a, out),
+        CertCommand::Show(a) => show(a, out),
+    }
+}
+
+fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
+    let community = files::read_community(&a.community)?;
+    let issuer = keys::read_secret(&a.issuer_key)?;
+    if !community.is_issuer(&issuer.public()) {
+        bail!(
+            "{} is not an issuer key of community '{}' ({}): sign with the key the community was created with",
+            a.issuer_key.display(),
+            community.name,
+            a.community.display()
+        );
+    }
+    let mut roles: Vec<Role> = Vec::new();
+    for r in &a.roles {
+        if !roles.contains(r) {
+            roles.push(*r);
+        }
+    }
+    let not_before = a.not_before.unwrap_or_else(Timestamp::now);
+    let body = CertificateBody {
+        community: community.id,
+        serial: a.serial.unwrap_or_else(|| Timestamp::now().millis()),
+        issuer: issuer.public(),
+        member_key: keys::public_key_arg(&a.member_key)?,
+        entity_name: a.entity_name.trim().to_string(),
+        entity_type: a.entity_type,
+        sector: a.sector,
+        member_state: a.member_state,
+        roles,
+        not_before,
+        not_after: not_before.plus_days(a.valid_days),
+    };
+    let cert = Certificate::issue(body, &issuer)?;
+    cert.verify(&community, not_before)
+        .context("the new certificate does not verify against its community")?;
+    files::write_certificate(&a.out, &cert)?;
+    writeln!(out, "{}", cert.id())?;
+    Ok(())
+}
+
+fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<()> {
+    let cert = files::read_certificate(&a.file)?;
+    let now = Timestamp::now();
+    let check = match &a.community {
+        Some(path) => {
+            let community = files::read_community(path)?;
+            Some((community.name.clone(), cert.verify(&community, now)))
+        }
+        None => None,
+    };
+    if a.json {
+        let verification = check.as_ref().map(|(name, result)| {
+            serde_json::json!({
+                "community": name,
+                "at": now,
+                "valid": result.is_ok(),
+                "error": result.as_ref().err().map(ToString::to_string),
+            })
+        });
+        let doc = serde_json::json!({
+            "id": cert.id(),
+            "certificate": cert,
+            "verification": verification,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    let verdict = match &check {
+        None => "not checked: pass --community FILE".to_string(),
+        Some((name, Ok(()))) => format!("yes, against community '{name}' at {now}"),
+        Some((name, Err(e))) => format!("NO, against community '{name}' at {now}: {e}"),
+    };
+    write!(out, "{}", describe(&cert, verdict))?;
+    Ok(())
+}
+
+/// The certificate as labelled lines, ending with `verdict`.
+fn describe(cert: &Certificate, verdict: String) -> String {
+    let b = &cert.body;
+    let roles: Vec<&str> = b.roles.iter().map(|r| r.as_str()).collect();
+    render::fields(&[
+        ("certificate", cert.id().to_string()),
+        ("entity", b.entity_name.clone()),
+        ("entity type", b.entity_type.to_string()),
+        ("sector", b.sector.to_string()),
+        ("member state", b.member_state.to_string()),
+        ("roles", roles.join(", ")),
+        ("member key", b.member_key.to_string()),
+        ("valid from", b.not_before.to_rfc3339()),
+        ("valid until", b.not_after.to_rfc3339()),
+        ("serial", b.serial.to_string()),
+        ("community", b.community.to_string()),
+        ("issuer", b.issuer.to_string()),
+        ("verifies", verdict),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_protocol::{Community, CommunityId, SecretKey};
+
+    #[test]
+    fn the_description_lists_identity_roles_and_validity() {
+        let issuer = SecretKey::from_seed(&[1; 32]);
+        let community = Community {
+            id: CommunityId([9; 16]),
+            name: "Health ISAC".into(),
+            issuers: vec![issuer.public()],
+            authority: issuer.public(),
+        };
+        let body = CertificateBody {
+            community: community.id,
+            serial: 7,
+            issuer: issuer.public(),
+            member_key: SecretKey::from_seed(&[2; 32]).public(),
+            entity_name: "St. Example Hospital".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().unwrap(),
+            roles: vec![Role::Publish, Role::Receive],
+            not_before: Timestamp(0),
+            not_after: Timestamp(0).plus_days(365),
+        };
+        let cert = Certificate::issue(body, &issuer).unwrap();
+        let out = describe(&cert, "yes".into());
+        assert!(out.contains("roles         publish, receive\n"), "{out}");
+        assert!(
+            out.contains("valid until   1971-01-01T00:00:00Z\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("verifies      yes\n"), "{out}");
+    }
+}

@@ -1,0 +1,317 @@
+//! Human output for what the node answers: aligned columns, RFC 3339 times,
+//! TLP as `TLP:AMBER`. `--json` bypasses this module entirely.
+
+use crate::table::{self, clean_line, clean_text, Table};
+use cairn_protocol::control::{ItemView, MemberView, NodeStatus, ParticipationView, RegisterView};
+use cairn_protocol::ParticipationKind;
+
+/// Hex digits of an id shown in tables; `cairn items show` accepts them.
+pub const SHORT_ID: usize = 12;
+
+/// The first [`SHORT_ID`] hex digits of an id.
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(SHORT_ID).collect()
+}
+
+/// Labelled lines with the values aligned.
+pub fn fields(pairs: &[(&str, String)]) -> String {
+    let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k:<w$}  {}\n", clean_line(v)))
+        .collect()
+}
+
+pub fn status(s: &NodeStatus) -> String {
+    let role = match (s.is_authority, s.register_entries) {
+        (true, Some(n)) => format!("competent authority (register holds {n} entries)"),
+        (true, None) => "competent authority".to_string(),
+        (false, _) => "member".to_string(),
+    };
+    let listening = if s.listen_addrs.is_empty() {
+        "(not listening)".to_string()
+    } else {
+        s.listen_addrs.join(", ")
+    };
+    fields(&[
+        ("entity", s.entity_name.clone()),
+        (
+            "community",
+            format!("{} ({})", s.community_name, s.community_id),
+        ),
+        ("role", role),
+        ("member key", s.member_key.to_string()),
+        ("peer id", s.peer_id.clone()),
+        ("listening on", listening),
+        ("connected members", s.connected_members.to_string()),
+        ("items stored", s.items.to_string()),
+        ("outbox pending", s.outbox_pending.to_string()),
+        (
+            "certificate valid until",
+            s.certificate_not_after.to_rfc3339(),
+        ),
+    ])
+}
+
+pub fn items(items: &[ItemView]) -> String {
+    if items.is_empty() {
+        return "no items yet\n".to_string();
+    }
+    let mut t = Table::new(&["ID", "CREATED", "KIND", "TLP", "PUBLISHER", "TITLE"]);
+    for i in items {
+        t.row(vec![
+            short(i.id),
+            i.created.to_rfc3339(),
+            i.kind.to_string(),
+            i.tlp.label(),
+            i.publisher_name.clone(),
+            i.title.clone(),
+        ]);
+    }
+    t.render()
+}
+
+pub fn item(i: &ItemView) -> String {
+    let payload = match &i.payload_media_type {
+        Some(media) => format!("{media}, {} bytes", i.payload_size),
+        None => "none".to_string(),
+    };
+    let verified = if i.verified {
+        "yes (signature and publisher certificate)".to_string()
+    } else {
+        "NO: the signature or the publisher certificate does not verify".to_string()
+    };
+    let head = fields(&[
+        ("id", i.id.to_string()),
+        ("title", i.title.clone()),
+        ("kind", i.kind.to_string()),
+        ("marking", i.tlp.label()),
+        ("created", i.created.to_rfc3339()),
+        (
+            "publisher",
+            format!("{} (certificate {})", i.publisher_name, short(i.publisher)),
+        ),
+        ("tags", i.tags.join(", ")),
+        ("payload", payload),
+        ("verified", verified),
+    ]);
+    let mut body = clean_text(&i.body);
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    format!("{head}\n{body}")
+}
+
+pub fn members(members: &[MemberView]) -> String {
+    if members.is_empty() {
+        return "no other members known yet\n".to_string();
+    }
+    let mut t = Table::new(&[
+        "ENTITY",
+        "TYPE",
+        "SECTOR",
+        "MS",
+        "CONNECTED",
+        "VALID UNTIL",
+        "KEY",
+    ]);
+    for m in members {
+        t.row(vec![
+            m.entity_name.clone(),
+            m.entity_type.to_string(),
+            m.sector.to_string(),
+            m.member_state.to_string(),
+            if m.connected { "yes" } else { "no" }.to_string(),
+            m.not_after.to_rfc3339(),
+            short(m.member_key),
+        ]);
+    }
+    t.render()
+}
+
+pub fn participation(events: &[ParticipationView]) -> String {
+    if events.is_empty() {
+        return "no participation events yet: `cairn join` notifies the authority\n".to_string();
+    }
+    let mut t = Table::new(&["SEQ", "EVENT", "EFFECTIVE", "RECEIPT", "ID"]);
+    for e in events {
+        let receipt = match (e.register_index, e.registered_at) {
+            (Some(i), Some(at)) => format!("registered #{i} at {}", at.to_rfc3339()),
+            (Some(i), None) => format!("registered #{i}"),
+            _ => "awaiting the authority's receipt".to_string(),
+        };
+        t.row(vec![
+            e.sequence.to_string(),
+            kind_label(e.kind).to_string(),
+            e.effective.to_rfc3339(),
+            receipt,
+            short(e.event_id),
+        ]);
+    }
+    t.render()
+}
+
+/// The register's columns, shared by `register list` and `register watch`.
+pub const REGISTER_HEADERS: [&str; 7] = [
+    "INDEX",
+    "EFFECTIVE",
+    "EVENT",
+    "ENTITY",
+    "TYPE",
+    "SECTOR",
+    "MS",
+];
+
+/// Room left for entries that arrive after the widths were fixed.
+const REGISTER_MIN_WIDTHS: [usize; 7] = [5, 20, 9, 24, 19, 12, 2];
+
+pub fn register_row(v: &RegisterView) -> Vec<String> {
+    vec![
+        v.index.to_string(),
+        v.effective.to_rfc3339(),
+        kind_label(v.kind).to_string(),
+        v.entity_name.clone(),
+        v.entity_type.to_string(),
+        v.sector.to_string(),
+        v.member_state.to_string(),
+    ]
+}
+
+/// Column widths fitting `entries` and typical later ones.
+pub fn register_widths(entries: &[RegisterView]) -> Vec<usize> {
+    let mut t = Table::new(&REGISTER_HEADERS);
+    entries.iter().for_each(|e| t.row(register_row(e)));
+    t.widths(&REGISTER_MIN_WIDTHS)
+}
+
+/// One register line padded to `widths`.
+pub fn register_line(v: &RegisterView, widths: &[usize]) -> String {
+    let cells: Vec<String> = register_row(v).iter().map(|c| clean_line(c)).collect();
+    table::line(&cells, widths)
+}
+
+/// The header line for `widths`.
+pub fn register_header(widths: &[usize]) -> String {
+    let cells: Vec<String> = REGISTER_HEADERS.iter().map(|h| h.to_string()).collect();
+    table::line(&cells, widths)
+}
+
+/// The whole register.
+pub fn register(entries: &[RegisterView]) -> String {
+    if entries.is_empty() {
+        return "the register is empty\n".to_string();
+    }
+    let widths = register_widths(entries);
+    let mut out = register_header(&widths);
+    entries
+        .iter()
+        .for_each(|e| out.push_str(&register_line(e, &widths)));
+    out
+}
+
+/// How a participation event reads in a list.
+pub fn kind_label(kind: ParticipationKind) -> &'static str {
+    match kind {
+        ParticipationKind::Joined => "JOINED",
+        ParticipationKind::WithdrawalEffective => "WITHDRAWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_protocol::{
+        CertificateId, EntityType, EventId, ItemId, ItemKind, SecretKey, Sector, Timestamp, Tlp,
+    };
+
+    fn item_view(title: &str) -> ItemView {
+        ItemView {
+            id: ItemId([0xab; 32]),
+            kind: ItemKind::IndicatorOfCompromise,
+            tlp: Tlp::AmberStrict,
+            title: title.into(),
+            body: "Beaconing every 60 s.".into(),
+            tags: vec!["rsit:malicious-code".into()],
+            created: Timestamp(1_764_080_856_000),
+            publisher: CertificateId([0xcd; 32]),
+            publisher_name: "St. Example Hospital".into(),
+            payload_media_type: None,
+            payload_size: 0,
+            verified: true,
+        }
+    }
+
+    pub fn register_view(index: u64, kind: ParticipationKind) -> RegisterView {
+        RegisterView {
+            index,
+            kind,
+            entity_name: "Stadtwerke Beispiel".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Energy,
+            member_state: "DE".parse().unwrap(),
+            member_key: SecretKey::from_seed(&[1; 32]).public(),
+            sequence: 1,
+            effective: Timestamp(1_764_080_856_000),
+            registered_at: Timestamp(1_764_080_857_000),
+            event_id: EventId([7; 32]),
+        }
+    }
+
+    #[test]
+    fn item_lists_show_short_ids_rfc3339_and_tlp_labels_aligned() {
+        let out = items(&[item_view("C2 domain"), item_view("Second")]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].starts_with("abababababab  2025-11-25T14:27:36Z  indicator-of-compromise  TLP:AMBER+STRICT  St. Example Hospital  C2 domain"), "{out}");
+        let col = |l: &str| l.find("TLP").unwrap();
+        assert_eq!(col(lines[0]), col(lines[1]));
+        assert_eq!(items(&[]), "no items yet\n");
+    }
+
+    #[test]
+    fn an_item_shows_its_body_after_its_fields() {
+        let out = item(&item_view("C2 domain"));
+        assert!(out.contains("marking    TLP:AMBER+STRICT\n"), "{out}");
+        assert!(out.contains("verified   yes"), "{out}");
+        assert!(out.ends_with("\n\nBeaconing every 60 s.\n"), "{out}");
+    }
+
+    #[test]
+    fn register_lines_keep_their_columns_while_streaming() {
+        let first = [register_view(1, ParticipationKind::Joined)];
+        let widths = register_widths(&first);
+        let header = register_header(&widths);
+        let later = register_line(
+            &register_view(2, ParticipationKind::WithdrawalEffective),
+            &widths,
+        );
+        assert_eq!(header.find("EVENT"), later.find("WITHDRAWN"));
+        assert_eq!(header.find("MS"), later.find("DE"));
+        assert!(
+            later.starts_with("2      2025-11-25T14:27:36Z  WITHDRAWN  Stadtwerke Beispiel"),
+            "{later}"
+        );
+        assert!(register(&first).contains("JOINED"));
+    }
+
+    #[test]
+    fn pending_receipts_are_spelled_out() {
+        let e = ParticipationView {
+            event_id: EventId([1; 32]),
+            kind: ParticipationKind::Joined,
+            sequence: 1,
+            effective: Timestamp(0),
+            register_index: None,
+            registered_at: None,
+        };
+        assert!(
+            participation(std::slice::from_ref(&e)).contains("awaiting the authority's receipt")
+        );
+        let done = ParticipationView {
+            register_index: Some(4),
+            registered_at: Some(Timestamp(1000)),
+            ..e
+        };
+        assert!(participation(&[done]).contains("registered #4 at 1970-01-01T00:00:01Z"));
+    }
+}
