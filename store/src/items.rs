@@ -1,0 +1,261 @@
+//! The item store: every shared item this node holds, with the publisher
+//! certificates needed to verify them again, in sled.
+//!
+//! Items live in sled rather than a checksummed log because they can be lost
+//! without harm: each is signed and content-addressed, so a node that loses
+//! its database can fetch the items again from peers and check them.
+//!
+//! Invariant: the store only stores. Callers verify an item against its
+//! certificate and the community (`SignedItem::verify`) before inserting it;
+//! nothing read back from here is re-verified.
+
+use crate::error::StoreError;
+use crate::lock::DirLock;
+use cairn_protocol::codec::{decode, encode};
+use cairn_protocol::{Certificate, CertificateId, ItemId, SignedItem, Timestamp};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::convert::Infallible;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// sled caches up to 1 GiB by default; a node serving a community needs the
+/// recent items hot, not the whole history.
+const CACHE_BYTES: u64 = 64 << 20;
+
+/// A by-time key: creation millis big-endian (so byte order is time order),
+/// then the item id (so items created in the same millisecond stay distinct).
+const TIME_KEY: usize = 8 + ItemId::LEN;
+
+/// Handle on the item database. Clones share one sled database.
+#[derive(Clone, Debug)]
+pub struct ItemStore {
+    db: sled::Db,
+    items: sled::Tree,
+    by_time: sled::Tree,
+    certificates: sled::Tree,
+    path: Arc<PathBuf>,
+    /// Counted once on open, then kept up to date, because sled can only
+    /// count by walking the whole tree.
+    count: Arc<AtomicU64>,
+    /// Set by [`crate::Store::open`]: keeps the data directory locked while
+    /// any handle lives, even after the `Store` that opened it is dropped.
+    pub(crate) dir_lock: Option<Arc<DirLock>>,
+}
+
+impl ItemStore {
+    /// Opens (creating if missing) the sled database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let sled_err = |source| StoreError::Sled {
+            path: path.into(),
+            source,
+        };
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(sled_err)?;
+        let store = ItemStore {
+            items: db.open_tree("items").map_err(sled_err)?,
+            by_time: db.open_tree("items_by_time").map_err(sled_err)?,
+            certificates: db.open_tree("certificates").map_err(sled_err)?,
+            db,
+            path: Arc::new(path.into()),
+            count: Arc::new(AtomicU64::new(0)),
+            dir_lock: None,
+        };
+        let mut n = 0;
+        for key in store.items.iter().keys() {
+            key.map_err(|e| store.sled(e))?;
+            n += 1;
+        }
+        store.count.store(n, Ordering::Relaxed);
+        Ok(store)
+    }
+
+    /// Stores a verified item and its publisher's certificate. Returns whether
+    /// the item was new. Not durable until [`ItemStore::flush`]: callers insert
+    /// a batch and flush once (group commit).
+    pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
+        let id = item.id();
+        let cert_id = certificate.id();
+        if item.body.publisher != cert_id {
+            return Err(StoreError::NotItsPublisher {
+                item: id,
+                named: item.body.publisher,
+                given: cert_id,
+            });
+        }
+        let encode_err = |what| move |source| StoreError::Encode { what, source };
+        let item_bytes = encode(item).map_err(encode_err("an item"))?;
+        let cert_bytes = encode(certificate).map_err(encode_err("a certificate"))?;
+        let key = time_key(item.body.created, &id);
+        // One transaction over the three trees, so a crash can never leave the
+        // by-time index naming an item, or an item naming a certificate, that
+        // is not there.
+        let outcome = (&self.items, &self.by_time, &self.certificates).transaction(
+            |(items, by_time, certificates)| {
+                if items.get(id.as_bytes())?.is_some() {
+                    return Ok::<_, ConflictableTransactionError<Infallible>>(false);
+                }
+                items.insert(&id.as_bytes()[..], item_bytes.as_slice())?;
+                by_time.insert(&key[..], &[][..])?;
+                if certificates.get(cert_id.as_bytes())?.is_none() {
+                    certificates.insert(&cert_id.as_bytes()[..], cert_bytes.as_slice())?;
+                }
+                Ok(true)
+            },
+        );
+        let new = match outcome {
+            Ok(new) => new,
+            Err(TransactionError::Storage(e)) => return Err(self.sled(e)),
+            Err(TransactionError::Abort(never)) => match never {},
+        };
+        if new {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(new)
+    }
+
+    /// Makes everything inserted so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(drop).map_err(|e| self.sled(e))
+    }
+
+    /// Whether the item is stored.
+    pub fn contains(&self, id: &ItemId) -> Result<bool, StoreError> {
+        self.items
+            .contains_key(id.as_bytes())
+            .map_err(|e| self.sled(e))
+    }
+
+    /// An item with its publisher's certificate.
+    pub fn get(&self, id: &ItemId) -> Result<Option<(SignedItem, Certificate)>, StoreError> {
+        let Some(item) = self.load(id)? else {
+            return Ok(None);
+        };
+        let publisher = item.body.publisher;
+        let certificate = self.certificate(&publisher)?.ok_or_else(|| {
+            self.damaged(format!(
+                "item {id} names publisher certificate {publisher}, which is missing"
+            ))
+        })?;
+        Ok(Some((item, certificate)))
+    }
+
+    /// A stored certificate.
+    pub fn certificate(&self, id: &CertificateId) -> Result<Option<Certificate>, StoreError> {
+        let Some(bytes) = self
+            .certificates
+            .get(id.as_bytes())
+            .map_err(|e| self.sled(e))?
+        else {
+            return Ok(None);
+        };
+        decode(&bytes)
+            .map(Some)
+            .map_err(|e| self.damaged(format!("certificate {id} does not decode: {e}")))
+    }
+
+    /// Every stored certificate, in id order.
+    pub fn certificates(&self) -> Result<Vec<Certificate>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.certificates.iter() {
+            let (key, bytes) = entry.map_err(|e| self.sled(e))?;
+            let cert = decode(&bytes).map_err(|e| {
+                self.damaged(format!(
+                    "certificate {} does not decode: {e}",
+                    hex::encode(&key)
+                ))
+            })?;
+            out.push(cert);
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` items, newest first.
+    pub fn latest(&self, limit: usize) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
+        self.collect(self.by_time.iter().keys().rev(), limit)
+    }
+
+    /// Up to `limit` items created after `cursor` (the creation time and id of
+    /// the last item already seen), oldest first; from the beginning if
+    /// `cursor` is `None`. Feed the last returned item back as the next cursor.
+    pub fn after(
+        &self,
+        cursor: Option<(Timestamp, ItemId)>,
+        limit: usize,
+    ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
+        let start = match cursor {
+            Some((created, id)) => Bound::Excluded(time_key(created, &id).to_vec()),
+            None => Bound::Unbounded,
+        };
+        self.collect(self.by_time.range((start, Bound::Unbounded)).keys(), limit)
+    }
+
+    /// How many items are stored.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Loads the items a by-time key iterator names.
+    fn collect(
+        &self,
+        keys: impl Iterator<Item = sled::Result<sled::IVec>>,
+        limit: usize,
+    ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
+        let mut out = Vec::new();
+        for key in keys.take(limit) {
+            let key = key.map_err(|e| self.sled(e))?;
+            let id = (key.len() == TIME_KEY)
+                .then(|| ItemId::from_slice(&key[8..]).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    self.damaged(format!(
+                        "by-time index key {} is malformed",
+                        hex::encode(&key)
+                    ))
+                })?;
+            let item = self.load(&id)?.ok_or_else(|| {
+                self.damaged(format!("by-time index names item {id}, which is missing"))
+            })?;
+            out.push((id, item));
+        }
+        Ok(out)
+    }
+
+    fn load(&self, id: &ItemId) -> Result<Option<SignedItem>, StoreError> {
+        let Some(bytes) = self.items.get(id.as_bytes()).map_err(|e| self.sled(e))? else {
+            return Ok(None);
+        };
+        decode(&bytes)
+            .map(Some)
+            .map_err(|e| self.damaged(format!("item {id} does not decode: {e}")))
+    }
+
+    fn sled(&self, source: sled::Error) -> StoreError {
+        StoreError::Sled {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn damaged(&self, detail: String) -> StoreError {
+        StoreError::ItemsDamaged {
+            path: self.path.to_path_buf(),
+            detail,
+        }
+    }
+}
+
+fn time_key(created: Timestamp, id: &ItemId) -> [u8; TIME_KEY] {
+    let mut key = [0; TIME_KEY];
+    key[..8].copy_from_slice(&created.millis().to_be_bytes());
+    key[8..].copy_from_slice(id.as_bytes());
+    key
+}
+
+#[cfg(test)]
+#[path = "items_tests.rs"]
+mod tests;

@@ -1,0 +1,190 @@
+//! The authority's append-only register of participation events: the record
+//! the competent authority keeps of who joined and withdrew, and the source of
+//! every receipt it issues.
+//!
+//! It cannot be fetched again from anyone, so its source of truth is an
+//! fsynced [`RecordLog`] (`register.log`) of codec-encoded [`RegisterEntry`]s.
+//! It stays small (one entry per join or withdrawal), so the whole register is
+//! kept in memory, indexed by event id, and rebuilt by replay on open.
+//!
+//! Registration is exactly-once: an event that is already registered gets its
+//! existing entry back, so a member retrying after a lost response receives
+//! the same receipt instead of a second register entry.
+//!
+//! Every method takes `&self`; a mutex serialises them, so `Register` can be
+//! shared between tasks in an `Arc`. [`Register::append`] holds that mutex
+//! while it signs and fsyncs: call it from async code through
+//! `tokio::task::spawn_blocking`. The read methods only copy from memory and
+//! may be called directly.
+
+use crate::error::StoreError;
+use crate::lock::{lock, DirLock};
+use crate::log::RecordLog;
+use cairn_protocol::codec::{decode, encode};
+use cairn_protocol::{EventId, Receipt, RegisterEntry, SignedEvent};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Name of the register log inside a data directory.
+pub const REGISTER_FILE: &str = "register.log";
+
+/// The outcome of [`Register::append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub entry: RegisterEntry,
+    /// False when the event was already registered (a retry).
+    pub new: bool,
+}
+
+/// The authority's register.
+#[derive(Debug)]
+pub struct Register {
+    inner: Mutex<State>,
+    /// Set by [`crate::Store::open`]: keeps the data directory locked while
+    /// this lives, even after the `Store` that opened it is dropped.
+    pub(crate) dir_lock: Option<Arc<DirLock>>,
+}
+
+#[derive(Debug)]
+struct State {
+    log: RecordLog,
+    /// Entry `i` has index `i`.
+    entries: Vec<RegisterEntry>,
+    by_event: HashMap<EventId, usize>,
+}
+
+impl Register {
+    /// Opens (creating if missing) `dir/register.log` and replays it.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let (log, records) = RecordLog::open(&dir.join(REGISTER_FILE))?;
+        let mut state = State {
+            log,
+            entries: Vec::with_capacity(records.len()),
+            by_event: HashMap::with_capacity(records.len()),
+        };
+        for (n, bytes) in records.iter().enumerate() {
+            let content_err = |detail: String| StoreError::LogContent {
+                path: state.log.path().into(),
+                record: n as u64,
+                detail,
+            };
+            let entry: RegisterEntry =
+                decode(bytes).map_err(|e| content_err(format!("it does not decode: {e}")))?;
+            let id = entry.event.id();
+            if let Some(&earlier) = state.by_event.get(&id) {
+                return Err(content_err(format!(
+                    "event {id} is already registered at index {earlier}"
+                )));
+            }
+            check_entry(&entry, id, n as u64).map_err(|e| content_err(e.to_string()))?;
+            state.by_event.insert(id, state.entries.len());
+            state.entries.push(entry);
+        }
+        Ok(Register {
+            inner: Mutex::new(state),
+            dir_lock: None,
+        })
+    }
+
+    /// Registers `event`, or returns its existing entry if it is already
+    /// registered (exactly-once under retries).
+    ///
+    /// For a new event, `receipt_for` is called with the index the entry will
+    /// get and must return the authority's signed receipt for that event and
+    /// index; the entry is on disk before this returns. If `receipt_for`
+    /// fails ([`StoreError::ReceiptFailed`]), nothing is registered. Callers
+    /// verify the event first (`SignedEvent::verify`).
+    pub fn append<E>(
+        &self,
+        event: &SignedEvent,
+        receipt_for: impl FnOnce(u64) -> Result<Receipt, E>,
+    ) -> Result<Appended, StoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut state = lock(&self.inner);
+        let id = event.id();
+        if let Some(&i) = state.by_event.get(&id) {
+            return Ok(Appended {
+                entry: state.entries[i].clone(),
+                new: false,
+            });
+        }
+        let index = state.entries.len() as u64;
+        let receipt = receipt_for(index).map_err(|e| StoreError::ReceiptFailed {
+            event: id,
+            source: e.into(),
+        })?;
+        let entry = RegisterEntry {
+            index,
+            event: event.clone(),
+            receipt,
+        };
+        // Checked before writing: a wrong receipt in an append-only register
+        // could never be taken back.
+        check_entry(&entry, id, index)?;
+        let bytes = encode(&entry).map_err(|source| StoreError::Encode {
+            what: "a register entry",
+            source,
+        })?;
+        state.log.append(&bytes)?;
+        let at = state.entries.len();
+        state.by_event.insert(id, at);
+        state.entries.push(entry.clone());
+        Ok(Appended { entry, new: true })
+    }
+
+    /// Entries from index `from` on, in index order.
+    pub fn entries(&self, from: u64) -> Vec<RegisterEntry> {
+        let state = lock(&self.inner);
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
+        state.entries.get(from..).unwrap_or_default().to_vec()
+    }
+
+    /// Number of entries; also the index the next entry will get.
+    pub fn len(&self) -> u64 {
+        lock(&self.inner).entries.len() as u64
+    }
+
+    /// Whether nothing is registered yet.
+    pub fn is_empty(&self) -> bool {
+        lock(&self.inner).entries.is_empty()
+    }
+
+    /// The entry registering `event`, if any.
+    pub fn get_by_event(&self, event: &EventId) -> Option<RegisterEntry> {
+        let state = lock(&self.inner);
+        state.by_event.get(event).map(|&i| state.entries[i].clone())
+    }
+}
+
+/// Checks that an entry sits at `index` and its receipt acknowledges event
+/// `id` at that index.
+fn check_entry(entry: &RegisterEntry, id: EventId, index: u64) -> Result<(), StoreError> {
+    let mismatch = |detail: String| StoreError::ReceiptMismatch { event: id, detail };
+    if entry.index != index {
+        return Err(mismatch(format!(
+            "the entry says index {}, but it is at index {index}",
+            entry.index
+        )));
+    }
+    let receipt = &entry.receipt.body;
+    if receipt.event != id {
+        return Err(mismatch(format!(
+            "the receipt acknowledges event {}",
+            receipt.event
+        )));
+    }
+    if receipt.register_index != index {
+        return Err(mismatch(format!(
+            "the receipt names register index {}, the entry is at {index}",
+            receipt.register_index
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "register_tests.rs"]
+mod tests;

@@ -1,0 +1,88 @@
+//! Real, signed protocol values for the store's tests, built only through the
+//! protocol crate's public API so the tests store what a node would.
+
+use cairn_protocol::{
+    Certificate, CertificateBody, CommunityId, EntityType, EventBody, ItemBody, ItemKind,
+    ParticipationKind, Receipt, ReceiptBody, Role, SecretKey, Sector, SignedEvent, SignedItem,
+    Timestamp, Tlp,
+};
+
+pub const T0: Timestamp = Timestamp(1_800_000_000_000);
+pub const COMMUNITY: CommunityId = CommunityId([9; 16]);
+
+pub fn issuer() -> SecretKey {
+    SecretKey::from_seed(&[1; 32])
+}
+
+pub fn member() -> SecretKey {
+    SecretKey::from_seed(&[2; 32])
+}
+
+pub fn authority() -> SecretKey {
+    SecretKey::from_seed(&[3; 32])
+}
+
+/// A certificate for `key`; `serial` makes distinct certificates for one key.
+pub fn certificate_for(key: &SecretKey, serial: u64) -> Certificate {
+    let body = CertificateBody {
+        community: COMMUNITY,
+        serial,
+        issuer: issuer().public(),
+        member_key: key.public(),
+        entity_name: "St. Example Hospital".into(),
+        entity_type: EntityType::Essential,
+        sector: Sector::Health,
+        member_state: "DE".parse().unwrap(),
+        roles: vec![Role::Publish, Role::Receive],
+        not_before: T0,
+        not_after: T0.plus_days(365),
+    };
+    Certificate::issue(body, &issuer()).unwrap()
+}
+
+pub fn certificate() -> Certificate {
+    certificate_for(&member(), 1)
+}
+
+/// An item created at `created`; `n` makes items at one instant distinct.
+pub fn item_at(created: Timestamp, n: u32) -> SignedItem {
+    item_by(&certificate(), created, n)
+}
+
+/// An item published under `cert`, which must certify [`member`]'s key.
+pub fn item_by(cert: &Certificate, created: Timestamp, n: u32) -> SignedItem {
+    let body = ItemBody {
+        community: COMMUNITY,
+        kind: ItemKind::IndicatorOfCompromise,
+        tlp: Tlp::Amber,
+        title: format!("indicator {n}"),
+        body: "Beaconing to example.invalid every 60 s.".into(),
+        payload: None,
+        tags: vec!["rsit:malicious-code".into()],
+        created,
+        publisher: cert.id(),
+    };
+    SignedItem::sign(body, &member(), cert).unwrap()
+}
+
+pub fn event(sequence: u64, kind: ParticipationKind) -> SignedEvent {
+    let body = EventBody {
+        community: COMMUNITY,
+        kind,
+        effective: T0.plus_days(2),
+        certificate: certificate(),
+        sequence,
+    };
+    SignedEvent::sign(body, &member()).unwrap()
+}
+
+pub fn receipt(event: &SignedEvent, register_index: u64) -> Receipt {
+    let body = ReceiptBody {
+        community: COMMUNITY,
+        event: event.id(),
+        register_index,
+        registered_at: T0.plus_days(3),
+        authority: authority().public(),
+    };
+    Receipt::sign(body, &authority()).unwrap()
+}
