@@ -1,1 +1,112 @@
-fn main() {}
+//! `cairnd`: run a Cairn node, or a whole demo community.
+
+use anyhow::Context as _;
+use cairn_daemon::{config::Config, demo, node};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "cairnd",
+    version,
+    about = "Cairn node: NIS2 Art. 29 cybersecurity information sharing"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node from its configuration file.
+    Run {
+        #[arg(
+            long,
+            short,
+            value_name = "FILE",
+            default_value = "/etc/cairn/cairn.toml"
+        )]
+        config: PathBuf,
+    },
+    /// Check a configuration file and the key, certificate and community it names.
+    Check {
+        #[arg(
+            long,
+            short,
+            value_name = "FILE",
+            default_value = "/etc/cairn/cairn.toml"
+        )]
+        config: PathBuf,
+    },
+    /// Start a demo community (issuer, authority, three entities) on 127.0.0.1.
+    Demo {
+        /// Keep the community running after the demo for the CLI to use.
+        #[arg(long)]
+        keep: bool,
+        /// Write the demo's files here instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(config: PathBuf) -> anyhow::Result<()> {
+    let settings = Config::load(&config)?.settings()?;
+    let node = node::start(settings).await?;
+    for a in node.listen_addrs().await {
+        tracing::info!("reachable at {a}");
+    }
+    tracing::info!(socket = %node.control_socket.display(), "control socket ready");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping");
+    node.stop().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { config } => {
+            init_logging("info,libp2p_gossipsub=warn");
+            run(config.clone())
+                .await
+                .with_context(|| format!("cairnd with {}", config.display()))
+        }
+        Command::Check { config } => {
+            init_logging("warn");
+            Config::load(&config)
+                .and_then(|c| c.settings())
+                .map(|s| {
+                    println!(
+                        "{}: OK: {} in community \"{}\", certificate valid until {}",
+                        config.display(),
+                        s.certificate.body.entity_name,
+                        s.community.name,
+                        s.certificate.body.not_after
+                    )
+                })
+                .map_err(Into::into)
+        }
+        Command::Demo { keep, dir } => {
+            init_logging("warn");
+            demo::run(keep, dir).await
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,291 @@
+//! The node's local API: what `cairn` (through the control socket) and the
+//! demo (in process) can ask of a running node.
+
+use crate::context::Context;
+use crate::network::client::{Client, PublishOutcome};
+use crate::participation;
+use cairn_protocol::codec;
+use cairn_protocol::control::{
+    ControlRequest, ControlResponse, ItemView, MemberView, NodeStatus, ParticipationView,
+    PublishRequest, RegisterView,
+};
+use cairn_protocol::wire::GossipMessage;
+use cairn_protocol::{
+    ItemBody, ItemId, ParticipationKind, RegisterEntry, Role, SignedItem, Timestamp,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, Mutex};
+use tracing::info;
+
+/// How long `join`/`withdraw` wait for the receipt before answering; the
+/// event stays queued and is retried after that either way.
+const RECEIPT_WAIT: Duration = Duration::from_secs(5);
+
+/// Cheap to clone; one per control connection.
+#[derive(Clone)]
+pub struct Api {
+    ctx: Arc<Context>,
+    client: Client,
+    /// Serialises join/withdraw so two concurrent calls cannot both pass the
+    /// transition check.
+    participation_lock: Arc<Mutex<()>>,
+}
+
+fn error(message: impl Into<String>) -> ControlResponse {
+    ControlResponse::Error {
+        message: message.into(),
+    }
+}
+
+impl Api {
+    /// The API over a running node.
+    pub fn new(ctx: Arc<Context>, client: Client) -> Self {
+        Api {
+            ctx,
+            client,
+            participation_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Answers one request. `RegisterWatch` is answered by
+    /// [`Api::watch_register`] instead, since it streams.
+    pub async fn handle(&self, request: ControlRequest) -> ControlResponse {
+        match request {
+            ControlRequest::Status => self.status().await,
+            ControlRequest::Publish(p) => self.publish(p).await,
+            ControlRequest::ListItems { limit } => self.list_items(limit),
+            ControlRequest::ShowItem { id } => self.show_item(&id),
+            ControlRequest::Members => self.members().await,
+            ControlRequest::Join => self.participate(ParticipationKind::Joined).await,
+            ControlRequest::Withdraw => {
+                self.participate(ParticipationKind::WithdrawalEffective)
+                    .await
+            }
+            ControlRequest::Participation => self.participation_view(),
+            ControlRequest::RegisterList => match self.register_entries(0) {
+                Ok(entries) => ControlResponse::Register {
+                    entries: entries.iter().map(RegisterView::of).collect(),
+                },
+                Err(e) => error(e),
+            },
+            ControlRequest::RegisterWatch => error("register watch streams: use watch_register"),
+        }
+    }
+
+    /// Register entries from `from` on, or an error on a non-authority node.
+    pub fn register_entries(&self, from: u64) -> Result<Vec<RegisterEntry>, &'static str> {
+        match &self.ctx.authority {
+            Some(a) => Ok(a.register.entries(from)),
+            None => Err("this node is not the community's authority: the register is kept there"),
+        }
+    }
+
+    /// A feed of new register entries, subscribed before the caller reads
+    /// the existing ones so nothing falls between the two.
+    pub fn watch_register(&self) -> Result<broadcast::Receiver<RegisterEntry>, &'static str> {
+        match &self.ctx.authority {
+            Some(a) => Ok(a.subscribe()),
+            None => Err("this node is not the community's authority: watch the register there"),
+        }
+    }
+
+    async fn status(&self) -> ControlResponse {
+        let Ok(snap) = self.client.snapshot().await else {
+            return error("the node is shutting down");
+        };
+        let c = &self.ctx.certificate.body;
+        ControlResponse::Status(NodeStatus {
+            entity_name: c.entity_name.clone(),
+            peer_id: snap.peer_id.to_string(),
+            member_key: c.member_key,
+            community_id: self.ctx.community.id,
+            community_name: self.ctx.community.name.clone(),
+            listen_addrs: snap
+                .listen_addrs
+                .iter()
+                .map(|a| format!("{a}/p2p/{}", snap.peer_id))
+                .collect(),
+            connected_members: snap.members.len(),
+            items: self.ctx.items.count(),
+            outbox_pending: self.ctx.outbox.pending().len() as u64,
+            is_authority: self.ctx.authority.is_some(),
+            register_entries: self.ctx.authority.as_ref().map(|a| a.register.len()),
+            certificate_not_after: c.not_after,
+        })
+    }
+
+    async fn publish(&self, p: PublishRequest) -> ControlResponse {
+        let ctx = &self.ctx;
+        if !ctx.certificate.has_role(Role::Publish) {
+            return error("this node's certificate does not grant the publish role");
+        }
+        if ctx.outbox.last_kind() == Some(ParticipationKind::WithdrawalEffective) {
+            return error("this entity has withdrawn from the arrangement: `cairn join` first");
+        }
+        let body = ItemBody {
+            community: ctx.community.id,
+            kind: p.kind,
+            tlp: p.tlp,
+            title: p.title,
+            body: p.body,
+            payload: p.payload,
+            tags: p.tags,
+            created: Timestamp::now(),
+            publisher: ctx.certificate.id(),
+        };
+        let item = match SignedItem::sign(body, &ctx.key, &ctx.certificate) {
+            Ok(i) => i,
+            Err(e) => return error(e.to_string()),
+        };
+        // Checked like any received item, so a node never publishes what its
+        // peers would reject (an expired certificate, say).
+        if let Err(e) = item.verify(&ctx.certificate, &ctx.community, Timestamp::now()) {
+            return error(format!("refusing to publish: {e}"));
+        }
+        let id = item.id();
+        let message = GossipMessage::Item {
+            item,
+            certificate: ctx.certificate.clone(),
+        };
+        let data = match codec::encode(&message) {
+            Ok(d) => d,
+            Err(e) => return error(e.to_string()),
+        };
+        let GossipMessage::Item { item, certificate } = message;
+        let items = ctx.items.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            items.insert(&item, &certificate)?;
+            items.flush()
+        })
+        .await;
+        match stored {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return error(format!("cannot store the item: {e}")),
+            Err(e) => return error(format!("cannot store the item: {e}")),
+        }
+        match self.client.publish(data).await {
+            Ok(PublishOutcome::Sent) => info!(item = %id, "item published"),
+            Ok(PublishOutcome::Queued) => {
+                info!(item = %id, "item stored; sent when a member is reachable")
+            }
+            Err(_) => return error("the node is shutting down; the item is stored"),
+        }
+        ControlResponse::Published { id, stored: true }
+    }
+
+    fn item_view(&self, id: ItemId, item: &SignedItem) -> ItemView {
+        let cert = self
+            .ctx
+            .items
+            .certificate(&item.body.publisher)
+            .ok()
+            .flatten();
+        let verified = cert
+            .as_ref()
+            .map(|c| {
+                item.verify(c, &self.ctx.community, Timestamp::now())
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        let b = &item.body;
+        ItemView {
+            id,
+            kind: b.kind,
+            tlp: b.tlp,
+            title: b.title.clone(),
+            body: b.body.clone(),
+            tags: b.tags.clone(),
+            created: b.created,
+            publisher: b.publisher,
+            publisher_name: cert
+                .map(|c| c.body.entity_name)
+                .unwrap_or_else(|| "(unknown certificate)".into()),
+            payload_media_type: b.payload.as_ref().map(|p| p.media_type.clone()),
+            payload_size: b.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
+            verified,
+        }
+    }
+
+    fn list_items(&self, limit: usize) -> ControlResponse {
+        match self.ctx.items.latest(limit.min(10_000)) {
+            Ok(items) => ControlResponse::Items {
+                items: items.iter().map(|(id, i)| self.item_view(*id, i)).collect(),
+            },
+            Err(e) => error(format!("cannot read items: {e}")),
+        }
+    }
+
+    fn show_item(&self, id: &ItemId) -> ControlResponse {
+        match self.ctx.items.get(id) {
+            Ok(Some((item, _))) => ControlResponse::Item(self.item_view(*id, &item)),
+            Ok(None) => error(format!(
+                "no item {id} on this node: `cairn items list` shows what is here"
+            )),
+            Err(e) => error(format!("cannot read item {id}: {e}")),
+        }
+    }
+
+    async fn members(&self) -> ControlResponse {
+        let Ok(snap) = self.client.snapshot().await else {
+            return error("the node is shutting down");
+        };
+        let mut members: Vec<MemberView> = snap
+            .members
+            .iter()
+            .map(|(peer, cert)| {
+                let c = &cert.body;
+                MemberView {
+                    entity_name: c.entity_name.clone(),
+                    entity_type: c.entity_type,
+                    sector: c.sector,
+                    member_state: c.member_state,
+                    member_key: c.member_key,
+                    peer_id: peer.to_string(),
+                    connected: true,
+                    not_after: c.not_after,
+                }
+            })
+            .collect();
+        members.sort_by(|a, b| a.entity_name.cmp(&b.entity_name));
+        ControlResponse::Members { members }
+    }
+
+    async fn participate(&self, kind: ParticipationKind) -> ControlResponse {
+        let event = {
+            let _guard = self.participation_lock.lock().await;
+            match participation::record(&self.ctx, kind) {
+                Ok(e) => e,
+                Err(e) => return error(e),
+            }
+        };
+        self.ctx.participation_wake.notify_one();
+        let id = event.id();
+        let deadline = tokio::time::Instant::now() + RECEIPT_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if !self.ctx.outbox.pending().iter().any(|e| e.id() == id) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.participation_view()
+    }
+
+    fn participation_view(&self) -> ControlResponse {
+        let events = self
+            .ctx
+            .outbox
+            .all()
+            .into_iter()
+            .map(|(event, receipt)| ParticipationView {
+                event_id: event.id(),
+                kind: event.body.kind,
+                sequence: event.body.sequence,
+                effective: event.body.effective,
+                register_index: receipt.as_ref().map(|r| r.body.register_index),
+                registered_at: receipt.as_ref().map(|r| r.body.registered_at),
+            })
+            .collect();
+        ControlResponse::Participation { events }
+    }
+}

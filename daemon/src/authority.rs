@@ -1,0 +1,182 @@
+//! The authority role: receive Art. 29(4) participation events, keep the
+//! register, answer with signed receipts.
+//!
+//! A receipt is only sent after the entry is fsynced in the register, so a
+//! member holding a receipt can rely on the authority having the entry even
+//! if the authority crashes right after answering. Retries of the same event
+//! get the same entry and the same receipt (exactly once).
+
+use cairn_protocol::wire::Response;
+use cairn_protocol::{
+    Community, EventError, Receipt, ReceiptBody, RegisterEntry, SecretKey, SignedEvent, Timestamp,
+};
+use cairn_store::register::Register;
+use cairn_store::StoreError;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use tracing::{info, warn};
+
+/// How many register entries a slow watcher may fall behind before it has
+/// to re-read from the register (it loses nothing; see the control API).
+const FEED_CAPACITY: usize = 256;
+
+/// Why an event was not registered.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    #[error("event refused: {0}")]
+    Event(#[from] EventError),
+    #[error("register write failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Verifies `event` and appends it to `register` (once), returning the entry
+/// with its receipt.
+pub fn register_event(
+    register: &Register,
+    community: &Community,
+    key: &SecretKey,
+    event: &SignedEvent,
+    now: Timestamp,
+) -> Result<(RegisterEntry, bool), AuthorityError> {
+    event.verify(community, now)?;
+    let event_id = event.id();
+    let appended = register.append(event, |index| {
+        Receipt::sign(
+            ReceiptBody {
+                community: community.id,
+                event: event_id,
+                register_index: index,
+                registered_at: now,
+                authority: key.public(),
+            },
+            key,
+        )
+    })?;
+    Ok((appended.entry, appended.new))
+}
+
+/// The authority node's role, shared by the network task and the control API.
+pub struct Authority {
+    pub register: Arc<Register>,
+    community: Community,
+    key: SecretKey,
+    feed: broadcast::Sender<RegisterEntry>,
+}
+
+impl Authority {
+    /// The role over an opened register.
+    pub fn new(register: Arc<Register>, community: Community, key: SecretKey) -> Self {
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        Authority {
+            register,
+            community,
+            key,
+            feed,
+        }
+    }
+
+    /// New entries as they are registered.
+    pub fn subscribe(&self) -> broadcast::Receiver<RegisterEntry> {
+        self.feed.subscribe()
+    }
+
+    /// Handles one participation request; the answer goes back to the member.
+    pub async fn handle(self: Arc<Self>, event: SignedEvent) -> Response {
+        let me = self.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            register_event(
+                &me.register,
+                &me.community,
+                &me.key,
+                &event,
+                Timestamp::now(),
+            )
+            .map(|r| (r, event))
+        })
+        .await;
+        match result {
+            Ok(Ok(((entry, new), event))) => {
+                let c = &event.body.certificate.body;
+                if new {
+                    info!(
+                        index = entry.index,
+                        kind = %event.body.kind,
+                        entity = %c.entity_name,
+                        "participation registered"
+                    );
+                    let _ = self.feed.send(entry.clone());
+                }
+                Response::Receipt {
+                    receipt: entry.receipt,
+                }
+            }
+            Ok(Err(e)) => {
+                warn!("participation event refused: {e}");
+                Response::Refused {
+                    reason: e.to_string(),
+                }
+            }
+            Err(e) => Response::Refused {
+                reason: format!("internal error: {e}"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Fixture;
+    use cairn_protocol::{EventBody, ParticipationKind};
+
+    fn joined(f: &Fixture, name: &str, sequence: u64) -> SignedEvent {
+        let (key, certificate) = f.certificate(name);
+        let body = EventBody {
+            community: f.community.id,
+            kind: ParticipationKind::Joined,
+            effective: Timestamp::now(),
+            certificate,
+            sequence,
+        };
+        SignedEvent::sign(body, &key).unwrap()
+    }
+
+    #[test]
+    fn events_are_registered_once_with_a_verifiable_receipt() {
+        let f = Fixture::new();
+        let dir = tempfile::tempdir().unwrap();
+        let register = Register::open(dir.path()).unwrap();
+        let e = joined(&f, "hospital", 1);
+        let now = Timestamp::now();
+        let (first, new) = register_event(&register, &f.community, &f.authority, &e, now).unwrap();
+        assert!(new);
+        assert_eq!(first.receipt.verify(&f.community, &e.id()), Ok(()));
+        let (again, new) = register_event(&register, &f.community, &f.authority, &e, now).unwrap();
+        assert!(!new);
+        assert_eq!(again, first);
+        let (second, _) = register_event(
+            &register,
+            &f.community,
+            &f.authority,
+            &joined(&f, "grid", 1),
+            now,
+        )
+        .unwrap();
+        assert_eq!(second.index, 1);
+    }
+
+    #[test]
+    fn forged_events_never_reach_the_register() {
+        let f = Fixture::new();
+        let dir = tempfile::tempdir().unwrap();
+        let register = Register::open(dir.path()).unwrap();
+        let mut e = joined(&f, "hospital", 1);
+        e.body.kind = ParticipationKind::WithdrawalEffective;
+        let err = register_event(&register, &f.community, &f.authority, &e, Timestamp::now());
+        assert!(matches!(
+            err,
+            Err(AuthorityError::Event(EventError::BadSignature))
+        ));
+        assert!(register.is_empty());
+    }
+}

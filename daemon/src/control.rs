@@ -1,0 +1,153 @@
+//! The control socket: a Unix socket only its owner can use.
+//!
+//! A Unix socket rather than loopback TCP with a token: file permissions
+//! already say who may connect (the directory is 0700 and the socket 0600),
+//! nothing listens on any network interface, and there is no token file to
+//! leak or rotate. The protocol is one JSON request line, then response
+//! lines (see `cairn_protocol::control`).
+
+use crate::api::Api;
+use cairn_protocol::control::{ControlRequest, ControlResponse, RegisterView, MAX_REQUEST_LINE};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, watch, Semaphore};
+use tracing::{debug, warn};
+
+/// Concurrent control connections; more wait for a slot.
+const MAX_CONNECTIONS: usize = 32;
+
+/// Errors setting up the socket.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("another cairnd is already serving {0}: stop it first")]
+    InUse(PathBuf),
+    #[error("cannot create the control socket {path}: {source}")]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Binds the socket at `path` with mode 0600, replacing a stale one.
+pub fn bind(path: &Path) -> Result<UnixListener, ControlError> {
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(ControlError::InUse(path.into()));
+        }
+        // Left behind by a node that was killed: nobody is listening.
+        let _ = std::fs::remove_file(path);
+    }
+    let bind_err = |source| ControlError::Bind {
+        path: path.into(),
+        source,
+    };
+    let listener = UnixListener::bind(path).map_err(bind_err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
+    Ok(listener)
+}
+
+/// Serves connections until `shutdown` turns true.
+pub async fn serve(listener: UnixListener, api: Api, mut shutdown: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+            _ = shutdown.changed() => return,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => { warn!("control socket accept failed: {e}"); continue; }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let api = api.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, api).await {
+                debug!("control connection ended: {e}");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn send(w: &mut (impl AsyncWriteExt + Unpin), r: &ControlResponse) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(r).expect("responses serialise");
+    line.push(b'\n');
+    w.write_all(&line).await
+}
+
+async fn connection(stream: UnixStream, api: Api) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read.take(MAX_REQUEST_LINE as u64 + 1));
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).await?;
+    if line.len() > MAX_REQUEST_LINE {
+        let r = ControlResponse::Error {
+            message: format!("request is over {MAX_REQUEST_LINE} bytes"),
+        };
+        return send(&mut write, &r).await;
+    }
+    let request: ControlRequest = match serde_json::from_slice(&line) {
+        Ok(r) => r,
+        Err(e) => {
+            let r = ControlResponse::Error {
+                message: format!("malformed request (is cairn the same version as cairnd?): {e}"),
+            };
+            return send(&mut write, &r).await;
+        }
+    };
+    if request == ControlRequest::RegisterWatch {
+        return watch_register(reader, write, api).await;
+    }
+    let response = api.handle(request).await;
+    send(&mut write, &response).await?;
+    write.shutdown().await
+}
+
+/// Streams the register: every existing entry, then each new one. A watcher
+/// that falls behind the live feed re-reads from the register, so it sees
+/// every entry exactly once.
+async fn watch_register(
+    mut reader: impl AsyncBufReadExt + Unpin,
+    mut write: impl AsyncWriteExt + Unpin,
+    api: Api,
+) -> std::io::Result<()> {
+    let mut feed = match api.watch_register() {
+        Ok(f) => f,
+        Err(message) => {
+            let r = ControlResponse::Error {
+                message: message.into(),
+            };
+            return send(&mut write, &r).await;
+        }
+    };
+    let existing = api.register_entries(0).unwrap_or_default();
+    let mut next = existing.len() as u64;
+    let entries = existing.iter().map(RegisterView::of).collect();
+    send(&mut write, &ControlResponse::Register { entries }).await?;
+    let mut sink = Vec::new();
+    loop {
+        tokio::select! {
+            // The client never sends more: EOF or anything else ends the watch.
+            _ = reader.read_until(b'\n', &mut sink) => return Ok(()),
+            entry = feed.recv() => {
+                let fresh = match entry {
+                    Ok(e) if e.index < next => continue,
+                    Ok(e) if e.index == next => vec![e],
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        api.register_entries(next).unwrap_or_default()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                };
+                for e in fresh {
+                    next = e.index + 1;
+                    send(&mut write, &ControlResponse::RegisterEntry(RegisterView::of(&e))).await?;
+                }
+            }
+        }
+    }
+}

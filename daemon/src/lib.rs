@@ -1,0 +1,15 @@
+//! `cairnd`, the Cairn node: the libp2p network task, the local control API,
+//! participation delivery and the authority role.
+
+pub mod api;
+pub mod authority;
+pub mod config;
+pub mod context;
+pub mod control;
+pub mod demo;
+pub mod ingest;
+pub mod network;
+pub mod node;
+pub mod participation;
+#[cfg(test)]
+mod testutil;

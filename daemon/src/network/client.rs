@@ -1,0 +1,118 @@
+//! The handle the rest of the node uses to ask the network task for things.
+
+use cairn_protocol::wire::Response;
+use cairn_protocol::{Certificate, Receipt, SignedEvent};
+use libp2p::request_response::ResponseChannel;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{mpsc, oneshot};
+
+/// Capacity of the command channel: enough for bursts of publishes, small
+/// enough that a stuck network task pushes back on callers instead of
+/// growing memory.
+pub const COMMAND_CAPACITY: usize = 1024;
+
+/// What became of a publish request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// Handed to gossipsub for the mesh.
+    Sent,
+    /// No subscribed member is reachable yet; kept and sent when one appears.
+    Queued,
+}
+
+/// The network's state, for status and member listings.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub peer_id: PeerId,
+    pub listen_addrs: Vec<Multiaddr>,
+    pub members: Vec<(PeerId, Certificate)>,
+    pub connected_peers: usize,
+}
+
+/// Requests to the network task.
+#[derive(Debug)]
+pub enum Command {
+    Publish {
+        data: Vec<u8>,
+        reply: oneshot::Sender<PublishOutcome>,
+    },
+    Participation {
+        event: Box<SignedEvent>,
+        reply: oneshot::Sender<Result<Receipt, String>>,
+    },
+    Respond {
+        channel: ResponseChannel<Response>,
+        response: Box<Response>,
+    },
+    Snapshot {
+        reply: oneshot::Sender<Snapshot>,
+    },
+    Shutdown,
+}
+
+/// The network task has stopped; the node is shutting down.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the network task has stopped (the node is shutting down)")]
+pub struct Stopped;
+
+/// A cloneable sender of [`Command`]s.
+#[derive(Clone, Debug)]
+pub struct Client {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Client {
+    /// A client and the receiving end for the event loop.
+    pub fn new() -> (Self, mpsc::Receiver<Command>) {
+        let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        (Client { tx }, rx)
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Stopped> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| Stopped)?;
+        rx.await.map_err(|_| Stopped)
+    }
+
+    /// Publishes an encoded gossip message.
+    pub async fn publish(&self, data: Vec<u8>) -> Result<PublishOutcome, Stopped> {
+        self.ask(|reply| Command::Publish { data, reply }).await
+    }
+
+    /// Sends a participation event to the authority and waits for its answer.
+    pub async fn participation(
+        &self,
+        event: SignedEvent,
+    ) -> Result<Result<Receipt, String>, Stopped> {
+        self.ask(|reply| Command::Participation {
+            event: Box::new(event),
+            reply,
+        })
+        .await
+    }
+
+    /// Answers an inbound request that was handled off the network task.
+    pub async fn respond(
+        &self,
+        channel: ResponseChannel<Response>,
+        response: Response,
+    ) -> Result<(), Stopped> {
+        self.tx
+            .send(Command::Respond {
+                channel,
+                response: Box::new(response),
+            })
+            .await
+            .map_err(|_| Stopped)
+    }
+
+    /// The network's current state.
+    pub async fn snapshot(&self) -> Result<Snapshot, Stopped> {
+        self.ask(|reply| Command::Snapshot { reply }).await
+    }
+
+    /// Asks the network task to close all connections and stop.
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown).await;
+    }
+}

@@ -1,0 +1,424 @@
+//! The task that owns the Swarm: one `select!` over swarm events, commands
+//! and a housekeeping tick. Decisions are delegated to plain functions
+//! ([`crate::ingest`], [`super::peers`], [`crate::authority`]); this file only
+//! routes events to them and their results back to the network.
+
+use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
+use super::client::{Client, Command, PublishOutcome, Snapshot};
+use super::peers::{application_score, check_certificate, peer_id_of, Peers, ADMISSION_TIMEOUT};
+use crate::context::Context;
+use cairn_protocol::wire::{Request, Response};
+use cairn_protocol::{Receipt, Timestamp};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, PublishError};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, info_span, warn};
+
+/// Most encoded items kept while no member is reachable. Each is already in
+/// the store, so overflow only delays delivery to catch-up; it loses nothing.
+const MAX_QUEUED_PUBLISHES: usize = 10_000;
+
+/// How often bootstrap peers are redialled and admission deadlines checked.
+const TICK: Duration = Duration::from_secs(1);
+
+/// State owned by the network task.
+pub struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    client: Client,
+    ctx: Arc<Context>,
+    topic: IdentTopic,
+    peers: Peers,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+    queued_publishes: VecDeque<Vec<u8>>,
+    participation: HashMap<OutboundRequestId, oneshot::Sender<Result<Receipt, String>>>,
+    refused: HashMap<PeerId, Instant>,
+}
+
+impl EventLoop {
+    /// Wires the loop; call [`EventLoop::run`] on a task.
+    pub fn new(
+        swarm: Swarm<Behaviour>,
+        commands: mpsc::Receiver<Command>,
+        client: Client,
+        ctx: Arc<Context>,
+        bootstrap: Vec<(PeerId, Multiaddr)>,
+    ) -> Self {
+        let topic = IdentTopic::new(ctx.community.items_topic());
+        EventLoop {
+            swarm,
+            commands,
+            client,
+            ctx,
+            topic,
+            peers: Peers::default(),
+            bootstrap,
+            queued_publishes: VecDeque::new(),
+            participation: HashMap::new(),
+            refused: HashMap::new(),
+        }
+    }
+
+    /// Runs until a shutdown command or until every client is dropped.
+    pub async fn run(mut self) {
+        if let Err(e) = self.swarm.behaviour_mut().gossipsub.subscribe(&self.topic) {
+            warn!("cannot subscribe to the items topic: {e}");
+        }
+        for (peer, addr) in self.bootstrap.clone() {
+            self.swarm.add_peer_address(peer, addr);
+        }
+        self.redial();
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
+                    Some(c) => self.on_command(c),
+                },
+                _ = tick.tick() => self.on_tick(),
+            }
+        }
+        info!("network task stopped");
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        for peer in self.peers.overdue(now, ADMISSION_TIMEOUT) {
+            warn!(%peer, "peer presented no valid certificate in time: disconnecting");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        let due: Vec<PeerId> = self
+            .refused
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) > Duration::from_millis(500))
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in due {
+            self.refused.remove(&peer);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        self.redial();
+    }
+
+    fn redial(&mut self) {
+        for (peer, addr) in &self.bootstrap {
+            if self.peers.is_connected(peer) {
+                continue;
+            }
+            let opts = DialOpts::peer_id(*peer)
+                .addresses(vec![addr.clone()])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                debug!(%peer, "dial not started: {e}");
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Publish { data, reply } => {
+                let outcome = self.publish(data);
+                let _ = reply.send(outcome);
+            }
+            Command::Participation { event, reply } => {
+                let authority = peer_id_of(&self.ctx.community.authority);
+                if self.peers.certificate(&authority).is_none() {
+                    let _ = reply.send(Err("the authority node is not connected".into()));
+                    return;
+                }
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .direct
+                    .send_request(&authority, Request::Participation { event: *event });
+                self.participation.insert(id, reply);
+            }
+            Command::Respond { channel, response } => self.respond(channel, *response),
+            Command::Snapshot { reply } => {
+                let _ = reply.send(Snapshot {
+                    peer_id: *self.swarm.local_peer_id(),
+                    listen_addrs: self.swarm.listeners().cloned().collect(),
+                    members: self
+                        .peers
+                        .admitted()
+                        .map(|(p, c)| (*p, c.clone()))
+                        .collect(),
+                    connected_peers: self.swarm.connected_peers().count(),
+                });
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn publish(&mut self, data: Vec<u8>) -> PublishOutcome {
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), data.clone())
+        {
+            Ok(_) | Err(PublishError::Duplicate) => PublishOutcome::Sent,
+            Err(e) => {
+                debug!("publish deferred: {e}");
+                if self.queued_publishes.len() >= MAX_QUEUED_PUBLISHES {
+                    self.queued_publishes.pop_front();
+                    warn!("publish queue full: the oldest queued item waits for catch-up instead");
+                }
+                self.queued_publishes.push_back(data);
+                PublishOutcome::Queued
+            }
+        }
+    }
+
+    fn flush_queued_publishes(&mut self) {
+        while let Some(data) = self.queued_publishes.pop_front() {
+            let result = self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(self.topic.clone(), data.clone());
+            match result {
+                Ok(_) | Err(PublishError::Duplicate) => {}
+                Err(e) => {
+                    debug!("queued publish still deferred: {e}");
+                    self.queued_publishes.push_front(data);
+                    break;
+                }
+            }
+        }
+    }
+
+    fn respond(&mut self, channel: ResponseChannel<Response>, response: Response) {
+        if self
+            .swarm
+            .behaviour_mut()
+            .direct
+            .send_response(channel, response)
+            .is_err()
+        {
+            debug!("response not sent: the requester went away");
+        }
+    }
+
+    fn set_score(&mut self, peer: &PeerId) {
+        let score = application_score(self.peers.certificate(peer));
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(peer, score);
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let me = *self.swarm.local_peer_id();
+                info!("listening on {address}/p2p/{me}");
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 && self.peers.connected(peer_id, Instant::now()) => {
+                self.on_connected(peer_id)
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                if self.peers.certificate(&peer_id).is_some() {
+                    info!(peer = %peer_id, "member disconnected");
+                }
+                self.peers.disconnected(&peer_id);
+                self.refused.remove(&peer_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                debug!(peer = ?peer_id, "dial failed: {error}");
+            }
+            _ => {}
+        }
+    }
+
+    /// A new peer: graylisted and asked for its certificate.
+    fn on_connected(&mut self, peer: PeerId) {
+        let span = info_span!("connect", %peer);
+        let _g = span.enter();
+        // gossipsub registered the peer before this event reached us, so the
+        // score applies before any of its messages are handled.
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(&peer, UNADMITTED_SCORE);
+        let certificate = self.ctx.certificate.clone();
+        self.swarm
+            .behaviour_mut()
+            .direct
+            .send_request(&peer, Request::Hello { certificate });
+        debug!("connected; certificate sent");
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
+                let acceptance = if self.peers.certificate(&propagation_source).is_none() {
+                    warn!(peer = %propagation_source, "gossip from an unadmitted peer rejected");
+                    MessageAcceptance::Reject
+                } else {
+                    self.ctx.accept_gossip(&message.data, &propagation_source)
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &propagation_source, acceptance);
+            }
+            gossipsub::Event::Subscribed { peer_id, topic } if topic == self.topic.hash() => {
+                debug!(peer = %peer_id, "member subscribed");
+                self.flush_queued_publishes();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_direct(&mut self, event: request_response::Event<Request, Response>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.on_request(peer, request, channel),
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => self.on_response(peer, request_id, response),
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(reply) = self.participation.remove(&request_id) {
+                    let _ = reply.send(Err(format!("request to the authority failed: {error}")));
+                } else {
+                    debug!(%peer, "request failed: {error}");
+                }
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, "inbound request failed: {error}");
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
+        let span = info_span!("request", %peer);
+        let _g = span.enter();
+        match request {
+            Request::Hello { certificate } => match self.admit(peer, certificate) {
+                Ok(()) => {
+                    let certificate = self.ctx.certificate.clone();
+                    self.respond(channel, Response::Welcome { certificate });
+                }
+                Err(reason) => self.respond(channel, Response::Refused { reason }),
+            },
+            Request::Participation { event } => {
+                if self.peers.certificate(&peer).is_none() {
+                    let reason = "present a valid certificate before other requests".to_string();
+                    self.respond(channel, Response::Refused { reason });
+                    return;
+                }
+                let Some(authority) = self.ctx.authority.clone() else {
+                    let reason = "this node is not the community's authority".to_string();
+                    self.respond(channel, Response::Refused { reason });
+                    return;
+                };
+                // Registering fsyncs; do it off this task and answer later.
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    let response = authority.handle(event).await;
+                    let _ = client.respond(channel, response).await;
+                });
+            }
+        }
+    }
+
+    fn on_response(&mut self, peer: PeerId, request_id: OutboundRequestId, response: Response) {
+        let span = info_span!("response", %peer);
+        let _g = span.enter();
+        if let Some(reply) = self.participation.remove(&request_id) {
+            let result = match response {
+                Response::Receipt { receipt } => Ok(receipt),
+                Response::Refused { reason } => {
+                    Err(format!("the authority refused the event: {reason}"))
+                }
+                Response::Welcome { .. } => Err("the authority answered with a welcome".into()),
+            };
+            let _ = reply.send(result);
+            return;
+        }
+        match response {
+            Response::Welcome { certificate } => {
+                if let Err(reason) = self.admit(peer, certificate) {
+                    warn!("peer welcomed us with an invalid certificate: {reason}");
+                }
+            }
+            Response::Refused { reason } => {
+                warn!("peer refused our certificate: {reason}");
+            }
+            Response::Receipt { .. } => debug!("unexpected receipt"),
+        }
+    }
+
+    /// Verifies a presented certificate and, if it holds, admits the peer.
+    fn admit(
+        &mut self,
+        peer: PeerId,
+        certificate: cairn_protocol::Certificate,
+    ) -> Result<(), String> {
+        if self.peers.certificate(&peer).is_some() {
+            return Ok(());
+        }
+        match check_certificate(&certificate, &self.ctx.community, Timestamp::now(), &peer) {
+            Ok(()) => {
+                info!(
+                    entity = %certificate.body.entity_name,
+                    "member admitted"
+                );
+                self.peers.admit(peer, certificate);
+                self.set_score(&peer);
+                if peer == peer_id_of(&self.ctx.community.authority) {
+                    self.ctx.participation_wake.notify_one();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                warn!("certificate refused: {e}");
+                self.refused.insert(peer, Instant::now());
+                Err(e.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The libp2p side of a node: one task owns the Swarm ([`event_loop`]);
+//! everything else talks to it through a [`client::Client`].
+
+pub mod behaviour;
+pub mod client;
+pub mod codec;
+pub mod event_loop;
+pub mod peers;

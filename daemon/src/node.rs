@@ -1,0 +1,137 @@
+//! Starting and stopping a node: open the store, build the swarm, and spawn
+//! the network task, the control socket and participation delivery.
+
+use crate::api::Api;
+use crate::authority::Authority;
+use crate::config::Settings;
+use crate::context::Context;
+use crate::network::behaviour::{build_swarm, BuildError};
+use crate::network::client::Client;
+use crate::network::event_loop::EventLoop;
+use crate::{control, participation};
+use cairn_store::Store;
+use libp2p::gossipsub::IdentTopic;
+use libp2p::{identity, Multiaddr, PeerId};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the store: {0}")]
+    Store(#[from] cairn_store::StoreError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen { addr: Multiaddr, detail: String },
+    #[error(transparent)]
+    Control(#[from] control::ControlError),
+}
+
+/// A started node.
+pub struct RunningNode {
+    pub api: Api,
+    pub peer_id: PeerId,
+    pub control_socket: PathBuf,
+    client: Client,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts a node from checked settings.
+pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
+    let store = Store::open(&settings.data_dir, settings.authority)?;
+    let authority = store.register.clone().map(|register| {
+        Arc::new(Authority::new(
+            register,
+            settings.community.clone(),
+            settings.key.clone(),
+        ))
+    });
+    let ctx = Arc::new(Context {
+        community: settings.community.clone(),
+        key: settings.key.clone(),
+        certificate: settings.certificate.clone(),
+        items: store.items.clone(),
+        outbox: store.outbox.clone(),
+        authority,
+        participation_wake: Arc::new(Notify::new()),
+    });
+
+    let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
+        .expect("a 32-byte seed is a valid ed25519 key");
+    let peer_id = keypair.public().to_peer_id();
+    let topic = IdentTopic::new(settings.community.items_topic());
+    let mut swarm = build_swarm(keypair, &topic)?;
+    for addr in &settings.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| StartError::Listen {
+                addr: addr.clone(),
+                detail: e.to_string(),
+            })?;
+    }
+
+    let listener = control::bind(&settings.control_socket)?;
+    let (client, commands) = Client::new();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let api = Api::new(ctx.clone(), client.clone());
+    let event_loop = EventLoop::new(
+        swarm,
+        commands,
+        client.clone(),
+        ctx.clone(),
+        settings.bootstrap,
+    );
+    let tasks = vec![
+        tokio::spawn(event_loop.run()),
+        tokio::spawn(control::serve(listener, api.clone(), shutdown_rx.clone())),
+        tokio::spawn(participation::deliver(
+            ctx.clone(),
+            client.clone(),
+            ctx.participation_wake.clone(),
+            shutdown_rx,
+        )),
+    ];
+    Ok(RunningNode {
+        api,
+        peer_id,
+        control_socket: settings.control_socket,
+        client,
+        shutdown,
+        tasks,
+    })
+}
+
+impl RunningNode {
+    /// The addresses the node listens on, each with `/p2p/<id>`; waits for
+    /// the listeners to come up (port 0 is resolved by then).
+    pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+        for _ in 0..100 {
+            if let Ok(snap) = self.client.snapshot().await {
+                if !snap.listen_addrs.is_empty() {
+                    return snap
+                        .listen_addrs
+                        .into_iter()
+                        .map(|a| a.with(libp2p::multiaddr::Protocol::P2p(self.peer_id)))
+                        .collect();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Vec::new()
+    }
+
+    /// Stops every task, flushes the store and removes the control socket.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        self.client.shutdown().await;
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let _ = std::fs::remove_file(&self.control_socket);
+    }
+}

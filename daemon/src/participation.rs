@@ -1,0 +1,166 @@
+//! The member side of Art. 29(4): create participation events, keep them in
+//! the durable outbox, and deliver them to the authority until a valid
+//! receipt comes back. Nothing is dropped: an event leaves the outbox only
+//! with a receipt that verifies under the community's authority key.
+
+use crate::context::Context;
+use crate::network::client::Client;
+use cairn_protocol::{EventBody, ParticipationKind, SignedEvent, Timestamp};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tracing::{info, info_span, warn, Instrument};
+
+/// Whether `next` may follow the entity's last notification.
+pub fn check_transition(
+    last: Option<ParticipationKind>,
+    next: ParticipationKind,
+) -> Result<(), String> {
+    use ParticipationKind::*;
+    match (last, next) {
+        (Some(Joined), Joined) => {
+            Err("this entity has already joined; `cairn participation` shows the events".into())
+        }
+        (None | Some(WithdrawalEffective), WithdrawalEffective) => {
+            Err("this entity has not joined, so there is nothing to withdraw from".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates, signs and durably queues the next event of kind `kind`.
+pub fn record(ctx: &Context, kind: ParticipationKind) -> Result<SignedEvent, String> {
+    if ctx.authority.is_some() {
+        return Err(
+            "this is the authority node: it keeps the register and does not notify itself".into(),
+        );
+    }
+    check_transition(ctx.outbox.last_kind(), kind)?;
+    let body = EventBody {
+        community: ctx.community.id,
+        kind,
+        effective: Timestamp::now(),
+        certificate: ctx.certificate.clone(),
+        sequence: ctx.outbox.next_sequence(),
+    };
+    let event = SignedEvent::sign(body, &ctx.key).map_err(|e| e.to_string())?;
+    ctx.outbox
+        .push(&event)
+        .map_err(|e| format!("cannot record the event durably: {e}"))?;
+    Ok(event)
+}
+
+/// Exponential backoff with jitter: 0.5 s doubling up to 30 s.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    /// The delay before the next attempt; `jitter` in [0, 1) spreads retries
+    /// of many members so a restarted authority is not hit all at once.
+    pub fn next_delay(&mut self, jitter: f64) -> Duration {
+        let base = 500u64.saturating_mul(1 << self.attempt.min(6)).min(30_000);
+        self.attempt = self.attempt.saturating_add(1);
+        Duration::from_millis(base) + Duration::from_millis((base as f64 * 0.2 * jitter) as u64)
+    }
+
+    /// After a success.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// Delivers queued events in order until shut down. `wake` is notified when
+/// a new event is queued or the authority connects.
+pub async fn deliver(
+    ctx: Arc<Context>,
+    client: Client,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        let pending = ctx.outbox.pending();
+        let mut failed = false;
+        for event in pending {
+            let id = event.id();
+            let span = info_span!("participation", event = %id, kind = %event.body.kind);
+            let outcome = async {
+                match client.participation(event.clone()).await {
+                    Err(_) => Err("node stopping".to_string()),
+                    Ok(Err(e)) => Err(e),
+                    Ok(Ok(receipt)) => {
+                        receipt
+                            .verify(&ctx.community, &id)
+                            .map_err(|e| format!("invalid receipt: {e}"))?;
+                        ctx.outbox
+                            .acknowledge(&id, &receipt)
+                            .map_err(|e| format!("cannot record the receipt: {e}"))?;
+                        info!(index = receipt.body.register_index, "receipt received");
+                        Ok(())
+                    }
+                }
+            }
+            .instrument(span)
+            .await;
+            if let Err(e) = outcome {
+                warn!(event = %id, "participation not yet delivered: {e}");
+                failed = true;
+                break;
+            }
+        }
+        let delay = if failed {
+            backoff.next_delay(jitter())
+        } else {
+            backoff.reset();
+            Duration::from_secs(3600)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = wake.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ParticipationKind::*;
+
+    #[test]
+    fn transitions_follow_join_then_withdraw() {
+        assert!(check_transition(None, Joined).is_ok());
+        assert!(check_transition(Some(Joined), WithdrawalEffective).is_ok());
+        assert!(check_transition(Some(WithdrawalEffective), Joined).is_ok());
+        assert!(check_transition(Some(Joined), Joined).is_err());
+        assert!(check_transition(None, WithdrawalEffective).is_err());
+        assert!(check_transition(Some(WithdrawalEffective), WithdrawalEffective).is_err());
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_resets() {
+        let mut b = Backoff::default();
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(500));
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(1000));
+        for _ in 0..20 {
+            b.next_delay(0.0);
+        }
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(30_000));
+        assert!(b.next_delay(0.99) <= Duration::from_millis(36_000));
+        b.reset();
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(500));
+    }
+}
