@@ -51,6 +51,26 @@ impl Client {
         )
     }
 
+    /// Sends `request` and hands every answer to `each` until `each` says it
+    /// has seen the last one (returns false); the node ending the stream
+    /// before that is an error.
+    pub fn stream_until(
+        &self,
+        request: &ControlRequest,
+        mut each: impl FnMut(ControlResponse) -> Result<bool>,
+    ) -> Result<()> {
+        let mut lines = self.open(request, None)?;
+        while let Some(response) = lines.next_response()? {
+            if !each(response)? {
+                return Ok(());
+            }
+        }
+        bail!(
+            "cairnd at {} ended the stream early: it may have stopped",
+            self.socket.display()
+        )
+    }
+
     fn open(&self, request: &ControlRequest, timeout: Option<Duration>) -> Result<Lines<'_>> {
         let mut stream =
             UnixStream::connect(&self.socket).map_err(|e| connect_error(&self.socket, e))?;

@@ -13,6 +13,7 @@ mod node;
 mod publish;
 mod render;
 mod rfc3339;
+mod sync;
 mod table;
 
 use anyhow::Result;
@@ -63,7 +64,9 @@ enum Command {
     #[command(subcommand)]
     Cert(cert::CertCommand),
     /// The node's identity, community and connections
-    Status(Json),
+    Status(StatusArgs),
+    /// Reconcile with every connected member now, showing catch-up progress
+    Sync(Json),
     /// Share an item with the community
     Publish(publish::PublishArgs),
     /// Items this node holds
@@ -80,6 +83,15 @@ enum Command {
     /// The participation register (competent authority nodes)
     #[command(subcommand)]
     Register(RegisterCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct StatusArgs {
+    /// Print a one-line status every second (catch-up progress included)
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    out: Json,
 }
 
 fn main() -> ExitCode {
@@ -101,7 +113,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Key(cmd) => keys::run(cmd, out),
         Command::Community(cmd) => community::run(cmd, out),
         Command::Cert(cmd) => cert::run(cmd, out),
-        Command::Status(o) => node::status(&node(), o, out),
+        Command::Status(a) if a.watch => sync::watch_status(&node(), &a.out, out),
+        Command::Status(a) => node::status(&node(), &a.out, out),
+        Command::Sync(o) => sync::run(&node(), o, out),
         Command::Publish(a) => node::publish(&node(), a, out),
         Command::Items(cmd) => node::items(&node(), cmd, out),
         Command::Members(o) => node::members(&node(), o, out),

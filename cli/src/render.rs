@@ -46,11 +46,22 @@ pub fn status(s: &NodeStatus) -> String {
         ("connected members", s.connected_members.to_string()),
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),
+        ("catch-up", sync_summary(&s.sync)),
         (
             "certificate valid until",
             s.certificate_not_after.to_rfc3339(),
         ),
     ])
+}
+
+fn sync_summary(s: &cairn_protocol::control::SyncStatus) -> String {
+    match (s.running, &s.last_error, s.last_completed) {
+        (true, _, _) if s.needed > 0 => format!("fetching {}/{} items", s.fetched, s.needed),
+        (true, _, _) => "reconciling".to_string(),
+        (false, Some(e), _) => format!("last session stopped early: {e}"),
+        (false, None, Some(t)) => format!("in sync as of {}", t.to_rfc3339()),
+        (false, None, None) => "no session yet".to_string(),
+    }
 }
 
 pub fn items(items: &[ItemView]) -> String {

@@ -49,6 +49,7 @@ fn status() -> NodeStatus {
         is_authority: false,
         register_entries: None,
         certificate_not_after: Timestamp(1_800_000_000_000),
+        sync: Default::default(),
     }
 }
 

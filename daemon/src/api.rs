@@ -69,8 +69,15 @@ impl Api {
                 },
                 Err(e) => error(e),
             },
-            ControlRequest::RegisterWatch => error("register watch streams: use watch_register"),
+            ControlRequest::RegisterWatch | ControlRequest::Sync => {
+                error("this request streams: it is served by the control socket")
+            }
         }
+    }
+
+    /// The catch-up manager, for `Sync` requests.
+    pub fn sync(&self) -> &crate::sync::manager::Sync {
+        &self.ctx.sync
     }
 
     /// Register entries from `from` on, or an error on a non-authority node.
@@ -112,6 +119,7 @@ impl Api {
             is_authority: self.ctx.authority.is_some(),
             register_entries: self.ctx.authority.as_ref().map(|a| a.register.len()),
             certificate_not_after: c.not_after,
+            sync: self.ctx.sync.status().borrow().clone(),
         })
     }
 
@@ -153,16 +161,15 @@ impl Api {
             Err(e) => return error(e.to_string()),
         };
         let GossipMessage::Item { item, certificate } = message;
-        let items = ctx.items.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            items.insert(&item, &certificate)?;
-            items.flush()
-        })
-        .await;
-        match stored {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return error(format!("cannot store the item: {e}")),
-            Err(e) => return error(format!("cannot store the item: {e}")),
+        // Through the same checks as every other item, flushed before we
+        // answer: success means the item is on disk (group commit).
+        match ctx.ingest.submit(vec![(item, certificate)], true).await {
+            Ok(results) => match results.into_iter().next() {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return error(format!("item not stored: {e}")),
+                None => return error("item not stored: no result from the ingest worker"),
+            },
+            Err(_) => return error("the node is shutting down"),
         }
         match self.client.publish(data).await {
             Ok(PublishOutcome::Sent) => info!(item = %id, "item published"),

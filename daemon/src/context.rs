@@ -2,15 +2,14 @@
 //! its durable state.
 
 use crate::authority::Authority;
-use crate::ingest::check_gossip;
-use cairn_protocol::{Certificate, Community, SecretKey, Timestamp};
+use crate::ingest::worker::Ingest;
+use crate::sync::index::SyncIndex;
+use crate::sync::manager::Sync;
+use cairn_protocol::{Certificate, Community, SecretKey};
 use cairn_store::items::ItemStore;
 use cairn_store::outbox::Outbox;
-use libp2p::gossipsub::MessageAcceptance;
-use libp2p::PeerId;
 use std::sync::Arc;
 use tokio::sync::Notify;
-use tracing::{debug, error, warn};
 
 /// Shared, read-mostly node state.
 pub struct Context {
@@ -23,31 +22,10 @@ pub struct Context {
     pub authority: Option<Arc<Authority>>,
     /// Wakes the participation delivery task (new event, authority admitted).
     pub participation_wake: Arc<Notify>,
-}
-
-impl Context {
-    /// Verifies gossiped data and stores it if it holds. Invalid data is
-    /// rejected so gossipsub penalises the relaying peer; a local storage
-    /// failure is ignored (not the peer's fault) and logged loudly.
-    pub fn accept_gossip(&self, data: &[u8], source: &PeerId) -> MessageAcceptance {
-        match check_gossip(data, &self.community, Timestamp::now()) {
-            Ok((item, certificate)) => {
-                let id = item.id();
-                match self.items.insert(&item, &certificate) {
-                    Ok(new) => {
-                        debug!(item = %id, peer = %source, new, "item accepted");
-                        MessageAcceptance::Accept
-                    }
-                    Err(e) => {
-                        error!(item = %id, "cannot store a verified item: {e}");
-                        MessageAcceptance::Ignore
-                    }
-                }
-            }
-            Err(e) => {
-                warn!(peer = %source, "gossip rejected: {e}");
-                MessageAcceptance::Reject
-            }
-        }
-    }
+    /// Verifies and stores every item, whatever its origin.
+    pub ingest: Ingest,
+    /// The item set as catch-up reconciles it.
+    pub index: Arc<SyncIndex>,
+    /// Catch-up sessions and their progress.
+    pub sync: Sync,
 }

@@ -103,9 +103,38 @@ async fn connection(stream: UnixStream, api: Api) -> std::io::Result<()> {
     if request == ControlRequest::RegisterWatch {
         return watch_register(reader, write, api).await;
     }
+    if request == ControlRequest::Sync {
+        return sync(write, api).await;
+    }
     let response = api.handle(request).await;
     send(&mut write, &response).await?;
     write.shutdown().await
+}
+
+/// Reconciles with every member, streaming progress twice a second.
+async fn sync(mut write: impl AsyncWriteExt + Unpin, api: Api) -> std::io::Result<()> {
+    let sync = api.sync().clone();
+    let status = sync.status();
+    let done = sync.all();
+    tokio::pin!(done);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            r = &mut done => {
+                let last = status.borrow().clone();
+                let response = match r {
+                    Ok(()) => ControlResponse::SyncDone(last),
+                    Err(e) => ControlResponse::Error { message: e.to_string() },
+                };
+                send(&mut write, &response).await?;
+                return write.shutdown().await;
+            }
+            _ = tick.tick() => {
+                let now = status.borrow().clone();
+                send(&mut write, &ControlResponse::SyncProgress(now)).await?;
+            }
+        }
+    }
 }
 
 /// Streams the register: every existing entry, then each new one. A watcher

@@ -11,5 +11,6 @@ pub mod ingest;
 pub mod network;
 pub mod node;
 pub mod participation;
+pub mod sync;
 #[cfg(test)]
 mod testutil;

@@ -5,9 +5,12 @@ use crate::api::Api;
 use crate::authority::Authority;
 use crate::config::Settings;
 use crate::context::Context;
+use crate::ingest::worker;
 use crate::network::behaviour::{build_swarm, BuildError};
 use crate::network::client::Client;
 use crate::network::event_loop::EventLoop;
+use crate::sync::index::SyncIndex;
+use crate::sync::manager;
 use crate::{control, participation};
 use cairn_store::Store;
 use libp2p::gossipsub::IdentTopic;
@@ -15,7 +18,7 @@ use libp2p::{identity, Multiaddr, PeerId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 /// Why a node could not start.
@@ -39,6 +42,9 @@ pub struct RunningNode {
     client: Client,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    ingest_task: JoinHandle<()>,
+    items: cairn_store::ItemStore,
+    ctx: Arc<Context>,
 }
 
 /// Starts a node from checked settings.
@@ -51,6 +57,22 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
             settings.key.clone(),
         ))
     });
+    let index = Arc::new(SyncIndex::new(store.items.index()?));
+    let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
+    let (ingest, ingest_task) = worker::spawn(
+        settings.community.clone(),
+        store.items.clone(),
+        index.clone(),
+        verdict_tx,
+    );
+    let (client, commands) = Client::new();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (sync, sync_task) = manager::spawn(
+        client.clone(),
+        index.clone(),
+        ingest.clone(),
+        shutdown_rx.clone(),
+    );
     let ctx = Arc::new(Context {
         community: settings.community.clone(),
         key: settings.key.clone(),
@@ -59,6 +81,9 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         outbox: store.outbox.clone(),
         authority,
         participation_wake: Arc::new(Notify::new()),
+        ingest,
+        index,
+        sync,
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -76,8 +101,6 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     }
 
     let listener = control::bind(&settings.control_socket)?;
-    let (client, commands) = Client::new();
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let api = Api::new(ctx.clone(), client.clone());
     let event_loop = EventLoop::new(
         swarm,
@@ -85,9 +108,11 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         client.clone(),
         ctx.clone(),
         settings.bootstrap,
+        verdicts,
     );
     let tasks = vec![
         tokio::spawn(event_loop.run()),
+        sync_task,
         tokio::spawn(control::serve(listener, api.clone(), shutdown_rx.clone())),
         tokio::spawn(participation::deliver(
             ctx.clone(),
@@ -103,6 +128,9 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         client,
         shutdown,
         tasks,
+        ingest_task,
+        items: store.items.clone(),
+        ctx,
     })
 }
 
@@ -131,6 +159,15 @@ impl RunningNode {
         self.client.shutdown().await;
         for t in self.tasks {
             let _ = t.await;
+        }
+        // The ingest worker ends when the last handle (held by the context
+        // and the API) is gone; what it stored is flushed here either way.
+        drop(self.api);
+        drop(self.ctx);
+        self.ingest_task.abort();
+        let _ = self.ingest_task.await;
+        if let Err(e) = self.items.flush() {
+            tracing::error!("final flush failed: {e}");
         }
         let _ = std::fs::remove_file(&self.control_socket);
     }

@@ -5,6 +5,7 @@
 
 use crate::context::Context;
 use crate::network::client::Client;
+use cairn_protocol::wire::{Request, Response};
 use cairn_protocol::{EventBody, ParticipationKind, SignedEvent, Timestamp};
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,10 +96,17 @@ pub async fn deliver(
             let id = event.id();
             let span = info_span!("participation", event = %id, kind = %event.body.kind);
             let outcome = async {
-                match client.participation(event.clone()).await {
+                let authority = crate::network::peers::peer_id_of(&ctx.community.authority);
+                let request = Request::Participation {
+                    event: event.clone(),
+                };
+                match client.request(authority, request).await {
                     Err(_) => Err("node stopping".to_string()),
                     Ok(Err(e)) => Err(e),
-                    Ok(Ok(receipt)) => {
+                    Ok(Ok(Response::Refused { reason })) => {
+                        Err(format!("the authority refused the event: {reason}"))
+                    }
+                    Ok(Ok(Response::Receipt { receipt })) => {
                         receipt
                             .verify(&ctx.community, &id)
                             .map_err(|e| format!("invalid receipt: {e}"))?;
@@ -107,6 +115,9 @@ pub async fn deliver(
                             .map_err(|e| format!("cannot record the receipt: {e}"))?;
                         info!(index = receipt.body.register_index, "receipt received");
                         Ok(())
+                    }
+                    Ok(Ok(_)) => {
+                        Err("the authority answered with something other than a receipt".into())
                     }
                 }
             }

@@ -127,6 +127,14 @@ impl Certificate {
     /// Checks that the certificate belongs to `community`, was signed by one of
     /// its issuers, and is valid at instant `at`.
     pub fn verify(&self, community: &Community, at: Timestamp) -> Result<(), CertificateError> {
+        self.verify_authenticity(community)?;
+        self.check_validity(at)
+    }
+
+    /// The time-independent half of [`Certificate::verify`]: community,
+    /// issuer, shape and signature. Its result can be cached per certificate
+    /// id; [`Certificate::check_validity`] must still be applied per use.
+    pub fn verify_authenticity(&self, community: &Community) -> Result<(), CertificateError> {
         let b = &self.body;
         if b.community != community.id {
             return Err(CertificateError::OtherCommunity {
@@ -140,7 +148,13 @@ impl Certificate {
         b.check_shape()?;
         b.issuer
             .verify(&signing_input(DOMAIN_CERTIFICATE, b)?, &self.signature)
-            .map_err(|_| CertificateError::BadSignature)?;
+            .map_err(|_| CertificateError::BadSignature)
+    }
+
+    /// The time-dependent half of [`Certificate::verify`]: `at` lies within
+    /// the validity window.
+    pub fn check_validity(&self, at: Timestamp) -> Result<(), CertificateError> {
+        let b = &self.body;
         if at < b.not_before {
             return Err(CertificateError::NotYetValid {
                 not_before: b.not_before,

@@ -24,14 +24,21 @@ pub const MAX_REQUEST_LINE: usize = 4 * 1024 * 1024;
 pub enum ControlRequest {
     Status,
     Publish(PublishRequest),
-    ListItems { limit: usize },
-    ShowItem { id: ItemId },
+    ListItems {
+        limit: usize,
+    },
+    ShowItem {
+        id: ItemId,
+    },
     Members,
     Join,
     Withdraw,
     Participation,
     RegisterList,
     RegisterWatch,
+    /// Reconcile with every connected member now; the node streams
+    /// `SyncProgress` lines and ends with `SyncDone`.
+    Sync,
 }
 
 /// A new item, before the node signs it.
@@ -57,7 +64,26 @@ pub enum ControlResponse {
     Participation { events: Vec<ParticipationView> },
     Register { entries: Vec<RegisterView> },
     RegisterEntry(RegisterView),
+    SyncProgress(SyncStatus),
+    SyncDone(SyncStatus),
     Error { message: String },
+}
+
+/// Catch-up progress.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// A session is running now.
+    pub running: bool,
+    /// The peer of the running (or last) session.
+    pub peer: Option<String>,
+    /// Items the running session found missing here.
+    pub needed: u64,
+    /// Of those, how many have been fetched so far.
+    pub fetched: u64,
+    /// Sessions completed since the node started.
+    pub sessions: u64,
+    pub last_completed: Option<Timestamp>,
+    pub last_error: Option<String>,
 }
 
 /// A node's view of itself.
@@ -75,6 +101,7 @@ pub struct NodeStatus {
     pub is_authority: bool,
     pub register_entries: Option<u64>,
     pub certificate_not_after: Timestamp,
+    pub sync: SyncStatus,
 }
 
 /// One item as shown to a person.

@@ -186,6 +186,26 @@ impl SignedItem {
         community: &Community,
         now: Timestamp,
     ) -> Result<(), ItemError> {
+        // The item's own community first, so the error names the item.
+        if self.body.community != community.id {
+            return Err(ItemError::OtherCommunity {
+                expected: community.id,
+                found: self.body.community,
+            });
+        }
+        certificate.verify_authenticity(community)?;
+        self.verify_with_authentic_certificate(certificate, community, now)
+    }
+
+    /// [`SignedItem::verify`] for a caller that has already checked
+    /// `certificate.verify_authenticity(community)` (and cached the result
+    /// by certificate id): everything else is still checked.
+    pub fn verify_with_authentic_certificate(
+        &self,
+        certificate: &Certificate,
+        community: &Community,
+        now: Timestamp,
+    ) -> Result<(), ItemError> {
         let b = &self.body;
         b.check_shape()?;
         if b.community != community.id {
@@ -207,7 +227,7 @@ impl SignedItem {
                 now,
             });
         }
-        certificate.verify(community, b.created)?;
+        certificate.check_validity(b.created)?;
         if !certificate.has_role(Role::Publish) {
             return Err(ItemError::NotPermitted);
         }
@@ -368,6 +388,33 @@ pub(crate) mod tests {
                 "case {i}"
             );
         }
+    }
+
+    #[test]
+    fn the_cached_path_checks_everything_but_the_certificate_signature() {
+        let c = cert_for(&member());
+        let item = SignedItem::sign(body(&c), &member(), &c).unwrap();
+        assert_eq!(
+            item.verify_with_authentic_certificate(&c, &community(), now()),
+            Ok(())
+        );
+        let mut forged = item.clone();
+        forged.body.title = "other".into();
+        assert_eq!(
+            forged.verify_with_authentic_certificate(&c, &community(), now()),
+            Err(ItemError::BadSignature)
+        );
+        assert!(matches!(
+            item.verify_with_authentic_certificate(&c, &community(), T0.plus_days(400)),
+            Ok(())
+        ));
+        let mut late = body(&c);
+        late.created = T0.plus_days(400);
+        let late = SignedItem::sign(late, &member(), &c).unwrap();
+        assert!(matches!(
+            late.verify_with_authentic_certificate(&c, &community(), T0.plus_days(400)),
+            Err(ItemError::Certificate(CertificateError::Expired { .. }))
+        ));
     }
 
     #[test]

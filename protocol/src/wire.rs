@@ -5,7 +5,7 @@
 
 use crate::certificate::Certificate;
 use crate::event::SignedEvent;
-use crate::item::SignedItem;
+use crate::item::{ItemId, SignedItem};
 use crate::receipt::Receipt;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,19 @@ pub enum Request {
     Hello { certificate: Certificate },
     /// An Art. 29(4) event for the authority's register.
     Participation { event: SignedEvent },
+    /// One round of range-based set reconciliation over item ids (a
+    /// negentropy message); the responder answers statelessly.
+    Reconcile { message: Vec<u8> },
+    /// Items the requester lacks, by id (at most [`MAX_FETCH_IDS`]).
+    Fetch { ids: Vec<ItemId> },
 }
+
+/// Most ids one fetch request may name.
+pub const MAX_FETCH_IDS: usize = 1024;
+
+/// Target size of one fetch response; the responder stops adding items
+/// before passing it, and always sends at least one if it has any.
+pub const FETCH_RESPONSE_BUDGET: usize = 768 * 1024;
 
 /// The answer to a [`Request`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,4 +50,13 @@ pub enum Response {
     Receipt { receipt: Receipt },
     /// The request was refused; the reason is for the operator's log.
     Refused { reason: String },
+    /// The responder's reconciliation message.
+    Reconcile { message: Vec<u8> },
+    /// Requested items the responder holds, in request order, with each
+    /// publisher certificate once. Ids it lacks or that did not fit the
+    /// budget are simply absent; the requester asks again for the rest.
+    Items {
+        certificates: Vec<Certificate>,
+        items: Vec<SignedItem>,
+    },
 }

@@ -196,6 +196,10 @@ fn decode_everything(frame: &[u8]) {
                 let _ = event.id();
                 let _ = event.verify(&community(), now);
             }
+            Request::Reconcile { message } => assert!(message.len() <= codec::MAX_FRAME),
+            Request::Fetch { ids } => {
+                assert!(ids.len() <= codec::MAX_FRAME / cairn_protocol::ItemId::LEN)
+            }
         }
     }
     match codec::decode::<Response>(frame) {
@@ -205,7 +209,15 @@ fn decode_everything(frame: &[u8]) {
         Ok(Response::Receipt { receipt }) => {
             let _ = receipt.verify(&community(), &event().id());
         }
-        Ok(Response::Refused { .. }) | Err(_) => {}
+        Ok(Response::Items {
+            certificates,
+            items,
+        }) => {
+            for (i, c) in items.iter().zip(certificates.iter().cycle()) {
+                let _ = i.verify(c, &community(), now);
+            }
+        }
+        Ok(Response::Refused { .. }) | Ok(Response::Reconcile { .. }) | Err(_) => {}
     }
     if let Ok(item) = codec::decode::<SignedItem>(frame) {
         let _ = item.id();

@@ -78,33 +78,56 @@ impl ItemStore {
     /// the item was new. Not durable until [`ItemStore::flush`]: callers insert
     /// a batch and flush once (group commit).
     pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
-        let id = item.id();
-        let cert_id = certificate.id();
-        if item.body.publisher != cert_id {
-            return Err(StoreError::NotItsPublisher {
-                item: id,
-                named: item.body.publisher,
-                given: cert_id,
-            });
-        }
+        Ok(self.insert_batch(&[(item, certificate)])?[0])
+    }
+
+    /// Stores verified items with their publishers' certificates in one
+    /// transaction. Returns, per item, whether it was new.
+    pub fn insert_batch(
+        &self,
+        batch: &[(&SignedItem, &Certificate)],
+    ) -> Result<Vec<bool>, StoreError> {
         let encode_err = |what| move |source| StoreError::Encode { what, source };
-        let item_bytes = encode(item).map_err(encode_err("an item"))?;
-        let cert_bytes = encode(certificate).map_err(encode_err("a certificate"))?;
-        let key = time_key(item.body.created, &id);
+        let mut rows = Vec::with_capacity(batch.len());
+        for (item, certificate) in batch {
+            let item_bytes = encode(*item).map_err(encode_err("an item"))?;
+            let id = ItemId(cairn_protocol::hash::sha256(&[&item_bytes]));
+            let cert_id = certificate.id();
+            if item.body.publisher != cert_id {
+                return Err(StoreError::NotItsPublisher {
+                    item: id,
+                    named: item.body.publisher,
+                    given: cert_id,
+                });
+            }
+            let cert_bytes = encode(*certificate).map_err(encode_err("a certificate"))?;
+            rows.push((
+                id,
+                cert_id,
+                item_bytes,
+                cert_bytes,
+                time_key(item.body.created, &id),
+            ));
+        }
         // One transaction over the three trees, so a crash can never leave the
         // by-time index naming an item, or an item naming a certificate, that
         // is not there.
         let outcome = (&self.items, &self.by_time, &self.certificates).transaction(
             |(items, by_time, certificates)| {
-                if items.get(id.as_bytes())?.is_some() {
-                    return Ok::<_, ConflictableTransactionError<Infallible>>(false);
+                let mut new = Vec::with_capacity(rows.len());
+                for (id, cert_id, item_bytes, cert_bytes, key) in &rows {
+                    if items.get(id.as_bytes())?.is_some() {
+                        new.push(false);
+                        continue;
+                    }
+                    items.insert(&id.as_bytes()[..], item_bytes.as_slice())?;
+                    by_time.insert(&key[..], &[][..])?;
+                    if certificates.get(cert_id.as_bytes())?.is_none() {
+                        certificates.insert(&cert_id.as_bytes()[..], cert_bytes.as_slice())?;
+                    }
+                    new.push(true);
                 }
-                items.insert(&id.as_bytes()[..], item_bytes.as_slice())?;
-                by_time.insert(&key[..], &[][..])?;
-                if certificates.get(cert_id.as_bytes())?.is_none() {
-                    certificates.insert(&cert_id.as_bytes()[..], cert_bytes.as_slice())?;
-                }
-                Ok(true)
+                Ok::<_, ConflictableTransactionError<Infallible>>(new)
             },
         );
         let new = match outcome {
@@ -112,10 +135,20 @@ impl ItemStore {
             Err(TransactionError::Storage(e)) => return Err(self.sled(e)),
             Err(TransactionError::Abort(never)) => match never {},
         };
-        if new {
-            self.count.fetch_add(1, Ordering::Relaxed);
-        }
+        let added = new.iter().filter(|n| **n).count() as u64;
+        self.count.fetch_add(added, Ordering::Relaxed);
         Ok(new)
+    }
+
+    /// Every stored item as (creation millis, id), in that order: the set
+    /// that catch-up reconciles with peers.
+    pub fn index(&self) -> Result<Vec<(u64, ItemId)>, StoreError> {
+        let mut out = Vec::with_capacity(self.count() as usize);
+        for key in self.by_time.iter().keys() {
+            let key = key.map_err(|e| self.sled(e))?;
+            out.push(self.parse_time_key(&key)?);
+        }
+        Ok(out)
     }
 
     /// Makes everything inserted so far durable.
@@ -208,21 +241,28 @@ impl ItemStore {
         let mut out = Vec::new();
         for key in keys.take(limit) {
             let key = key.map_err(|e| self.sled(e))?;
-            let id = (key.len() == TIME_KEY)
-                .then(|| ItemId::from_slice(&key[8..]).ok())
-                .flatten()
-                .ok_or_else(|| {
-                    self.damaged(format!(
-                        "by-time index key {} is malformed",
-                        hex::encode(&key)
-                    ))
-                })?;
+            let (_, id) = self.parse_time_key(&key)?;
             let item = self.load(&id)?.ok_or_else(|| {
                 self.damaged(format!("by-time index names item {id}, which is missing"))
             })?;
             out.push((id, item));
         }
         Ok(out)
+    }
+
+    fn parse_time_key(&self, key: &[u8]) -> Result<(u64, ItemId), StoreError> {
+        let malformed = || {
+            self.damaged(format!(
+                "by-time index key {} is malformed",
+                hex::encode(key)
+            ))
+        };
+        if key.len() != TIME_KEY {
+            return Err(malformed());
+        }
+        let millis = u64::from_be_bytes(key[..8].try_into().map_err(|_| malformed())?);
+        let id = ItemId::from_slice(&key[8..]).map_err(|_| malformed())?;
+        Ok((millis, id))
     }
 
     fn load(&self, id: &ItemId) -> Result<Option<SignedItem>, StoreError> {

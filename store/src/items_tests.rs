@@ -128,3 +128,21 @@ fn undecodable_records_are_errors_that_name_the_item() {
     assert!(store.latest(10).is_err(), "never skipped silently");
     assert!(store.after(None, 10).is_err(), "never skipped silently");
 }
+
+#[test]
+fn batches_insert_once_and_the_index_is_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ItemStore::open(dir.path()).unwrap();
+    let cert = certificate();
+    let a = item_at(Timestamp(2_000), 1);
+    let b = item_at(Timestamp(1_000), 2);
+    let new = store.insert_batch(&[(&a, &cert), (&b, &cert)]).unwrap();
+    assert_eq!(new, vec![true, true]);
+    let again = store.insert_batch(&[(&b, &cert), (&a, &cert)]).unwrap();
+    assert_eq!(again, vec![false, false]);
+    assert_eq!(store.count(), 2);
+    assert_eq!(
+        store.index().unwrap(),
+        vec![(1_000, b.id()), (2_000, a.id())]
+    );
+}

@@ -1,7 +1,7 @@
 //! The handle the rest of the node uses to ask the network task for things.
 
-use cairn_protocol::wire::Response;
-use cairn_protocol::{Certificate, Receipt, SignedEvent};
+use cairn_protocol::wire::{Request, Response};
+use cairn_protocol::Certificate;
 use libp2p::request_response::ResponseChannel;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
@@ -36,9 +36,11 @@ pub enum Command {
         data: Vec<u8>,
         reply: oneshot::Sender<PublishOutcome>,
     },
-    Participation {
-        event: Box<SignedEvent>,
-        reply: oneshot::Sender<Result<Receipt, String>>,
+    /// A direct request to an admitted member.
+    Request {
+        peer: PeerId,
+        request: Box<Request>,
+        reply: oneshot::Sender<Result<Response, String>>,
     },
     Respond {
         channel: ResponseChannel<Response>,
@@ -79,13 +81,16 @@ impl Client {
         self.ask(|reply| Command::Publish { data, reply }).await
     }
 
-    /// Sends a participation event to the authority and waits for its answer.
-    pub async fn participation(
+    /// Sends a direct request to an admitted member and waits for its
+    /// answer; the inner error says why there is none.
+    pub async fn request(
         &self,
-        event: SignedEvent,
-    ) -> Result<Result<Receipt, String>, Stopped> {
-        self.ask(|reply| Command::Participation {
-            event: Box::new(event),
+        peer: PeerId,
+        request: Request,
+    ) -> Result<Result<Response, String>, Stopped> {
+        self.ask(|reply| Command::Request {
+            peer,
+            request: Box::new(request),
             reply,
         })
         .await

@@ -7,8 +7,10 @@ use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
 use super::client::{Client, Command, PublishOutcome, Snapshot};
 use super::peers::{application_score, check_certificate, peer_id_of, Peers, ADMISSION_TIMEOUT};
 use crate::context::Context;
+use crate::ingest::worker::Verdict;
+use crate::sync::fetch::{answer_fetch, answer_reconcile};
 use cairn_protocol::wire::{Request, Response};
-use cairn_protocol::{Receipt, Timestamp};
+use cairn_protocol::Timestamp;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, PublishError};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
@@ -18,7 +20,7 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tracing::{debug, info, info_span, warn};
 
 /// Most encoded items kept while no member is reachable. Each is already in
@@ -27,6 +29,10 @@ const MAX_QUEUED_PUBLISHES: usize = 10_000;
 
 /// How often bootstrap peers are redialled and admission deadlines checked.
 const TICK: Duration = Duration::from_secs(1);
+
+/// Catch-up requests answered at once; more are refused as busy and retried
+/// by the asking node's next session.
+const MAX_RESPONDERS: usize = 8;
 
 /// State owned by the network task.
 pub struct EventLoop {
@@ -38,7 +44,10 @@ pub struct EventLoop {
     peers: Peers,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     queued_publishes: VecDeque<Vec<u8>>,
-    participation: HashMap<OutboundRequestId, oneshot::Sender<Result<Receipt, String>>>,
+    pending: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, String>>>,
+    verdicts: mpsc::Receiver<Verdict>,
+    /// Bounds concurrent answers to catch-up requests (each reads the store).
+    responders: Arc<Semaphore>,
     refused: HashMap<PeerId, Instant>,
 }
 
@@ -50,6 +59,7 @@ impl EventLoop {
         client: Client,
         ctx: Arc<Context>,
         bootstrap: Vec<(PeerId, Multiaddr)>,
+        verdicts: mpsc::Receiver<Verdict>,
     ) -> Self {
         let topic = IdentTopic::new(ctx.community.items_topic());
         EventLoop {
@@ -61,7 +71,9 @@ impl EventLoop {
             peers: Peers::default(),
             bootstrap,
             queued_publishes: VecDeque::new(),
-            participation: HashMap::new(),
+            pending: HashMap::new(),
+            verdicts,
+            responders: Arc::new(Semaphore::new(MAX_RESPONDERS)),
             refused: HashMap::new(),
         }
     }
@@ -83,6 +95,13 @@ impl EventLoop {
                     Some(Command::Shutdown) | None => break,
                     Some(c) => self.on_command(c),
                 },
+                Some(v) = self.verdicts.recv() => {
+                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                        &v.message_id,
+                        &v.source,
+                        v.acceptance,
+                    );
+                }
                 _ = tick.tick() => self.on_tick(),
             }
         }
@@ -129,18 +148,21 @@ impl EventLoop {
                 let outcome = self.publish(data);
                 let _ = reply.send(outcome);
             }
-            Command::Participation { event, reply } => {
-                let authority = peer_id_of(&self.ctx.community.authority);
-                if self.peers.certificate(&authority).is_none() {
-                    let _ = reply.send(Err("the authority node is not connected".into()));
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                if self.peers.certificate(&peer).is_none() {
+                    let _ = reply.send(Err(format!("{peer} is not a connected member")));
                     return;
                 }
                 let id = self
                     .swarm
                     .behaviour_mut()
                     .direct
-                    .send_request(&authority, Request::Participation { event: *event });
-                self.participation.insert(id, reply);
+                    .send_request(&peer, *request);
+                self.pending.insert(id, reply);
             }
             Command::Respond { channel, response } => self.respond(channel, *response),
             Command::Snapshot { reply } => {
@@ -278,8 +300,17 @@ impl EventLoop {
                 let acceptance = if self.peers.certificate(&propagation_source).is_none() {
                     warn!(peer = %propagation_source, "gossip from an unadmitted peer rejected");
                     MessageAcceptance::Reject
+                } else if self.ctx.ingest.try_gossip(
+                    message.data,
+                    message_id.clone(),
+                    propagation_source,
+                ) {
+                    // The ingest worker reports the verdict when it has one.
+                    return;
                 } else {
-                    self.ctx.accept_gossip(&message.data, &propagation_source)
+                    // Overloaded: drop without penalty; catch-up fetches it.
+                    debug!("ingest queue full: gossip left to catch-up");
+                    MessageAcceptance::Ignore
                 };
                 self.swarm
                     .behaviour_mut()
@@ -320,8 +351,8 @@ impl EventLoop {
                 error,
                 ..
             } => {
-                if let Some(reply) = self.participation.remove(&request_id) {
-                    let _ = reply.send(Err(format!("request to the authority failed: {error}")));
+                if let Some(reply) = self.pending.remove(&request_id) {
+                    let _ = reply.send(Err(format!("request to {peer} failed: {error}")));
                 } else {
                     debug!(%peer, "request failed: {error}");
                 }
@@ -344,12 +375,19 @@ impl EventLoop {
                 }
                 Err(reason) => self.respond(channel, Response::Refused { reason }),
             },
+            _ if self.peers.certificate(&peer).is_none() => {
+                let reason = "present a valid certificate before other requests".to_string();
+                self.respond(channel, Response::Refused { reason });
+            }
+            Request::Reconcile { message } => {
+                let index = self.ctx.index.clone();
+                self.answer_off_loop(channel, move || answer_reconcile(&index, &message));
+            }
+            Request::Fetch { ids } => {
+                let items = self.ctx.items.clone();
+                self.answer_off_loop(channel, move || answer_fetch(&items, &ids));
+            }
             Request::Participation { event } => {
-                if self.peers.certificate(&peer).is_none() {
-                    let reason = "present a valid certificate before other requests".to_string();
-                    self.respond(channel, Response::Refused { reason });
-                    return;
-                }
                 let Some(authority) = self.ctx.authority.clone() else {
                     let reason = "this node is not the community's authority".to_string();
                     self.respond(channel, Response::Refused { reason });
@@ -365,18 +403,35 @@ impl EventLoop {
         }
     }
 
+    /// Computes an answer on a blocking thread and sends it back through the
+    /// command channel, so reading the store never stalls the swarm.
+    fn answer_off_loop(
+        &mut self,
+        channel: ResponseChannel<Response>,
+        answer: impl FnOnce() -> Response + Send + 'static,
+    ) {
+        let Ok(permit) = self.responders.clone().try_acquire_owned() else {
+            let reason = "busy answering other members; retry later".to_string();
+            self.respond(channel, Response::Refused { reason });
+            return;
+        };
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let response = tokio::task::spawn_blocking(answer)
+                .await
+                .unwrap_or_else(|e| Response::Refused {
+                    reason: format!("internal error: {e}"),
+                });
+            let _ = client.respond(channel, response).await;
+            drop(permit);
+        });
+    }
+
     fn on_response(&mut self, peer: PeerId, request_id: OutboundRequestId, response: Response) {
         let span = info_span!("response", %peer);
         let _g = span.enter();
-        if let Some(reply) = self.participation.remove(&request_id) {
-            let result = match response {
-                Response::Receipt { receipt } => Ok(receipt),
-                Response::Refused { reason } => {
-                    Err(format!("the authority refused the event: {reason}"))
-                }
-                Response::Welcome { .. } => Err("the authority answered with a welcome".into()),
-            };
-            let _ = reply.send(result);
+        if let Some(reply) = self.pending.remove(&request_id) {
+            let _ = reply.send(Ok(response));
             return;
         }
         match response {
@@ -388,7 +443,7 @@ impl EventLoop {
             Response::Refused { reason } => {
                 warn!("peer refused our certificate: {reason}");
             }
-            Response::Receipt { .. } => debug!("unexpected receipt"),
+            _ => debug!("unexpected response to a hello"),
         }
     }
 
@@ -412,6 +467,7 @@ impl EventLoop {
                 if peer == peer_id_of(&self.ctx.community.authority) {
                     self.ctx.participation_wake.notify_one();
                 }
+                self.ctx.sync.peer_admitted(peer);
                 Ok(())
             }
             Err(e) => {

@@ -1,0 +1,135 @@
+//! `cairn sync` and `cairn status --watch`: catch-up progress for people.
+//!
+//! A node that was offline reconciles with its peers by itself; these
+//! commands let an operator start a round now and watch a large catch-up
+//! advance, with a progress bar on a terminal and plain lines otherwise.
+
+use crate::client::Client;
+use crate::node::Json;
+use anyhow::{bail, Result};
+use cairn_protocol::control::{ControlRequest, ControlResponse, NodeStatus, SyncStatus};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// A text progress bar: `[#####-----]  50% 500/1000`.
+pub fn bar(done: u64, total: u64, width: usize) -> String {
+    let total = total.max(1);
+    let done = done.min(total);
+    let filled = (done as usize * width) / total as usize;
+    format!(
+        "[{}{}] {:>3}% {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled),
+        done * 100 / total
+    )
+}
+
+fn progress_line(s: &SyncStatus) -> String {
+    match (&s.peer, s.running) {
+        (Some(peer), true) if s.needed > 0 => {
+            format!(
+                "catching up from {}: {}",
+                short_peer(peer),
+                bar(s.fetched, s.needed, 30)
+            )
+        }
+        (Some(peer), true) => format!("reconciling with {}", short_peer(peer)),
+        _ => "waiting for a session".to_string(),
+    }
+}
+
+fn short_peer(p: &str) -> &str {
+    let start = p.len().saturating_sub(8);
+    &p[start..]
+}
+
+/// Reconciles with every connected member now, showing progress.
+pub fn run(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
+    let tty = std::io::stderr().is_terminal() && !o.json;
+    let mut last = String::new();
+    client.stream_until(&ControlRequest::Sync, |response| match response {
+        ControlResponse::SyncProgress(s) => {
+            let line = progress_line(&s);
+            if tty {
+                eprint!("\r{line:<78}");
+            } else if line != last && !o.json {
+                eprintln!("{line}");
+            }
+            last = line;
+            Ok(true)
+        }
+        ControlResponse::SyncDone(s) => {
+            if tty {
+                eprintln!();
+            }
+            if o.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?;
+            } else {
+                match &s.last_error {
+                    Some(e) => writeln!(out, "sync finished; the last session stopped early: {e}")?,
+                    None => writeln!(out, "in sync: {} sessions completed", s.sessions)?,
+                }
+            }
+            Ok(false)
+        }
+        ControlResponse::Error { message } => bail!(message),
+        other => {
+            bail!("cairnd answered sync with {other:?}: are cairn and cairnd the same version?")
+        }
+    })
+}
+
+fn status_line(s: &NodeStatus) -> String {
+    format!(
+        "{} items, {} members connected, {} events awaiting receipt; {}",
+        s.items,
+        s.connected_members,
+        s.outbox_pending,
+        progress_line(&s.sync)
+    )
+}
+
+/// Prints a one-line status every second until interrupted.
+pub fn watch_status(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
+    let tty = std::io::stdout().is_terminal() && !o.json;
+    loop {
+        let s = match client.request(&ControlRequest::Status)? {
+            ControlResponse::Status(s) => s,
+            other => bail!("cairnd answered status with {other:?}"),
+        };
+        if o.json {
+            writeln!(out, "{}", serde_json::to_string(&s)?)?;
+        } else if tty {
+            write!(out, "\r{:<100}", status_line(&s))?;
+        } else {
+            writeln!(out, "{}", status_line(&s))?;
+        }
+        out.flush()?;
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_in_proportion_and_never_overflow() {
+        assert_eq!(bar(0, 10, 10), "[----------]   0% 0/10");
+        assert_eq!(bar(5, 10, 10), "[#####-----]  50% 5/10");
+        assert_eq!(bar(12, 10, 10), "[##########] 100% 10/10");
+        assert_eq!(bar(0, 0, 4), "[----]   0% 0/1");
+    }
+
+    #[test]
+    fn progress_lines_say_what_is_happening() {
+        let mut s = SyncStatus::default();
+        assert_eq!(progress_line(&s), "waiting for a session");
+        s.running = true;
+        s.peer = Some("12D3KooWabcdefgh".into());
+        assert_eq!(progress_line(&s), "reconciling with abcdefgh");
+        s.needed = 100;
+        s.fetched = 25;
+        assert!(progress_line(&s).contains(" 25% 25/100"));
+    }
+}

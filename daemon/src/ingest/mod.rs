@@ -1,0 +1,185 @@
+//! What may be stored and relayed, and the worker that stores it.
+//!
+//! Every item, whether gossiped, fetched during catch-up or published
+//! locally, is checked here before it is stored. Gossip that fails is
+//! rejected, not ignored, so gossipsub's peer scoring penalises whoever
+//! relayed it. [`Verifier`] checks batches on all cores and remembers which
+//! publisher certificates it has already authenticated; [`worker`] batches
+//! verification and storage (group commit).
+
+pub mod worker;
+
+use cairn_protocol::codec::{self, CodecError};
+use cairn_protocol::wire::GossipMessage;
+use cairn_protocol::{Certificate, CertificateId, Community, ItemError, SignedItem, Timestamp};
+use std::collections::HashMap;
+
+/// Why gossiped data was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("undecodable gossip message: {0}")]
+    Decode(#[from] CodecError),
+    #[error("item refused: {0}")]
+    Item(#[from] ItemError),
+}
+
+/// Decodes and verifies one gossip message.
+pub fn check_gossip(
+    data: &[u8],
+    community: &Community,
+    now: Timestamp,
+) -> Result<(SignedItem, Certificate), IngestError> {
+    let (item, certificate) = decode_gossip(data)?;
+    item.verify(&certificate, community, now)?;
+    Ok((item, certificate))
+}
+
+/// Decodes a gossip message without verifying it.
+pub fn decode_gossip(data: &[u8]) -> Result<(SignedItem, Certificate), IngestError> {
+    match codec::decode::<GossipMessage>(data)? {
+        GossipMessage::Item { item, certificate } => Ok((item, certificate)),
+    }
+}
+
+/// Most certificates remembered as authentic; a community has far fewer
+/// members, so reaching it means churn, and the cache simply starts over.
+const CERT_CACHE: usize = 10_000;
+
+/// Verifies items in batches, authenticating each publisher certificate once.
+pub struct Verifier {
+    community: Community,
+    authentic: HashMap<CertificateId, Result<(), String>>,
+}
+
+impl Verifier {
+    /// A verifier for `community`.
+    pub fn new(community: Community) -> Self {
+        Verifier {
+            community,
+            authentic: HashMap::new(),
+        }
+    }
+
+    /// Verifies every `(item, certificate)` at `now`, in parallel over the
+    /// machine's cores for large batches. Results are in input order.
+    pub fn verify_batch(
+        &mut self,
+        batch: &[(SignedItem, Certificate)],
+        now: Timestamp,
+    ) -> Vec<Result<(), String>> {
+        if self.authentic.len() > CERT_CACHE {
+            self.authentic.clear();
+        }
+        let cert_ids: Vec<CertificateId> = batch.iter().map(|(_, c)| c.id()).collect();
+        for ((_, cert), id) in batch.iter().zip(&cert_ids) {
+            self.authentic.entry(*id).or_insert_with(|| {
+                cert.verify_authenticity(&self.community)
+                    .map_err(|e| ItemError::Certificate(e).to_string())
+            });
+        }
+        let check = |(item, cert): &(SignedItem, Certificate), id: &CertificateId| {
+            self.authentic[id].clone()?;
+            item.verify_with_authentic_certificate(cert, &self.community, now)
+                .map_err(|e| e.to_string())
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if batch.len() < 32 || threads == 1 {
+            return batch
+                .iter()
+                .zip(&cert_ids)
+                .map(|(b, id)| check(b, id))
+                .collect();
+        }
+        let chunk = batch.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .zip(cert_ids.chunks(chunk))
+                .map(|(items, ids)| {
+                    scope.spawn(move || {
+                        items
+                            .iter()
+                            .zip(ids)
+                            .map(|(b, id)| check(b, id))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("verification does not panic"))
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Fixture;
+
+    #[test]
+    fn a_valid_item_passes_and_forgeries_do_not() {
+        let f = Fixture::new();
+        let (item, cert) = f.item("hospital", "ransomware note");
+        let ok = codec::encode(&GossipMessage::Item {
+            item: item.clone(),
+            certificate: cert.clone(),
+        })
+        .unwrap();
+        assert!(check_gossip(&ok, &f.community, Timestamp::now()).is_ok());
+
+        let mut forged = item.clone();
+        forged.body.title = "changed".into();
+        let bad = codec::encode(&GossipMessage::Item {
+            item: forged,
+            certificate: cert,
+        })
+        .unwrap();
+        assert!(matches!(
+            check_gossip(&bad, &f.community, Timestamp::now()),
+            Err(IngestError::Item(ItemError::BadSignature))
+        ));
+        assert!(matches!(
+            check_gossip(b"\x01garbage", &f.community, Timestamp::now()),
+            Err(IngestError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn batches_verify_in_parallel_and_in_order() {
+        let f = Fixture::new();
+        let mut batch: Vec<(SignedItem, Certificate)> = (0..100)
+            .map(|i| f.item("hospital", &format!("item {i}")))
+            .collect();
+        batch[7].0.body.title = "tampered".into();
+        batch.push(f.rogue_item());
+        let mut v = Verifier::new(f.community.clone());
+        let results = v.verify_batch(&batch, Timestamp::now());
+        assert_eq!(results.len(), 101);
+        for (i, r) in results.iter().enumerate() {
+            match i {
+                7 => assert!(r.as_ref().unwrap_err().contains("signature"), "{r:?}"),
+                100 => assert!(r.as_ref().unwrap_err().contains("issuer"), "{r:?}"),
+                _ => assert!(r.is_ok(), "item {i}: {r:?}"),
+            }
+        }
+        // A second pass uses the cached certificate result and agrees.
+        assert_eq!(v.verify_batch(&batch, Timestamp::now()), results);
+    }
+
+    #[test]
+    fn items_from_a_self_made_certificate_are_refused() {
+        let f = Fixture::new();
+        let (item, cert) = f.rogue_item();
+        let data = codec::encode(&GossipMessage::Item {
+            item,
+            certificate: cert,
+        })
+        .unwrap();
+        assert!(matches!(
+            check_gossip(&data, &f.community, Timestamp::now()),
+            Err(IngestError::Item(ItemError::Certificate(_)))
+        ));
+    }
+}

@@ -1,0 +1,222 @@
+//! One catch-up session with one peer: reconcile the item sets, then fetch
+//! what is missing in bounded batches, a few requests in flight, and hand
+//! each batch to the ingest worker, which verifies it like gossip.
+//! The answering side is here too, as plain functions over the store.
+
+use super::index::SyncIndex;
+use super::reconcile::{self, Initiator, ReconcileError};
+use crate::ingest::worker::Ingest;
+use crate::network::client::Client;
+use cairn_protocol::codec;
+use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
+use cairn_protocol::{Certificate, CertificateId, ItemId};
+use cairn_store::ItemStore;
+use futures::StreamExt;
+use libp2p::PeerId;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Ids per fetch request.
+const FETCH_BATCH: usize = 512;
+/// Fetch requests in flight per session.
+const IN_FLIGHT: usize = 3;
+
+/// Why a session stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
+    #[error("request to the peer failed: {0}")]
+    Request(String),
+    #[error("the peer answered with {0}")]
+    Unexpected(&'static str),
+    #[error("the node is shutting down")]
+    Stopped,
+}
+
+/// What one session did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SessionStats {
+    pub rounds: usize,
+    pub reconcile_bytes: usize,
+    pub needed: usize,
+    pub stored: u64,
+    pub refused: u64,
+}
+
+/// Counters a session updates as it goes, for progress reports.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub needed: AtomicU64,
+    pub fetched: AtomicU64,
+}
+
+async fn ask(client: &Client, peer: PeerId, request: Request) -> Result<Response, SyncError> {
+    match client.request(peer, request).await {
+        Err(_) => Err(SyncError::Stopped),
+        Ok(Err(e)) => Err(SyncError::Request(e)),
+        Ok(Ok(Response::Refused { reason })) => {
+            Err(SyncError::Request(format!("refused: {reason}")))
+        }
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
+/// Runs reconciliation with `peer` and returns the ids it has and we lack.
+pub async fn reconcile_with(
+    client: &Client,
+    peer: PeerId,
+    index: &SyncIndex,
+    stats: &mut SessionStats,
+) -> Result<Vec<ItemId>, SyncError> {
+    let set = index.snapshot();
+    let (mut init, mut message) = Initiator::start(&set)?;
+    loop {
+        let answer = match ask(client, peer, Request::Reconcile { message }).await? {
+            Response::Reconcile { message } => message,
+            _ => {
+                return Err(SyncError::Unexpected(
+                    "something other than a reconciliation message",
+                ))
+            }
+        };
+        match init.step(&answer)? {
+            Some(next) => message = next,
+            None => break,
+        }
+    }
+    stats.rounds = init.rounds;
+    stats.reconcile_bytes = init.bytes_sent + init.bytes_received;
+    Ok(init.need)
+}
+
+/// Fetches `ids` from `peer` and ingests them. Ids the peer cannot supply
+/// are left for a later session.
+pub async fn fetch_from(
+    client: &Client,
+    peer: PeerId,
+    ids: Vec<ItemId>,
+    ingest: &Ingest,
+    counters: &Counters,
+    stats: &mut SessionStats,
+) -> Result<(), SyncError> {
+    stats.needed = ids.len();
+    counters.needed.store(ids.len() as u64, Ordering::Relaxed);
+    let chunks: Vec<Vec<ItemId>> = ids.chunks(FETCH_BATCH).map(<[ItemId]>::to_vec).collect();
+    let mut results = futures::stream::iter(chunks)
+        .map(|chunk| fetch_chunk(client, peer, chunk, ingest, counters))
+        .buffer_unordered(IN_FLIGHT);
+    while let Some(r) = results.next().await {
+        let (stored, refused) = r?;
+        stats.stored += stored;
+        stats.refused += refused;
+    }
+    Ok(())
+}
+
+/// Fetches one chunk, asking again for whatever did not fit a response.
+async fn fetch_chunk(
+    client: &Client,
+    peer: PeerId,
+    mut wanted: Vec<ItemId>,
+    ingest: &Ingest,
+    counters: &Counters,
+) -> Result<(u64, u64), SyncError> {
+    let (mut stored, mut refused) = (0, 0);
+    while !wanted.is_empty() {
+        let (certificates, items) = match ask(
+            client,
+            peer,
+            Request::Fetch {
+                ids: wanted.clone(),
+            },
+        )
+        .await?
+        {
+            Response::Items {
+                certificates,
+                items,
+            } => (certificates, items),
+            _ => return Err(SyncError::Unexpected("something other than items")),
+        };
+        if items.is_empty() {
+            break;
+        }
+        let certs: HashMap<CertificateId, Certificate> =
+            certificates.into_iter().map(|c| (c.id(), c)).collect();
+        let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
+        let mut batch = Vec::with_capacity(items.len());
+        for item in items {
+            // Only what was asked for: a peer cannot push extra items here.
+            if !asked.remove(&item.id()) {
+                refused += 1;
+                continue;
+            }
+            match certs.get(&item.body.publisher) {
+                Some(c) => batch.push((item, c.clone())),
+                None => refused += 1,
+            }
+        }
+        wanted.retain(|id| asked.contains(id));
+        counters
+            .fetched
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let results = ingest
+            .submit(batch, false)
+            .await
+            .map_err(|_| SyncError::Stopped)?;
+        for r in results {
+            match r {
+                Ok(_) => stored += 1,
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    Ok((stored, refused))
+}
+
+/// Answers a reconciliation message from a peer.
+pub fn answer_reconcile(index: &SyncIndex, message: &[u8]) -> Response {
+    match reconcile::respond(&index.snapshot(), message) {
+        Ok(message) => Response::Reconcile { message },
+        Err(e) => Response::Refused {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Answers a fetch request from the store, within the response budget.
+pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
+    if ids.len() > MAX_FETCH_IDS {
+        return Response::Refused {
+            reason: format!("at most {MAX_FETCH_IDS} ids per fetch"),
+        };
+    }
+    let mut certificates: Vec<Certificate> = Vec::new();
+    let mut seen: HashSet<CertificateId> = HashSet::new();
+    let mut items = Vec::new();
+    let mut size = 0;
+    for id in ids {
+        let Ok(Some((item, cert))) = store.get(id) else {
+            continue;
+        };
+        let mut cost = codec::encode(&item).map(|b| b.len()).unwrap_or(usize::MAX);
+        let new_cert = !seen.contains(&cert.id());
+        if new_cert {
+            cost += codec::encode(&cert).map(|b| b.len()).unwrap_or(0);
+        }
+        if !items.is_empty() && size + cost > FETCH_RESPONSE_BUDGET {
+            break;
+        }
+        size += cost;
+        if new_cert {
+            seen.insert(cert.id());
+            certificates.push(cert);
+        }
+        items.push(item);
+    }
+    Response::Items {
+        certificates,
+        items,
+    }
+}

@@ -1,0 +1,225 @@
+//! When to reconcile with whom: with each member as it is admitted, with a
+//! random member every few seconds (anti-entropy, which also repairs what a
+//! burst made gossipsub drop), and with everyone when the operator asks.
+//! Sessions run one at a time, so catch-up never competes with itself.
+
+use super::fetch::{fetch_from, reconcile_with, Counters, SessionStats};
+use super::index::SyncIndex;
+use crate::ingest::worker::Ingest;
+use crate::network::client::Client;
+use cairn_protocol::control::SyncStatus;
+use cairn_protocol::Timestamp;
+use libp2p::PeerId;
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{info, info_span, warn, Instrument};
+
+/// Interval of anti-entropy rounds with one random member.
+pub const ANTI_ENTROPY: Duration = Duration::from_secs(5);
+/// Interval of progress lines in the log during a long catch-up.
+const PROGRESS_LOG: Duration = Duration::from_secs(2);
+
+/// What to reconcile with.
+#[derive(Debug)]
+pub enum Trigger {
+    /// A member was just admitted.
+    Peer(PeerId),
+    /// Every admitted member, then tell the caller.
+    All(Option<oneshot::Sender<()>>),
+}
+
+/// Handle for triggering sessions and reading progress.
+#[derive(Clone)]
+pub struct Sync {
+    tx: mpsc::Sender<Trigger>,
+    status: watch::Receiver<SyncStatus>,
+}
+
+impl Sync {
+    /// Asks for a session with `peer` (dropped if many are already queued:
+    /// anti-entropy covers it).
+    pub fn peer_admitted(&self, peer: PeerId) {
+        let _ = self.tx.try_send(Trigger::Peer(peer));
+    }
+
+    /// Reconciles with every member; resolves when done.
+    pub async fn all(&self) -> Result<(), crate::network::client::Stopped> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Trigger::All(Some(reply)))
+            .await
+            .map_err(|_| crate::network::client::Stopped)?;
+        rx.await.map_err(|_| crate::network::client::Stopped)
+    }
+
+    /// Progress, updated as sessions run.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+}
+
+struct Manager {
+    client: Client,
+    index: Arc<SyncIndex>,
+    ingest: Ingest,
+    status: watch::Sender<SyncStatus>,
+}
+
+/// Starts the manager task.
+pub fn spawn(
+    client: Client,
+    index: Arc<SyncIndex>,
+    ingest: Ingest,
+    shutdown: watch::Receiver<bool>,
+) -> (Sync, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(256);
+    let (status_tx, status) = watch::channel(SyncStatus::default());
+    let m = Manager {
+        client,
+        index,
+        ingest,
+        status: status_tx,
+    };
+    (Sync { tx, status }, tokio::spawn(m.run(rx, shutdown)))
+}
+
+impl Manager {
+    async fn run(self, mut rx: mpsc::Receiver<Trigger>, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(ANTI_ENTROPY);
+        tick.tick().await;
+        loop {
+            let mut peers = BTreeSet::new();
+            let mut waiters = Vec::new();
+            let mut all = false;
+            tokio::select! {
+                t = rx.recv() => match t {
+                    Some(t) => self.absorb(t, &mut peers, &mut waiters, &mut all),
+                    None => return,
+                },
+                _ = tick.tick() => {
+                    if let Some(p) = self.random_member().await {
+                        peers.insert(p);
+                    }
+                }
+                _ = shutdown.changed() => return,
+            }
+            // Collapse whatever else is queued into this round.
+            while let Ok(t) = rx.try_recv() {
+                self.absorb(t, &mut peers, &mut waiters, &mut all);
+            }
+            if all {
+                peers.extend(self.members().await);
+            }
+            for peer in peers {
+                self.session(peer).await;
+            }
+            for w in waiters {
+                let _ = w.send(());
+            }
+        }
+    }
+
+    fn absorb(
+        &self,
+        t: Trigger,
+        peers: &mut BTreeSet<PeerId>,
+        waiters: &mut Vec<oneshot::Sender<()>>,
+        all: &mut bool,
+    ) {
+        match t {
+            Trigger::Peer(p) => {
+                peers.insert(p);
+            }
+            Trigger::All(w) => {
+                *all = true;
+                waiters.extend(w);
+            }
+        }
+    }
+
+    async fn members(&self) -> Vec<PeerId> {
+        match self.client.snapshot().await {
+            Ok(s) => s.members.into_iter().map(|(p, _)| p).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    async fn random_member(&self) -> Option<PeerId> {
+        let members = self.members().await;
+        if members.is_empty() {
+            return None;
+        }
+        let pick = Timestamp::now().millis() as usize % members.len();
+        Some(members[pick])
+    }
+
+    async fn session(&self, peer: PeerId) {
+        let span = info_span!("sync", %peer);
+        async {
+            self.status.send_modify(|s| {
+                s.running = true;
+                s.peer = Some(peer.to_string());
+                s.needed = 0;
+                s.fetched = 0;
+            });
+            let started = Instant::now();
+            let counters = Arc::new(Counters::default());
+            let work = async {
+                let mut stats = SessionStats::default();
+                let need = reconcile_with(&self.client, peer, &self.index, &mut stats).await?;
+                if !need.is_empty() {
+                    info!(missing = need.len(), "catching up");
+                }
+                fetch_from(&self.client, peer, need, &self.ingest, &counters, &mut stats).await?;
+                Ok::<_, super::fetch::SyncError>(stats)
+            };
+            tokio::pin!(work);
+            let mut report = tokio::time::interval(PROGRESS_LOG);
+            report.tick().await;
+            let result = loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = report.tick() => {
+                        let (n, f) = (counters.needed.load(Ordering::Relaxed), counters.fetched.load(Ordering::Relaxed));
+                        info!("catch-up progress: {f}/{n} items");
+                        self.status.send_modify(|s| { s.needed = n; s.fetched = f; });
+                    }
+                }
+            };
+            let (n, f) = (
+                counters.needed.load(Ordering::Relaxed),
+                counters.fetched.load(Ordering::Relaxed),
+            );
+            self.status.send_modify(|s| {
+                s.running = false;
+                s.needed = n;
+                s.fetched = f;
+                s.sessions += 1;
+                match &result {
+                    Ok(_) => {
+                        s.last_completed = Some(Timestamp::now());
+                        s.last_error = None;
+                    }
+                    Err(e) => s.last_error = Some(e.to_string()),
+                }
+            });
+            match result {
+                Ok(stats) if stats.needed > 0 => info!(
+                    stored = stats.stored,
+                    refused = stats.refused,
+                    rounds = stats.rounds,
+                    reconcile_bytes = stats.reconcile_bytes,
+                    "catch-up done in {:.2}s",
+                    started.elapsed().as_secs_f64()
+                ),
+                Ok(_) => {}
+                Err(e) => warn!("catch-up with this peer stopped: {e}"),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
