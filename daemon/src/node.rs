@@ -18,7 +18,7 @@ use libp2p::{identity, Multiaddr, PeerId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 /// Why a node could not start.
@@ -45,7 +45,11 @@ pub struct RunningNode {
     ingest_task: JoinHandle<()>,
     items: cairn_store::ItemStore,
     ctx: Arc<Context>,
+    stored: broadcast::Sender<cairn_protocol::ItemId>,
 }
+
+/// Announcements of newly stored items kept for slow watchers.
+const STORED_FEED: usize = 65_536;
 
 /// Starts a node from checked settings.
 pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
@@ -59,11 +63,13 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     });
     let index = Arc::new(SyncIndex::new(store.items.index()?));
     let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
+    let (stored, _) = broadcast::channel(STORED_FEED);
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
         store.items.clone(),
         index.clone(),
         verdict_tx,
+        stored.clone(),
     );
     let (client, commands) = Client::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -131,6 +137,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         ingest_task,
         items: store.items.clone(),
         ctx,
+        stored,
     })
 }
 
@@ -151,6 +158,21 @@ impl RunningNode {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Vec::new()
+    }
+
+    /// Ids of items as they are stored from now on.
+    pub fn watch_stored(&self) -> broadcast::Receiver<cairn_protocol::ItemId> {
+        self.stored.subscribe()
+    }
+
+    /// The node's ingest worker (every item goes through it).
+    pub fn ingest(&self) -> &crate::ingest::worker::Ingest {
+        &self.ctx.ingest
+    }
+
+    /// The node's item store (read access for tools and benchmarks).
+    pub fn items(&self) -> &cairn_store::ItemStore {
+        &self.items
     }
 
     /// Stops every task, flushes the store and removes the control socket.

@@ -8,12 +8,12 @@
 
 use super::{decode_gossip, Verifier};
 use crate::sync::index::SyncIndex;
-use cairn_protocol::{Certificate, Community, SignedItem, Timestamp};
+use cairn_protocol::{Certificate, Community, ItemId, SignedItem, Timestamp};
 use cairn_store::ItemStore;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::PeerId;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, error, warn};
 
 /// Queue length in jobs. When gossip arrives faster than it can be verified
@@ -103,15 +103,30 @@ impl Ingest {
 }
 
 /// Starts the worker; it stops when every [`Ingest`] handle is dropped.
+/// Every newly stored item's id is announced on `stored` (for watchers and
+/// benchmarks; a lagging receiver misses announcements, never items).
 pub fn spawn(
     community: Community,
     store: ItemStore,
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
+    stored: broadcast::Sender<ItemId>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(rx, Verifier::new(community), store, index, verdicts));
+    let sinks = Sinks {
+        index,
+        verdicts,
+        stored,
+    };
+    let task = tokio::spawn(run(rx, Verifier::new(community), store, sinks));
     (Ingest { tx }, task)
+}
+
+/// Where the worker's results go besides the callers.
+struct Sinks {
+    index: Arc<SyncIndex>,
+    verdicts: mpsc::Sender<Verdict>,
+    stored: broadcast::Sender<ItemId>,
 }
 
 /// Where each item of a batch came from, to route its result.
@@ -183,13 +198,7 @@ fn collect(first: Job, rx: &mut mpsc::Receiver<Job>) -> Batch {
     b
 }
 
-async fn run(
-    mut rx: mpsc::Receiver<Job>,
-    verifier: Verifier,
-    store: ItemStore,
-    index: Arc<SyncIndex>,
-    verdicts: mpsc::Sender<Verdict>,
-) {
+async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, sinks: Sinks) {
     let mut verifier = Some(verifier);
     while let Some(first) = rx.recv().await {
         let batch = collect(first, &mut rx);
@@ -210,15 +219,18 @@ async fn run(
             }
         };
         verifier = Some(v);
-        index.add(
-            batch
-                .items
-                .iter()
-                .zip(&results)
-                .filter(|(_, r)| matches!(r, Ok(true)))
-                .map(|((item, _), _)| (item.body.created.millis(), item.id())),
-        );
-        route(batch, results, &verdicts).await;
+        let new: Vec<(u64, ItemId)> = batch
+            .items
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| matches!(r, Ok(true)))
+            .map(|((item, _), _)| (item.body.created.millis(), item.id()))
+            .collect();
+        for (_, id) in &new {
+            let _ = sinks.stored.send(*id);
+        }
+        sinks.index.add(new);
+        route(batch, results, &sinks.verdicts).await;
     }
 }
 
