@@ -10,7 +10,7 @@ use cairn_protocol::hash::sha256;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{identity::Keypair, noise, tcp, yamux, Swarm};
+use libp2p::{identity::Keypair, noise, ping, tcp, yamux, Swarm};
 use std::time::Duration;
 
 /// Score given to a connected peer until its certificate verifies: far below
@@ -18,11 +18,19 @@ use std::time::Duration;
 /// grafts it into the mesh and never publishes to it.
 pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 
-/// Gossipsub plus direct request/response.
+/// How often each connection is probed, and how long a probe may take
+/// before the connection is presumed dead and closed. TCP alone can take
+/// minutes to notice a partition; closing early lets the redial loop and
+/// catch-up take over as soon as the network heals.
+pub const PING_INTERVAL: Duration = Duration::from_secs(2);
+pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Gossipsub, direct request/response, and liveness probes.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     pub direct: request_response::Behaviour<FrameCodec>,
+    pub ping: ping::Behaviour,
 }
 
 /// Errors building the swarm; all are programming or environment errors.
@@ -97,7 +105,16 @@ pub fn build_swarm(
                 [(PROTOCOL, ProtocolSupport::Full)],
                 request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
             );
-            Ok(Behaviour { gossipsub, direct })
+            let ping = ping::Behaviour::new(
+                ping::Config::new()
+                    .with_interval(PING_INTERVAL)
+                    .with_timeout(PING_TIMEOUT),
+            );
+            Ok(Behaviour {
+                gossipsub,
+                direct,
+                ping,
+            })
         })
         .map_err(|e| BuildError::Gossipsub(e.to_string()))?
         // Members stay connected to each other; an idle community is normal.

@@ -265,6 +265,16 @@ impl EventLoop {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(libp2p::ping::Event {
+                peer,
+                connection,
+                result: Err(e),
+            })) => {
+                // ping no longer closes connections itself; a connection that
+                // cannot answer a probe is dead for our purposes.
+                warn!(%peer, "connection unresponsive ({e}): closing it");
+                self.swarm.close_connection(connection);
+            }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(peer = ?peer_id, "dial failed: {error}");
             }
