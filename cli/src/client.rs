@@ -78,10 +78,17 @@ impl Client {
         stream.set_write_timeout(Some(TIMEOUT))?;
         let mut line = serde_json::to_string(request).context("cannot encode the request")?;
         line.push('\n');
+        // Rebuilt as a plain message: a broken pipe here means the node died
+        // mid-request, not that our stdout was closed (see failure::report).
         stream
             .write_all(line.as_bytes())
             .and_then(|()| stream.flush())
-            .with_context(|| format!("cannot send the request to {}", self.socket.display()))?;
+            .map_err(|e| {
+                anyhow!(
+                    "cannot send the request to {}: {e} (did cairnd stop?)",
+                    self.socket.display()
+                )
+            })?;
         Ok(Lines {
             socket: &self.socket,
             reader: BufReader::new(stream),

@@ -44,10 +44,10 @@ fn default_listen() -> Vec<String> {
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("config {path} is invalid: {detail}")]
     Parse { path: PathBuf, detail: String },
@@ -95,16 +95,29 @@ pub fn parse_peer_addr(s: &str) -> Result<(PeerId, Multiaddr), ConfigError> {
     }
 }
 
+/// A toml error on one line: "line N: message" (toml's own rendering
+/// quotes the source over several lines).
+fn toml_detail(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
 impl Config {
     /// Reads `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.into(),
-            source,
+            cause,
         })?;
         let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.into(),
-            detail: e.to_string(),
+            detail: toml_detail(&text, &e),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [

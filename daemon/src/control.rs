@@ -19,6 +19,10 @@ use tracing::{debug, warn};
 /// Concurrent control connections; more wait for a slot.
 const MAX_CONNECTIONS: usize = 32;
 
+/// How long a client has to send its request line. A connection that sends
+/// nothing must not hold a slot that operators need.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Errors setting up the socket.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -84,7 +88,15 @@ async fn connection(stream: UnixStream, api: Api) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST_LINE as u64 + 1));
     let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line).await?;
+    if tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line))
+        .await
+        .is_err()
+    {
+        let r = ControlResponse::Error {
+            message: format!("no request line within {} s", REQUEST_TIMEOUT.as_secs()),
+        };
+        return send(&mut write, &r).await;
+    }
     if line.len() > MAX_REQUEST_LINE {
         let r = ControlResponse::Error {
             message: format!("request is over {MAX_REQUEST_LINE} bytes"),

@@ -1,1 +1,23 @@
+//! Multi-process test harness for Cairn: real `cairnd` and `cairn` binaries,
+//! real processes on 127.0.0.1, killed with SIGKILL and fed garbage, the way
+//! an operator (or an attacker) would meet them.
+//!
+//! The tests live in `tests/tests/`; this crate holds what they share:
+//! finding the binaries ([`bins`]), building a community with the `cairn`
+//! CLI ([`community`]), running and watching nodes ([`node`]), waiting with
+//! deadlines ([`wait`]) for conditions over many nodes ([`expect`]),
+//! loopback helpers ([`net`]) and driving the rogue node ([`rogue`]).
 
+pub mod bench;
+pub mod bins;
+pub mod community;
+pub mod control;
+pub mod expect;
+pub mod net;
+pub mod node;
+pub mod rogue;
+pub mod wait;
+
+pub use community::{Community, NodeSpec};
+pub use node::NodeProc;
+pub use wait::until;

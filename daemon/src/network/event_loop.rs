@@ -474,6 +474,8 @@ impl EventLoop {
                 );
                 self.peers.admit(peer, certificate);
                 self.set_score(&peer);
+                // Items published while nobody was reachable can go now.
+                self.flush_queued_publishes();
                 if peer == peer_id_of(&self.ctx.community.authority) {
                     self.ctx.participation_wake.notify_one();
                 }

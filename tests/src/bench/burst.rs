@@ -1,0 +1,444 @@
+//! Burst: what fraction of items every node ends up holding when members
+//! publish faster than gossip can carry.
+//!
+//! 10 nodes. For each total rate (spread evenly over the nodes) members
+//! publish for 3 s, then the community is left quiet, then every node's
+//! holdings are counted: delivered = (sum over nodes of the round's items
+//! held) / (items attempted x nodes). For Cairn the quiet period is 10 s,
+//! so anti-entropy (a reconciliation with a random member every 5 s) is
+//! part of the figure, which is the point; plain gossipsub has no repair,
+//! so its quiet period only has to outlast in-flight messages and gossip
+//! (IHAVE/IWANT over a 3-heartbeat gossip window: ~2.1 s).
+//!
+//! Cairn publishes through the control API, which stores each item durably
+//! before gossiping it, so its achieved rate can fall short of the target;
+//! many publishes run concurrently per node (spawned tasks, at most
+//! [`IN_FLIGHT`] per node) and the achieved rate is reported.
+
+use super::fixture::{Cluster, Fixture};
+use super::plain::{payload, PlainCluster};
+use super::progress;
+use super::report::{Report, Row};
+use cairn_daemon::api::Api;
+use cairn_protocol::control::{ControlRequest, ControlResponse};
+use cairn_protocol::ItemId;
+use cairn_store::ItemStore;
+use serde::Serialize;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Nodes in the community.
+pub const NODES: usize = 10;
+/// Total publish rates swept, msg/s.
+pub const RATES: [u32; 5] = [250, 500, 1000, 2000, 4000];
+/// Publishing time per rate.
+pub const PUBLISH_FOR: Duration = Duration::from_secs(3);
+/// Quiet time before counting, Cairn (two anti-entropy intervals).
+pub const CAIRN_QUIET: Duration = Duration::from_secs(10);
+/// When Cairn's holdings are also counted, to show gossip alone.
+pub const CAIRN_EARLY: Duration = Duration::from_secs(2);
+/// After the quiet period, how much longer Cairn is watched for every node
+/// to hold everything (reported as the convergence time, not counted).
+pub const CONVERGE_EXTRA: Duration = Duration::from_secs(10);
+/// Quiet time before counting, plain gossipsub.
+pub const PLAIN_QUIET: Duration = Duration::from_secs(3);
+/// Concurrent publishes per Cairn node.
+pub const IN_FLIGHT: usize = 256;
+/// Longest wait for outstanding Cairn publishes after the publishing time.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One rate's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    pub target_rate: u32,
+    /// Publishes started.
+    pub attempted: u64,
+    /// Publishes that failed (counted as not delivered anywhere).
+    pub failed: u64,
+    /// Started publishes per second of publishing (until the last one
+    /// completed, for Cairn).
+    pub achieved_rate: f64,
+    /// Delivered fraction after the quiet period.
+    pub delivered: f64,
+    /// Cairn only: delivered fraction [`CAIRN_EARLY`] after publishing.
+    pub delivered_early: Option<f64>,
+    /// Cairn only: seconds after publishing until every node held every
+    /// item published so far (None: not within quiet + [`CONVERGE_EXTRA`]).
+    pub converged_secs: Option<f64>,
+}
+
+/// The sequence number of item `k` of `node` in `round`: unique per run.
+fn seq(round: usize, node: usize, k: u64) -> u64 {
+    ((round as u64) << 40) | ((node as u64) << 24) | k
+}
+
+/// Runs the sweep: plain gossipsub first, then Cairn.
+pub async fn run() -> anyhow::Result<Report> {
+    let mut report = Report::new(
+        "burst",
+        format!(
+            "plain rust-libp2p gossipsub, same build_swarm, accept-all loop ({} s quiet)",
+            PLAIN_QUIET.as_secs()
+        ),
+    );
+    let mut fixture = Fixture::new();
+    let sample = fixture.member();
+    let frame = fixture.gossip_frame_len(&sample);
+
+    progress(format!("burst: plain gossipsub, {NODES} nodes"));
+    let plain = PlainCluster::start(NODES).await?;
+    let mut plain_rounds = Vec::new();
+    for (round, rate) in RATES.into_iter().enumerate() {
+        let r = plain_round(&plain, rate, round, frame).await;
+        if let Ok(r) = &r {
+            progress(format!(
+                "plain {rate} msg/s: achieved {:.0}, delivered {:.3}%",
+                r.achieved_rate,
+                r.delivered * 100.0
+            ));
+        }
+        match r {
+            Ok(r) => plain_rounds.push(r),
+            Err(e) => {
+                plain.stop().await;
+                return Err(e);
+            }
+        }
+    }
+    plain.stop().await;
+
+    progress(format!("burst: Cairn, {NODES} nodes"));
+    let cluster = Cluster::start(&mut fixture, NODES).await?;
+    let mut cairn_rounds = Vec::new();
+    let mut published = 0u64;
+    for (round, rate) in RATES.into_iter().enumerate() {
+        match cairn_round(&cluster, rate, round, &mut published).await {
+            Ok(r) => {
+                progress(format!(
+                    "Cairn {rate} msg/s: achieved {:.0}, delivered {:.3}% ({:.3}% after {} s), all held after {}",
+                    r.achieved_rate,
+                    r.delivered * 100.0,
+                    r.delivered_early.unwrap_or(0.0) * 100.0,
+                    CAIRN_EARLY.as_secs(),
+                    r.converged_secs
+                        .map_or(format!("> {} s", (CAIRN_QUIET + CONVERGE_EXTRA).as_secs()), |s| format!("{s:.1} s"))
+                ));
+                cairn_rounds.push(r);
+            }
+            Err(e) => {
+                cluster.stop().await;
+                return Err(e);
+            }
+        }
+    }
+    cluster.stop().await;
+
+    let onset = plain_rounds
+        .iter()
+        .find(|r| r.delivered < 1.0)
+        .map(|r| r.target_rate);
+    let target = onset.map(|o| 2 * o);
+    for (c, p) in cairn_rounds.iter().zip(&plain_rounds) {
+        let mut row = Row::new(
+            format!("delivered @ {} msg/s", c.target_rate),
+            "%",
+            Some(c.delivered * 100.0),
+            Some(p.delivered * 100.0),
+        );
+        if let Some(t) = target {
+            if c.target_rate <= t {
+                row = row.goal("100%", Some(c.delivered >= 1.0));
+            }
+        }
+        report.rows.push(row);
+        report.rows.push(Row::new(
+            format!("achieved rate @ {} msg/s", c.target_rate),
+            "msg/s",
+            Some(c.achieved_rate),
+            Some(p.achieved_rate),
+        ));
+        report.rows.push(Row::new(
+            format!("Cairn: all nodes hold all @ {} msg/s after", c.target_rate),
+            "s",
+            c.converged_secs,
+            None,
+        ));
+    }
+    match (onset, target) {
+        (Some(o), Some(t)) => {
+            let at = cairn_rounds.iter().find(|r| r.target_rate >= t);
+            let met = at.map(|r| r.delivered >= 1.0);
+            report.rows.push(
+                Row::new(
+                    format!("Cairn delivered at 2x plain loss onset ({t} msg/s)"),
+                    "%",
+                    at.map(|r| r.delivered * 100.0),
+                    None,
+                )
+                .goal(format!("100% at {t} msg/s"), met),
+            );
+            report.notes.push(format!(
+                "plain gossipsub first lost messages at a target rate of {o} msg/s"
+            ));
+            if let Some(r) = at {
+                if r.achieved_rate < 0.9 * f64::from(r.target_rate) {
+                    report.notes.push(format!(
+                        "Cairn achieved only {:.0} of the {} msg/s target (durable publish through the API)",
+                        r.achieved_rate, r.target_rate
+                    ));
+                }
+            }
+        }
+        _ => report.notes.push(format!(
+            "plain gossipsub lost nothing up to {} msg/s: the goal cannot be evaluated",
+            RATES[RATES.len() - 1]
+        )),
+    }
+    report.notes.push(format!(
+        "every node verifies every item: at R msg/s the {NODES} in-process nodes need {NODES}R \
+         ed25519 verifications/s from this machine's {} cores; '-' in the 'all nodes hold all' row \
+         means not within {} s",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        (CAIRN_QUIET + CONVERGE_EXTRA).as_secs()
+    ));
+    report.notes.push(format!(
+        "{} s of publishing per rate; Cairn counted after {} s quiet (anti-entropy every 5 s), \
+         plain after {} s; 1 KiB items ({frame}-byte gossip messages, same size for plain)",
+        PUBLISH_FOR.as_secs(),
+        CAIRN_QUIET.as_secs(),
+        PLAIN_QUIET.as_secs()
+    ));
+    report.details = json!({
+        "nodes": NODES,
+        "gossip_message_bytes": frame,
+        "onset_rate": onset,
+        "cairn": cairn_rounds,
+        "plain": plain_rounds,
+    });
+    Ok(report)
+}
+
+struct Published {
+    ids: Vec<ItemId>,
+    attempted: u64,
+    failed: u64,
+    last_done: Instant,
+}
+
+async fn cairn_publisher(
+    api: Api,
+    start: Instant,
+    end: Instant,
+    per_node: f64,
+    round: usize,
+    node: usize,
+) -> Published {
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+    let mut attempted = 0u64;
+    loop {
+        let at = start + Duration::from_secs_f64(attempted as f64 / per_node);
+        if at >= end {
+            break;
+        }
+        tokio::time::sleep_until(at.into()).await;
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        if Instant::now() >= end {
+            break;
+        }
+        let s = seq(round, node, attempted);
+        let request = Fixture::publish_request(s, format!("burst item {s:x}"));
+        let api = api.clone();
+        tasks.spawn(async move {
+            let response = api.handle(ControlRequest::Publish(request)).await;
+            drop(permit);
+            (response, Instant::now())
+        });
+        attempted += 1;
+    }
+    let mut out = Published {
+        ids: Vec::with_capacity(attempted as usize),
+        attempted,
+        failed: 0,
+        last_done: start,
+    };
+    let deadline = tokio::time::Instant::now() + DRAIN_DEADLINE;
+    while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
+        match joined {
+            Ok((ControlResponse::Published { id, .. }, at)) => {
+                out.ids.push(id);
+                out.last_done = out.last_done.max(at);
+            }
+            _ => out.failed += 1,
+        }
+    }
+    // Publishes still outstanding at the deadline count as failed.
+    out.failed += tasks.len() as u64;
+    tasks.abort_all();
+    out
+}
+
+/// Sum over `stores` of how many of `ids` each holds.
+async fn held(stores: &[ItemStore], ids: Arc<Vec<ItemId>>) -> anyhow::Result<u64> {
+    let stores = stores.to_vec();
+    Ok(tokio::task::spawn_blocking(move || {
+        stores
+            .iter()
+            .map(|s| {
+                ids.iter()
+                    .filter(|id| s.contains(id).unwrap_or(false))
+                    .count() as u64
+            })
+            .sum()
+    })
+    .await?)
+}
+
+/// One rate on the Cairn cluster; `published` counts the items stored by
+/// their publishers over all rounds so far (every node should end up with
+/// that many).
+async fn cairn_round(
+    cluster: &Cluster,
+    rate: u32,
+    round: usize,
+    published: &mut u64,
+) -> anyhow::Result<Round> {
+    let n = cluster.nodes.len();
+    let per_node = f64::from(rate) / n as f64;
+    let t0 = Instant::now() + Duration::from_millis(20);
+    let end = t0 + PUBLISH_FOR;
+    let publishers: Vec<_> = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            // Staggered so the nodes' publishes interleave evenly.
+            let offset = Duration::from_secs_f64(i as f64 / f64::from(rate));
+            tokio::spawn(cairn_publisher(
+                node.api.clone(),
+                t0 + offset,
+                end,
+                per_node,
+                round,
+                i,
+            ))
+        })
+        .collect();
+    let (mut ids, mut attempted, mut failed, mut last) = (Vec::new(), 0, 0, t0);
+    for p in publishers {
+        let p = p.await?;
+        ids.extend(p.ids);
+        attempted += p.attempted;
+        failed += p.failed;
+        last = last.max(p.last_done);
+    }
+    let publish_secs = last.duration_since(t0).as_secs_f64().max(1e-9);
+    *published += ids.len() as u64;
+    let stores: Vec<ItemStore> = cluster.nodes.iter().map(|n| n.items().clone()).collect();
+    let ids = Arc::new(ids);
+    let denominator = (attempted * n as u64).max(1) as f64;
+    let quiet_from = Instant::now();
+    let (mut early, mut delivered, mut converged) = (None, None, None);
+    loop {
+        let t = quiet_from.elapsed();
+        if converged.is_none() && stores.iter().all(|s| s.count() >= *published) {
+            converged = Some(t.as_secs_f64());
+        }
+        if early.is_none() && t >= CAIRN_EARLY {
+            early = Some(held(&stores, ids.clone()).await? as f64 / denominator);
+        }
+        if delivered.is_none() && t >= CAIRN_QUIET {
+            delivered = Some(held(&stores, ids.clone()).await? as f64 / denominator);
+        }
+        if delivered.is_some() && (converged.is_some() || t >= CAIRN_QUIET + CONVERGE_EXTRA) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(Round {
+        target_rate: rate,
+        attempted,
+        failed,
+        achieved_rate: attempted as f64 / publish_secs,
+        delivered: delivered.unwrap_or(0.0),
+        delivered_early: early,
+        converged_secs: converged,
+    })
+}
+
+async fn plain_round(
+    cluster: &PlainCluster,
+    rate: u32,
+    round: usize,
+    frame: usize,
+) -> anyhow::Result<Round> {
+    let n = cluster.nodes.len();
+    let per_node = f64::from(rate) / n as f64;
+    let errors_before: u64 = cluster
+        .nodes
+        .iter()
+        .map(|p| p.record.publish_errors.load(Ordering::Relaxed))
+        .sum();
+    let t0 = Instant::now() + Duration::from_millis(20);
+    let end = t0 + PUBLISH_FOR;
+    let publishers: Vec<_> = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let publisher = node.publisher();
+            let start = t0 + Duration::from_secs_f64(i as f64 / f64::from(rate));
+            tokio::spawn(async move {
+                let mut k = 0u64;
+                let mut last = start;
+                loop {
+                    let at = start + Duration::from_secs_f64(k as f64 / per_node);
+                    if at >= end {
+                        break;
+                    }
+                    tokio::time::sleep_until(at.into()).await;
+                    let key = seq(round, i, k);
+                    if publisher.publish(key, payload(key, frame)).await.is_err() {
+                        break;
+                    }
+                    last = Instant::now();
+                    k += 1;
+                }
+                (k, last)
+            })
+        })
+        .collect();
+    let (mut attempted, mut last) = (0u64, t0);
+    for p in publishers {
+        let (k, at) = p.await?;
+        attempted += k;
+        last = last.max(at);
+    }
+    let publish_secs = last.duration_since(t0).as_secs_f64().max(1e-9);
+    tokio::time::sleep(PLAIN_QUIET).await;
+    let errors_after: u64 = cluster
+        .nodes
+        .iter()
+        .map(|p| p.record.publish_errors.load(Ordering::Relaxed))
+        .sum();
+    let held: usize = cluster
+        .nodes
+        .iter()
+        .map(|p| p.record.keys(|k| (k >> 40) as usize == round).len())
+        .sum();
+    Ok(Round {
+        target_rate: rate,
+        attempted,
+        failed: errors_after - errors_before,
+        achieved_rate: attempted as f64 / publish_secs,
+        delivered: held as f64 / (attempted * n as u64).max(1) as f64,
+        delivered_early: None,
+        converged_secs: None,
+    })
+}

@@ -1,0 +1,75 @@
+//! `cairn-bench`: Cairn's performance against baselines measured in the same
+//! run on the same machine. See `cairn_tests::bench` for the scenarios.
+//!
+//! ```text
+//! cargo build --release -p cairn-daemon -p cairn-tests
+//! cargo run --release -p cairn-tests --bin cairn-bench -- all
+//! cargo run --release -p cairn-tests --bin cairn-bench -- catchup --items 20000 --json
+//! ```
+
+use cairn_tests::bench::machine::Machine;
+use cairn_tests::bench::{self, Options, Scenario};
+use clap::Parser;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cairn-bench",
+    about = "Benchmarks Cairn against baselines measured in the same run"
+)]
+struct Cli {
+    /// What to measure.
+    #[arg(value_enum)]
+    scenario: Scenario,
+    /// Print one JSON object per scenario instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Items held by the full node in `catchup` and `footprint`.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    items: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The in-process nodes log nothing unless asked (e.g. CAIRN_LOG=debug).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let options = Options {
+        items: cli.items as usize,
+    };
+    let machine = Machine::read();
+    if !cli.json {
+        machine.print();
+    }
+    let mut failed = false;
+    for scenario in cli.scenario.expand() {
+        eprintln!("running {} ...", scenario.name());
+        match bench::run(scenario, &options).await {
+            Ok(report) if cli.json => println!("{}", report.to_json(&machine)),
+            Ok(report) => report.print(),
+            Err(e) => {
+                failed = true;
+                if cli.json {
+                    let v = serde_json::json!({
+                        "scenario": scenario.name(),
+                        "error": format!("{e:#}"),
+                        "machine": machine,
+                    });
+                    println!("{v}");
+                } else {
+                    println!("\n== {}: FAILED: {e:#}", scenario.name());
+                }
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,344 @@
+//! `cairn-rogue`: a node that speaks Cairn's real wire protocol (the same
+//! swarm, codec and topic as `cairnd`) but skips every check an honest node
+//! makes, so tests can throw at honest nodes what an attacker would.
+//!
+//! It dials the bootstrap addresses, presents its certificate with
+//! `Request::Hello`, answers any Hello with a Welcome, subscribes to the
+//! community's items topic, waits until every bootstrap peer has answered its
+//! Hello and one is subscribed (or a timeout), then publishes `--count` items:
+//!
+//! - `--mode valid`: properly signed items;
+//! - `--mode forged`: even items with a flipped signature byte, odd items
+//!   with the title changed after signing.
+//!
+//! Every title contains `ROGUE-<mode>-<i>` so tests can look for it. It
+//! prints one line per thing it did or saw on stdout, lingers `--linger`
+//! seconds so gossip can flow, and exits 0.
+
+use anyhow::{bail, Context as _};
+use cairn_daemon::network::behaviour::{build_swarm, Behaviour, BehaviourEvent};
+use cairn_protocol::codec;
+use cairn_protocol::wire::{GossipMessage, Request, Response};
+use cairn_protocol::{
+    Certificate, Community, ItemBody, ItemKind, SecretKey, SignedItem, Timestamp, Tlp,
+};
+use cairn_store::files;
+use clap::{Parser, ValueEnum};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, Message};
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identity, Multiaddr, PeerId, Swarm};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long to wait for a subscribed peer that answered the Hello.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Valid,
+    Forged,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Valid => "valid",
+            Mode::Forged => "forged",
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cairn-rogue",
+    about = "A Cairn node that skips the honest checks"
+)]
+struct Args {
+    /// The community file whose items topic to target
+    #[arg(long, value_name = "FILE")]
+    community: PathBuf,
+    /// The rogue's secret key file (also its libp2p identity)
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The certificate to present and to name as publisher
+    #[arg(long, value_name = "FILE")]
+    cert: PathBuf,
+    /// A node to dial, ending in /p2p/<peer id> (repeatable)
+    #[arg(long, value_name = "ADDR", required = true)]
+    bootstrap: Vec<String>,
+    #[arg(long, value_enum)]
+    mode: Mode,
+    /// How many items to publish
+    #[arg(long, default_value_t = 3)]
+    count: usize,
+    /// Seconds to keep running after publishing
+    #[arg(long, default_value_t = 2.0)]
+    linger: f64,
+}
+
+/// What the rogue has seen of its peers.
+#[derive(Default)]
+struct Seen {
+    bootstrap: HashSet<PeerId>,
+    connected: HashSet<PeerId>,
+    subscribed: HashSet<PeerId>,
+    answered: HashSet<PeerId>,
+}
+
+impl Seen {
+    /// Every bootstrap peer answered the Hello, and one is subscribed.
+    fn ready(&self) -> bool {
+        !self.subscribed.is_empty() && self.bootstrap.iter().all(|p| self.answered.contains(p))
+    }
+}
+
+struct Rogue {
+    swarm: Swarm<Behaviour>,
+    topic: IdentTopic,
+    certificate: Certificate,
+    seen: Seen,
+}
+
+fn say(line: String) {
+    println!("{line}");
+}
+
+impl Rogue {
+    /// Handles swarm events until `deadline` or until `stop` says so.
+    async fn drive(&mut self, deadline: Instant, stop: impl Fn(&Seen) -> bool) {
+        while !stop(&self.seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match tokio::time::timeout(left, self.swarm.select_next_some()).await {
+                Ok(event) => self.on_event(event),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, .. }
+                if self.seen.connected.insert(peer_id) =>
+            {
+                say(format!("connected {peer_id}"));
+                let certificate = self.certificate.clone();
+                self.swarm
+                    .behaviour_mut()
+                    .direct
+                    .send_request(&peer_id, Request::Hello { certificate });
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.seen.connected.remove(&peer_id);
+                self.seen.subscribed.remove(&peer_id);
+                say(format!("disconnected {peer_id}"));
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                say(format!("dial-failed {peer_id:?}: {error}"));
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Subscribed { peer_id, topic } if topic == self.topic.hash() => {
+                self.seen.subscribed.insert(peer_id);
+                say(format!("subscribed {peer_id}"));
+            }
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                ..
+            } => {
+                // Seen, never relayed: the rogue is not here to help.
+                say(format!("received-gossip from {propagation_source}"));
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(
+                        &message_id,
+                        &propagation_source,
+                        MessageAcceptance::Ignore,
+                    );
+            }
+            _ => {}
+        }
+    }
+
+    fn on_direct(&mut self, event: request_response::Event<Request, Response>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                // Requests added to the protocol later are refused.
+                #[allow(unreachable_patterns)]
+                let response = match request {
+                    Request::Hello { .. } => Response::Welcome {
+                        certificate: self.certificate.clone(),
+                    },
+                    _ => Response::Refused {
+                        reason: "a rogue answers nothing but Hello".into(),
+                    },
+                };
+                say(format!("hello-from {peer}"));
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .direct
+                    .send_response(channel, response);
+            }
+            request_response::Event::Message {
+                peer,
+                message: Message::Response { response, .. },
+                ..
+            } => {
+                self.seen.answered.insert(peer);
+                #[allow(unreachable_patterns)]
+                match response {
+                    Response::Welcome { .. } => say(format!("welcomed-by {peer}")),
+                    Response::Refused { reason } => say(format!("refused-by {peer}: {reason}")),
+                    _ => say(format!("other-response-from {peer}")),
+                }
+            }
+            request_response::Event::OutboundFailure { peer, error, .. } => {
+                self.seen.answered.insert(peer);
+                say(format!("hello-failed {peer}: {error}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Publishes one encoded gossip message and reports it.
+    fn publish(&mut self, title: &str, item: SignedItem) {
+        let id = item.id();
+        let message = GossipMessage::Item {
+            item,
+            certificate: self.certificate.clone(),
+        };
+        let data = codec::encode(&message).expect("a rogue item still encodes");
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), data)
+        {
+            Ok(_) => say(format!("published {title} id={id}")),
+            Err(e) => say(format!("publish-failed {title}: {e}")),
+        }
+    }
+}
+
+/// Item `i` in `mode`: signed, then (forged) broken after signing.
+fn item(
+    i: usize,
+    mode: Mode,
+    community: &Community,
+    key: &SecretKey,
+    certificate: &Certificate,
+) -> anyhow::Result<(String, SignedItem)> {
+    let marker = format!("ROGUE-{}-{i}", mode.as_str());
+    let body = ItemBody {
+        community: community.id,
+        kind: ItemKind::IndicatorOfCompromise,
+        tlp: Tlp::Green,
+        title: format!("{marker} C2 server at 198.51.100.{i}"),
+        body: "Block this address at the perimeter.".into(),
+        payload: None,
+        tags: vec!["rsit:malicious-code".into()],
+        created: Timestamp::now(),
+        publisher: certificate.id(),
+    };
+    let mut item = SignedItem::sign(body, key, certificate).context("signing")?;
+    if mode == Mode::Forged {
+        if i & 1 == 0 {
+            item.signature.0[7] ^= 0x01;
+        } else {
+            item.body.title = format!("{marker} (altered after signing) C2 at 192.0.2.66");
+        }
+    }
+    let title = item.body.title.clone();
+    Ok((title, item))
+}
+
+fn parse_bootstrap(s: &str) -> anyhow::Result<(PeerId, Multiaddr)> {
+    let mut addr: Multiaddr = s.parse().with_context(|| format!("bad address {s}"))?;
+    match addr.pop() {
+        Some(Protocol::P2p(peer)) => Ok((peer, addr)),
+        _ => bail!("bootstrap address {s} must end in /p2p/<peer id>"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let community = files::read_community(&args.community)?;
+    let key = files::read_secret_key(&args.key)?;
+    let certificate = files::read_certificate(&args.cert)?;
+    let keypair = identity::Keypair::ed25519_from_bytes(key.to_seed().to_vec())?;
+    let topic = IdentTopic::new(community.items_topic());
+    let mut swarm = build_swarm(keypair, &topic)?;
+    swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
+    say(format!(
+        "rogue {} certificate {} mode {}",
+        swarm.local_peer_id(),
+        certificate.id(),
+        args.mode.as_str()
+    ));
+    let mut seen = Seen::default();
+    for b in &args.bootstrap {
+        let (peer, addr) = parse_bootstrap(b)?;
+        swarm.dial(DialOpts::peer_id(peer).addresses(vec![addr]).build())?;
+        seen.bootstrap.insert(peer);
+    }
+    let mut rogue = Rogue {
+        swarm,
+        topic,
+        certificate: certificate.clone(),
+        seen,
+    };
+
+    rogue
+        .drive(Instant::now() + READY_TIMEOUT, Seen::ready)
+        .await;
+    say(format!(
+        "ready: {} connected, {} subscribed, {} answered",
+        rogue.seen.connected.len(),
+        rogue.seen.subscribed.len(),
+        rogue.seen.answered.len()
+    ));
+    for i in 0..args.count {
+        let (title, item) = item(i, args.mode, &community, &key, &certificate)?;
+        rogue.publish(&title, item);
+        // Let the swarm send it before the next one.
+        rogue
+            .drive(Instant::now() + Duration::from_millis(50), |_| false)
+            .await;
+    }
+    rogue
+        .drive(
+            Instant::now() + Duration::from_secs_f64(args.linger),
+            |_| false,
+        )
+        .await;
+    say("done".into());
+    Ok(())
+}

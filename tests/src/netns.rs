@@ -1,0 +1,79 @@
+//! Two network namespaces joined by a veth pair: two hosts on one machine,
+//! with a cable the test can unplug. Used for partition tests; needs root
+//! and iproute2 (`.ci/run` installs it). Everything is created with names
+//! unique to this process and removed on drop.
+//!
+//! The addresses (10.231.0.1 and 10.231.0.2) exist only inside these
+//! namespaces; no traffic leaves the machine.
+
+use std::process::Command;
+
+/// The two sides of the cable.
+pub const ADDR_A: &str = "10.231.0.1";
+pub const ADDR_B: &str = "10.231.0.2";
+
+/// Namespaces `a` and `b`, linked by veth.
+pub struct Link {
+    pub a: String,
+    pub b: String,
+    veth_a: String,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run `ip` ({e}): install iproute2"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Link {
+    /// Creates the namespaces and the cable, plugged in. Fails with a clear
+    /// message where namespaces cannot be made (not root, no iproute2).
+    pub fn create() -> Result<Link, String> {
+        let tag = std::process::id() % 1_000_000;
+        let link = Link {
+            a: format!("cairn{tag}a"),
+            b: format!("cairn{tag}b"),
+            veth_a: format!("cv{tag}a"),
+        };
+        let veth_b = format!("cv{tag}b");
+        ip(&["netns", "add", &link.a])?;
+        ip(&["netns", "add", &link.b])?;
+        ip(&["link", "add", &link.veth_a, "type", "veth", "peer", "name", &veth_b])?;
+        ip(&["link", "set", &link.veth_a, "netns", &link.a])?;
+        ip(&["link", "set", &veth_b, "netns", &link.b])?;
+        for (ns, dev, addr) in [(&link.a, &link.veth_a, ADDR_A), (&link.b, &veth_b, ADDR_B)] {
+            ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev])?;
+            ip(&["-n", ns, "link", "set", dev, "up"])?;
+            ip(&["-n", ns, "link", "set", "lo", "up"])?;
+        }
+        Ok(link)
+    }
+
+    /// Unplugs the cable: nothing crosses until [`Link::heal`].
+    pub fn cut(&self) {
+        ip(&["-n", &self.a, "link", "set", &self.veth_a, "down"]).expect("link down");
+    }
+
+    /// Plugs the cable back in.
+    pub fn heal(&self) {
+        ip(&["-n", &self.a, "link", "set", &self.veth_a, "up"]).expect("link up");
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // Deleting a namespace removes its end of the veth, and with it the other.
+        let _ = ip(&["netns", "del", &self.a]);
+        let _ = ip(&["netns", "del", &self.b]);
+    }
+}
