@@ -14,6 +14,7 @@ pub mod community;
 pub mod control;
 pub mod expect;
 pub mod net;
+pub mod netns;
 pub mod node;
 pub mod rogue;
 pub mod wait;

@@ -48,7 +48,16 @@ impl Link {
         let veth_b = format!("cv{tag}b");
         ip(&["netns", "add", &link.a])?;
         ip(&["netns", "add", &link.b])?;
-        ip(&["link", "add", &link.veth_a, "type", "veth", "peer", "name", &veth_b])?;
+        ip(&[
+            "link",
+            "add",
+            &link.veth_a,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &veth_b,
+        ])?;
         ip(&["link", "set", &link.veth_a, "netns", &link.a])?;
         ip(&["link", "set", &veth_b, "netns", &link.b])?;
         for (ns, dev, addr) in [(&link.a, &link.veth_a, ADDR_A), (&link.b, &veth_b, ADDR_B)] {

@@ -28,12 +28,28 @@ pub struct NodeProc {
     pub addr: String,
     child: Option<Child>,
     starts: u32,
+    /// Network namespace the process runs in (`ip netns exec`), if any.
+    netns: Option<String>,
+    /// Prefix of the listen address to report as [`NodeProc::addr`].
+    addr_prefix: String,
 }
 
 impl NodeProc {
     /// Starts `cairnd run --config config` and waits until it listens.
     /// Its data directory is `dir/data`, as the harness configs say.
     pub fn start(name: &str, dir: &Path, config: &Path) -> NodeProc {
+        Self::start_in(name, dir, config, None, "/ip4/127.0.0.1/tcp/")
+    }
+
+    /// Starts the node inside network namespace `netns` (if given) and
+    /// reports the listen address starting with `addr_prefix`.
+    pub fn start_in(
+        name: &str,
+        dir: &Path,
+        config: &Path,
+        netns: Option<&str>,
+        addr_prefix: &str,
+    ) -> NodeProc {
         let mut node = NodeProc {
             name: name.into(),
             dir: dir.into(),
@@ -43,6 +59,8 @@ impl NodeProc {
             addr: String::new(),
             child: None,
             starts: 0,
+            netns: netns.map(str::to_string),
+            addr_prefix: addr_prefix.to_string(),
         };
         node.spawn();
         node
@@ -62,7 +80,15 @@ impl NodeProc {
             self.starts, self.name
         )
         .unwrap();
-        let child = Command::new(cairnd())
+        let mut command = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(cairnd());
+                c
+            }
+            None => Command::new(cairnd()),
+        };
+        let child = command
             .arg("run")
             .arg("--config")
             .arg(&self.config)
@@ -99,7 +125,7 @@ impl NodeProc {
                 Ok(s) => match s
                     .listen_addrs
                     .iter()
-                    .find(|a| a.starts_with("/ip4/127.0.0.1/tcp/") && a.contains("/p2p/"))
+                    .find(|a| a.starts_with(&self.addr_prefix) && a.contains("/p2p/"))
                 {
                     Some(a) => return a.clone(),
                     None => format!("listen addresses {:?}", s.listen_addrs),
