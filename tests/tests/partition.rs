@@ -62,7 +62,7 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
         &c.members[0],
         &link.a,
         ADDR_A,
-        &[authority.addr.clone()],
+        std::slice::from_ref(&authority.addr),
     );
     let m2 = start(
         &c,
