@@ -261,9 +261,12 @@ impl Api {
     async fn participate(&self, kind: ParticipationKind) -> ControlResponse {
         let event = {
             let _guard = self.participation_lock.lock().await;
-            match participation::record(&self.ctx, kind) {
-                Ok(e) => e,
-                Err(e) => return error(e),
+            // Recording fsyncs the outbox: off the async threads.
+            let ctx = self.ctx.clone();
+            match tokio::task::spawn_blocking(move || participation::record(&ctx, kind)).await {
+                Ok(Ok(e)) => e,
+                Ok(Err(e)) => return error(e),
+                Err(e) => return error(format!("internal error: {e}")),
             }
         };
         self.ctx.participation_wake.notify_one();

@@ -27,6 +27,8 @@ pub enum AuthorityError {
     Event(#[from] EventError),
     #[error("register write failed: {0}")]
     Store(#[from] StoreError),
+    #[error("event number {sequence} of this entity is already registered as a different event (entry {index}); a node that lost its outbox must not reuse numbers")]
+    SequenceReused { sequence: u64, index: u64 },
 }
 
 /// Verifies `event` and appends it to `register` (once), returning the entry
@@ -40,6 +42,15 @@ pub fn register_event(
 ) -> Result<(RegisterEntry, bool), AuthorityError> {
     event.verify(community, now)?;
     let event_id = event.id();
+    let member = &event.body.certificate.body.member_key;
+    if let Some(e) = register.get_by_sequence(member, event.body.sequence) {
+        if e.event.id() != event_id {
+            return Err(AuthorityError::SequenceReused {
+                sequence: event.body.sequence,
+                index: e.index,
+            });
+        }
+    }
     let appended = register.append(event, |index| {
         Receipt::sign(
             ReceiptBody {
@@ -163,6 +174,40 @@ mod tests {
         )
         .unwrap();
         assert_eq!(second.index, 1);
+    }
+
+    #[test]
+    fn a_reused_sequence_number_is_refused() {
+        let f = Fixture::new();
+        let dir = tempfile::tempdir().unwrap();
+        let register = Register::open(dir.path()).unwrap();
+        let first = joined(&f, "hospital", 1);
+        register_event(
+            &register,
+            &f.community,
+            &f.authority,
+            &first,
+            Timestamp::now(),
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let again = joined(&f, "hospital", 1);
+        assert_ne!(again.id(), first.id());
+        let err = register_event(
+            &register,
+            &f.community,
+            &f.authority,
+            &again,
+            Timestamp::now(),
+        );
+        assert!(matches!(
+            err,
+            Err(AuthorityError::SequenceReused {
+                sequence: 1,
+                index: 0
+            })
+        ));
+        assert_eq!(register.len(), 1);
     }
 
     #[test]

@@ -37,10 +37,16 @@ pub fn record(ctx: &Context, kind: ParticipationKind) -> Result<SignedEvent, Str
         );
     }
     check_transition(ctx.outbox.last_kind(), kind)?;
+    let now = Timestamp::now();
+    // The authority would refuse it for good, and the outbox delivers in
+    // order: an event that can never be registered must not be queued.
+    ctx.certificate
+        .check_validity(now)
+        .map_err(|e| format!("cannot notify the authority: this node's {e}"))?;
     let body = EventBody {
         community: ctx.community.id,
         kind,
-        effective: Timestamp::now(),
+        effective: now,
         certificate: ctx.certificate.clone(),
         sequence: ctx.outbox.next_sequence(),
     };
@@ -110,8 +116,11 @@ pub async fn deliver(
                         receipt
                             .verify(&ctx.community, &id)
                             .map_err(|e| format!("invalid receipt: {e}"))?;
-                        ctx.outbox
-                            .acknowledge(&id, &receipt)
+                        let outbox = ctx.outbox.clone();
+                        let r = receipt.clone();
+                        tokio::task::spawn_blocking(move || outbox.acknowledge(&id, &r))
+                            .await
+                            .map_err(|e| format!("cannot record the receipt: {e}"))?
                             .map_err(|e| format!("cannot record the receipt: {e}"))?;
                         info!(index = receipt.body.register_index, "receipt received");
                         Ok(())

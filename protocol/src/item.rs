@@ -194,15 +194,17 @@ impl SignedItem {
             });
         }
         certificate.verify_authenticity(community)?;
-        self.verify_with_authentic_certificate(certificate, community, now)
+        self.verify_with_authentic_certificate(certificate, &certificate.id(), community, now)
     }
 
     /// [`SignedItem::verify`] for a caller that has already checked
-    /// `certificate.verify_authenticity(community)` (and cached the result
-    /// by certificate id): everything else is still checked.
+    /// `certificate.verify_authenticity(community)` and computed
+    /// `certificate_id = certificate.id()` (both cacheable per certificate):
+    /// everything else is still checked.
     pub fn verify_with_authentic_certificate(
         &self,
         certificate: &Certificate,
+        certificate_id: &CertificateId,
         community: &Community,
         now: Timestamp,
     ) -> Result<(), ItemError> {
@@ -214,11 +216,10 @@ impl SignedItem {
                 found: b.community,
             });
         }
-        let given = certificate.id();
-        if b.publisher != given {
+        if b.publisher != *certificate_id {
             return Err(ItemError::PublisherMismatch {
                 named: b.publisher,
-                given,
+                given: *certificate_id,
             });
         }
         if b.created > now.plus_millis(MAX_CLOCK_SKEW_MS) {
@@ -395,24 +396,24 @@ pub(crate) mod tests {
         let c = cert_for(&member());
         let item = SignedItem::sign(body(&c), &member(), &c).unwrap();
         assert_eq!(
-            item.verify_with_authentic_certificate(&c, &community(), now()),
+            item.verify_with_authentic_certificate(&c, &c.id(), &community(), now()),
             Ok(())
         );
         let mut forged = item.clone();
         forged.body.title = "other".into();
         assert_eq!(
-            forged.verify_with_authentic_certificate(&c, &community(), now()),
+            forged.verify_with_authentic_certificate(&c, &c.id(), &community(), now()),
             Err(ItemError::BadSignature)
         );
         assert!(matches!(
-            item.verify_with_authentic_certificate(&c, &community(), T0.plus_days(400)),
+            item.verify_with_authentic_certificate(&c, &c.id(), &community(), T0.plus_days(400)),
             Ok(())
         ));
         let mut late = body(&c);
         late.created = T0.plus_days(400);
         let late = SignedItem::sign(late, &member(), &c).unwrap();
         assert!(matches!(
-            late.verify_with_authentic_certificate(&c, &community(), T0.plus_days(400)),
+            late.verify_with_authentic_certificate(&c, &c.id(), &community(), T0.plus_days(400)),
             Err(ItemError::Certificate(CertificateError::Expired { .. }))
         ));
     }

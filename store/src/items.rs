@@ -65,8 +65,10 @@ impl ItemStore {
             count: Arc::new(AtomicU64::new(0)),
             dir_lock: None,
         };
+        // Counted over the by-time index, whose values are empty: walking
+        // the items tree would page every item into memory.
         let mut n = 0;
-        for key in store.items.iter().keys() {
+        for key in store.by_time.iter().keys() {
             key.map_err(|e| store.sled(e))?;
             n += 1;
         }
@@ -78,21 +80,35 @@ impl ItemStore {
     /// the item was new. Not durable until [`ItemStore::flush`]: callers insert
     /// a batch and flush once (group commit).
     pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
-        Ok(self.insert_batch(&[(item, certificate)])?[0])
+        Ok(self.insert_batch(&[(item, certificate)])?[0].1)
     }
 
     /// Stores verified items with their publishers' certificates in one
-    /// transaction. Returns, per item, whether it was new.
+    /// transaction. Returns, per item, its id and whether it was new.
     pub fn insert_batch(
         &self,
         batch: &[(&SignedItem, &Certificate)],
-    ) -> Result<Vec<bool>, StoreError> {
+    ) -> Result<Vec<(ItemId, bool)>, StoreError> {
         let encode_err = |what| move |source| StoreError::Encode { what, source };
+        // A batch usually holds many items of few publishers: encode each
+        // certificate once.
+        type Known<'c> = (&'c Certificate, CertificateId, Arc<Vec<u8>>);
+        let mut certs: Vec<Known<'_>> = Vec::new();
         let mut rows = Vec::with_capacity(batch.len());
         for (item, certificate) in batch {
             let item_bytes = encode(*item).map_err(encode_err("an item"))?;
             let id = ItemId(cairn_protocol::hash::sha256(&[&item_bytes]));
-            let cert_id = certificate.id();
+            let known = certs.iter().find(|(c, _, _)| *c == *certificate);
+            let (cert_id, cert_bytes) = match known {
+                Some((_, cid, bytes)) => (*cid, bytes.clone()),
+                None => {
+                    let bytes =
+                        Arc::new(encode(*certificate).map_err(encode_err("a certificate"))?);
+                    let cid = CertificateId(cairn_protocol::hash::sha256(&[&bytes]));
+                    certs.push((certificate, cid, bytes.clone()));
+                    (cid, bytes)
+                }
+            };
             if item.body.publisher != cert_id {
                 return Err(StoreError::NotItsPublisher {
                     item: id,
@@ -100,14 +116,8 @@ impl ItemStore {
                     given: cert_id,
                 });
             }
-            let cert_bytes = encode(*certificate).map_err(encode_err("a certificate"))?;
-            rows.push((
-                id,
-                cert_id,
-                item_bytes,
-                cert_bytes,
-                time_key(item.body.created, &id),
-            ));
+            let key = time_key(item.body.created, &id);
+            rows.push((id, cert_id, item_bytes, cert_bytes, key));
         }
         // One transaction over the three trees, so a crash can never leave the
         // by-time index naming an item, or an item naming a certificate, that
@@ -117,7 +127,7 @@ impl ItemStore {
                 let mut new = Vec::with_capacity(rows.len());
                 for (id, cert_id, item_bytes, cert_bytes, key) in &rows {
                     if items.get(id.as_bytes())?.is_some() {
-                        new.push(false);
+                        new.push((*id, false));
                         continue;
                     }
                     items.insert(&id.as_bytes()[..], item_bytes.as_slice())?;
@@ -125,7 +135,7 @@ impl ItemStore {
                     if certificates.get(cert_id.as_bytes())?.is_none() {
                         certificates.insert(&cert_id.as_bytes()[..], cert_bytes.as_slice())?;
                     }
-                    new.push(true);
+                    new.push((*id, true));
                 }
                 Ok::<_, ConflictableTransactionError<Infallible>>(new)
             },
@@ -135,7 +145,7 @@ impl ItemStore {
             Err(TransactionError::Storage(e)) => return Err(self.sled(e)),
             Err(TransactionError::Abort(never)) => match never {},
         };
-        let added = new.iter().filter(|n| **n).count() as u64;
+        let added = new.iter().filter(|(_, n)| *n).count() as u64;
         self.count.fetch_add(added, Ordering::Relaxed);
         Ok(new)
     }

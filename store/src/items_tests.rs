@@ -137,9 +137,9 @@ fn batches_insert_once_and_the_index_is_in_time_order() {
     let a = item_at(Timestamp(2_000), 1);
     let b = item_at(Timestamp(1_000), 2);
     let new = store.insert_batch(&[(&a, &cert), (&b, &cert)]).unwrap();
-    assert_eq!(new, vec![true, true]);
+    assert_eq!(new, vec![(a.id(), true), (b.id(), true)]);
     let again = store.insert_batch(&[(&b, &cert), (&a, &cert)]).unwrap();
-    assert_eq!(again, vec![false, false]);
+    assert_eq!(again, vec![(b.id(), false), (a.id(), false)]);
     assert_eq!(store.count(), 2);
     assert_eq!(
         store.index().unwrap(),

@@ -21,7 +21,7 @@ use crate::error::StoreError;
 use crate::lock::{lock, DirLock};
 use crate::log::RecordLog;
 use cairn_protocol::codec::{decode, encode};
-use cairn_protocol::{EventId, Receipt, RegisterEntry, SignedEvent};
+use cairn_protocol::{EventId, PublicKey, Receipt, RegisterEntry, SignedEvent};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -156,6 +156,19 @@ impl Register {
     pub fn get_by_event(&self, event: &EventId) -> Option<RegisterEntry> {
         let state = lock(&self.inner);
         state.by_event.get(event).map(|&i| state.entries[i].clone())
+    }
+
+    /// The entry holding `member`'s event number `sequence`, if any.
+    pub fn get_by_sequence(&self, member: &PublicKey, sequence: u64) -> Option<RegisterEntry> {
+        let state = lock(&self.inner);
+        state
+            .entries
+            .iter()
+            .find(|e| {
+                e.event.body.sequence == sequence
+                    && e.event.body.certificate.body.member_key == *member
+            })
+            .cloned()
     }
 }
 

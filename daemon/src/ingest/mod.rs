@@ -70,7 +70,19 @@ impl Verifier {
         if self.authentic.len() > CERT_CACHE {
             self.authentic.clear();
         }
-        let cert_ids: Vec<CertificateId> = batch.iter().map(|(_, c)| c.id()).collect();
+        // Items of one publisher carry equal certificates: hash each once.
+        let mut seen: Vec<(&Certificate, CertificateId)> = Vec::new();
+        let cert_ids: Vec<CertificateId> = batch
+            .iter()
+            .map(|(_, c)| match seen.iter().find(|(k, _)| *k == c) {
+                Some((_, id)) => *id,
+                None => {
+                    let id = c.id();
+                    seen.push((c, id));
+                    id
+                }
+            })
+            .collect();
         for ((_, cert), id) in batch.iter().zip(&cert_ids) {
             self.authentic.entry(*id).or_insert_with(|| {
                 cert.verify_authenticity(&self.community)
@@ -79,7 +91,7 @@ impl Verifier {
         }
         let check = |(item, cert): &(SignedItem, Certificate), id: &CertificateId| {
             self.authentic[id].clone()?;
-            item.verify_with_authentic_certificate(cert, &self.community, now)
+            item.verify_with_authentic_certificate(cert, id, &self.community, now)
                 .map_err(|e| e.to_string())
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -13,7 +13,7 @@ use cairn_store::ItemStore;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::PeerId;
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, error, warn};
 
 /// Queue length in jobs. When gossip arrives faster than it can be verified
@@ -23,6 +23,11 @@ pub const QUEUE: usize = 8192;
 
 /// Most items verified and stored as one batch.
 const MAX_BATCH: usize = 2048;
+
+/// Most bytes of gossip waiting for verification. A member can send frames
+/// of up to 1 MiB; counting jobs alone would let a few thousand of them hold
+/// gigabytes. Over budget, gossip is ignored (no penalty) and left to catch-up.
+pub const GOSSIP_BYTES: usize = 64 << 20;
 
 /// Why an item was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +56,8 @@ enum Job {
         data: Vec<u8>,
         message_id: MessageId,
         source: PeerId,
+        /// Returned to the byte budget when the batch is done.
+        _bytes: OwnedSemaphorePermit,
     },
     Items {
         items: Vec<(SignedItem, Certificate)>,
@@ -68,16 +75,25 @@ pub struct Stopped;
 #[derive(Clone)]
 pub struct Ingest {
     tx: mpsc::Sender<Job>,
+    gossip_bytes: Arc<Semaphore>,
 }
 
 impl Ingest {
-    /// Queues gossip without waiting. False if the queue is full.
+    /// Queues gossip without waiting. False if the queue or the byte budget
+    /// is full.
     pub fn try_gossip(&self, data: Vec<u8>, message_id: MessageId, source: PeerId) -> bool {
+        let Ok(bytes) = u32::try_from(data.len().max(1)) else {
+            return false;
+        };
+        let Ok(permit) = self.gossip_bytes.clone().try_acquire_many_owned(bytes) else {
+            return false;
+        };
         self.tx
             .try_send(Job::Gossip {
                 data,
                 message_id,
                 source,
+                _bytes: permit,
             })
             .is_ok()
     }
@@ -119,7 +135,8 @@ pub fn spawn(
         stored,
     };
     let task = tokio::spawn(run(rx, Verifier::new(community), store, sinks));
-    (Ingest { tx }, task)
+    let gossip_bytes = Arc::new(Semaphore::new(GOSSIP_BYTES));
+    (Ingest { tx, gossip_bytes }, task)
 }
 
 /// Where the worker's results go besides the callers.
@@ -146,7 +163,34 @@ struct Batch {
     durable: bool,
 }
 
-fn collect(first: Job, rx: &mut mpsc::Receiver<Job>) -> Batch {
+/// Most bytes of gossip decoded and verified as one batch.
+const MAX_BATCH_BYTES: usize = 16 << 20;
+
+/// Takes the first job and whatever else is queued, up to the batch limits.
+fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+    let (mut items, mut bytes) = (0, 0);
+    let mut jobs = Vec::new();
+    let mut next = Some(first);
+    while let Some(job) = next {
+        match &job {
+            Job::Gossip { data, .. } => {
+                items += 1;
+                bytes += data.len();
+            }
+            Job::Items { items: list, .. } => items += list.len(),
+        }
+        jobs.push(job);
+        next = if items < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+            rx.try_recv().ok()
+        } else {
+            None
+        };
+    }
+    jobs
+}
+
+/// Decodes gossip and lays out a batch; runs on a blocking thread.
+fn collect(jobs: Vec<Job>) -> Batch {
     let mut b = Batch {
         items: Vec::new(),
         origins: Vec::new(),
@@ -154,13 +198,13 @@ fn collect(first: Job, rx: &mut mpsc::Receiver<Job>) -> Batch {
         callers: Vec::new(),
         durable: false,
     };
-    let mut next = Some(first);
-    while let Some(job) = next {
+    for job in jobs {
         match job {
             Job::Gossip {
                 data,
                 message_id,
                 source,
+                _bytes,
             } => match decode_gossip(&data) {
                 Ok(pair) => {
                     b.items.push(pair);
@@ -189,43 +233,62 @@ fn collect(first: Job, rx: &mut mpsc::Receiver<Job>) -> Batch {
                 }
             }
         }
-        next = if b.items.len() < MAX_BATCH {
-            rx.try_recv().ok()
-        } else {
-            None
-        };
     }
     b
 }
 
+/// Two stages, so one batch is verified (on all cores) while the previous
+/// one is written and flushed.
 async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, sinks: Sinks) {
+    let (to_store, verified) = mpsc::channel(1);
+    let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
     while let Some(first) = rx.recv().await {
-        let batch = collect(first, &mut rx);
+        let jobs = gather(first, &mut rx);
         let mut v = verifier
             .take()
             .expect("verifier is returned after each batch");
-        let store2 = store.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let results = process(&mut v, &store2, &batch.items, batch.durable);
-            (v, batch, results)
+            let batch = collect(jobs);
+            let checks = v.verify_batch(&batch.items, Timestamp::now());
+            (v, batch, checks)
         })
         .await;
-        let (v, batch, results) = match done {
+        let (v, batch, checks) = match done {
             Ok(x) => x,
             Err(e) => {
-                error!("ingest batch failed: {e}");
-                return;
+                error!("ingest verification failed: {e}");
+                break;
             }
         };
         verifier = Some(v);
-        let new: Vec<(u64, ItemId)> = batch
-            .items
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| matches!(r, Ok(true)))
-            .map(|((item, _), _)| (item.body.created.millis(), item.id()))
-            .collect();
+        if to_store.send((batch, checks)).await.is_err() {
+            break;
+        }
+    }
+    drop(to_store);
+    let _ = storer.await;
+}
+
+async fn store_stage(
+    mut verified: mpsc::Receiver<(Batch, Vec<Result<(), String>>)>,
+    store: ItemStore,
+    sinks: Sinks,
+) {
+    while let Some((batch, checks)) = verified.recv().await {
+        let store2 = store.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let (results, new) = store_checked(&store2, &batch.items, checks, batch.durable);
+            (batch, results, new)
+        })
+        .await;
+        let (batch, results, new) = match done {
+            Ok(x) => x,
+            Err(e) => {
+                error!("ingest storage failed: {e}");
+                return;
+            }
+        };
         for (_, id) in &new {
             let _ = sinks.stored.send(*id);
         }
@@ -234,14 +297,14 @@ async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, 
     }
 }
 
-/// Verifies, stores and (if asked) flushes one batch.
-fn process(
-    verifier: &mut Verifier,
+/// Stores the items that verified and (if asked) flushes. Returns each
+/// item's result and the (creation millis, id) of the new ones.
+fn store_checked(
     store: &ItemStore,
     items: &[(SignedItem, Certificate)],
+    checks: Vec<Result<(), String>>,
     durable: bool,
-) -> Vec<ItemResult> {
-    let checks = verifier.verify_batch(items, Timestamp::now());
+) -> (Vec<ItemResult>, Vec<(u64, ItemId)>) {
     let valid: Vec<(&SignedItem, &Certificate)> = items
         .iter()
         .zip(&checks)
@@ -254,26 +317,35 @@ fn process(
         }
         Ok(new)
     });
-    let mut new = match stored {
-        Ok(new) => new.into_iter(),
+    let outcomes = match stored {
+        Ok(outcomes) => outcomes,
         Err(e) => {
             error!("cannot store verified items: {e}");
-            return checks
+            let results = checks
                 .into_iter()
                 .map(|c| match c {
                     Ok(()) => Err(Refusal::NotStored(e.to_string())),
                     Err(why) => Err(Refusal::Invalid(why)),
                 })
                 .collect();
+            return (results, Vec::new());
         }
     };
-    checks
+    let new: Vec<(u64, ItemId)> = valid
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, (_, is_new))| *is_new)
+        .map(|((item, _), (id, _))| (item.body.created.millis(), *id))
+        .collect();
+    let mut outcomes = outcomes.into_iter();
+    let results = checks
         .into_iter()
         .map(|c| match c {
-            Ok(()) => Ok(new.next().unwrap_or(false)),
+            Ok(()) => Ok(outcomes.next().is_some_and(|(_, is_new)| is_new)),
             Err(why) => Err(Refusal::Invalid(why)),
         })
-        .collect()
+        .collect();
+    (results, new)
 }
 
 async fn route(batch: Batch, results: Vec<ItemResult>, verdicts: &mpsc::Sender<Verdict>) {

@@ -10,7 +10,7 @@ use cairn_protocol::hash::sha256;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{identity::Keypair, noise, ping, tcp, yamux, Swarm};
+use libp2p::{connection_limits, identity::Keypair, noise, ping, tcp, yamux, Swarm};
 use std::time::Duration;
 
 /// Score given to a connected peer until its certificate verifies: far below
@@ -25,9 +25,18 @@ pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 pub const PING_INTERVAL: Duration = Duration::from_secs(2);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Gossipsub, direct request/response, and liveness probes.
+/// Connections accepted before anyone has proved membership: enough for a
+/// large community, bounded so strangers cannot exhaust the node.
+const MAX_PENDING_INCOMING: u32 = 64;
+const MAX_ESTABLISHED_INCOMING: u32 = 512;
+const MAX_PER_PEER: u32 = 2;
+/// Concurrent inbound requests per connection; each may hold one frame.
+const MAX_STREAMS: usize = 16;
+
+/// Gossipsub, direct request/response, liveness probes and connection limits.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    pub limits: connection_limits::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
     pub direct: request_response::Behaviour<FrameCodec>,
     pub ping: ping::Behaviour,
@@ -45,6 +54,10 @@ pub enum BuildError {
 fn gossipsub_config() -> Result<gossipsub::Config, BuildError> {
     gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(700))
+        // Peers are graylisted until admitted, so gossipsub cannot graft them
+        // when they subscribe; meshes form at heartbeats. The first one
+        // comes soon after start-up instead of libp2p's default 5 s.
+        .heartbeat_initial_delay(Duration::from_millis(100))
         // Items are signed end to end; gossipsub signatures would sign twice.
         .validation_mode(ValidationMode::Anonymous)
         // Content addressing: the same item republished is a duplicate.
@@ -53,6 +66,10 @@ fn gossipsub_config() -> Result<gossipsub::Config, BuildError> {
         .validate_messages()
         .max_transmit_size(MAX_FRAME + 4096)
         .duplicate_cache_time(Duration::from_secs(120))
+        // Unvalidated messages wait in the cache for `history_length`
+        // heartbeats; a verdict that comes later is dropped. 10 x 700 ms
+        // leaves the ingest worker 7 s even on a loaded machine.
+        .history_length(10)
         .build()
         .map_err(|e| BuildError::Gossipsub(e.to_string()))
 }
@@ -76,6 +93,8 @@ fn score_params(
         // Membership, not IP addresses, decides who is legitimate; several
         // members may sit behind one address (and all tests use 127.0.0.1).
         ip_colocation_factor_weight: 0.0,
+        // Strangers get fresh PeerIds for free; forget their scores soon.
+        retain_score: Duration::from_secs(60),
         ..Default::default()
     };
     params.topics.insert(topic.hash(), topic_params);
@@ -103,14 +122,23 @@ pub fn build_swarm(
             let direct = request_response::Behaviour::with_codec(
                 FrameCodec,
                 [(PROTOCOL, ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+                request_response::Config::default()
+                    .with_request_timeout(Duration::from_secs(20))
+                    .with_max_concurrent_streams(MAX_STREAMS),
             );
             let ping = ping::Behaviour::new(
                 ping::Config::new()
                     .with_interval(PING_INTERVAL)
                     .with_timeout(PING_TIMEOUT),
             );
+            let limits = connection_limits::Behaviour::new(
+                connection_limits::ConnectionLimits::default()
+                    .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+                    .with_max_established_incoming(Some(MAX_ESTABLISHED_INCOMING))
+                    .with_max_established_per_peer(Some(MAX_PER_PEER)),
+            );
             Ok(Behaviour {
+                limits,
                 gossipsub,
                 direct,
                 ping,
@@ -119,6 +147,9 @@ pub fn build_swarm(
         .map_err(|e| BuildError::Gossipsub(e.to_string()))?
         // Members stay connected to each other; an idle community is normal.
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        // A dial to an unreachable member gives up after 3 s, so the redial
+        // loop tries again soon after a partition heals.
+        .with_connection_timeout(Duration::from_secs(3))
         .build();
     Ok(swarm)
 }

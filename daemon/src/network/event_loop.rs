@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::ingest::worker::Verdict;
 use crate::sync::fetch::{answer_fetch, answer_reconcile};
 use cairn_protocol::wire::{Request, Response};
-use cairn_protocol::Timestamp;
+use cairn_protocol::{Role, Timestamp};
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, PublishError};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
@@ -96,11 +96,16 @@ impl EventLoop {
                     Some(c) => self.on_command(c),
                 },
                 Some(v) = self.verdicts.recv() => {
-                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                    let known = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
                         &v.message_id,
                         &v.source,
                         v.acceptance,
                     );
+                    if !known {
+                        // Left the cache before its verdict: not relayed from
+                        // here; catch-up still spreads it.
+                        debug!(peer = %v.source, "late verdict for an expired gossip message");
+                    }
                 }
                 _ = tick.tick() => self.on_tick(),
             }
@@ -109,6 +114,22 @@ impl EventLoop {
     }
 
     fn on_tick(&mut self) {
+        // Certificates expire while connections stay open: re-check them.
+        let at = Timestamp::now();
+        let expired: Vec<PeerId> = self
+            .peers
+            .admitted()
+            .filter(|(_, c)| c.check_validity(at).is_err())
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in expired {
+            warn!(%peer, "member certificate no longer valid: disconnecting");
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .set_application_score(&peer, UNADMITTED_SCORE);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
         let now = Instant::now();
         for peer in self.peers.overdue(now, ADMISSION_TIMEOUT) {
             warn!(%peer, "peer presented no valid certificate in time: disconnecting");
@@ -318,8 +339,10 @@ impl EventLoop {
                     // The ingest worker reports the verdict when it has one.
                     return;
                 } else {
-                    // Overloaded: drop without penalty; catch-up fetches it.
+                    // Overloaded: drop without penalty and fetch it soon from
+                    // the peer that sent it.
                     debug!("ingest queue full: gossip left to catch-up");
+                    self.ctx.sync.want_session(propagation_source);
                     MessageAcceptance::Ignore
                 };
                 self.swarm
@@ -389,6 +412,10 @@ impl EventLoop {
                 let reason = "present a valid certificate before other requests".to_string();
                 self.respond(channel, Response::Refused { reason });
             }
+            Request::Reconcile { .. } | Request::Fetch { .. } if !self.may_receive(&peer) => {
+                let reason = "your certificate does not grant the receive role".to_string();
+                self.respond(channel, Response::Refused { reason });
+            }
             Request::Reconcile { message } => {
                 let index = self.ctx.index.clone();
                 self.answer_off_loop(channel, move || answer_reconcile(&index, &message));
@@ -403,14 +430,28 @@ impl EventLoop {
                     self.respond(channel, Response::Refused { reason });
                     return;
                 };
-                // Registering fsyncs; do it off this task and answer later.
+                // Registering fsyncs; do it off this task and answer later,
+                // within the same bound as other off-task answers.
+                let Ok(permit) = self.responders.clone().try_acquire_owned() else {
+                    let reason = "busy; retry later".to_string();
+                    self.respond(channel, Response::Refused { reason });
+                    return;
+                };
                 let client = self.client.clone();
                 tokio::spawn(async move {
                     let response = authority.handle(event).await;
                     let _ = client.respond(channel, response).await;
+                    drop(permit);
                 });
             }
         }
+    }
+
+    /// Whether an admitted peer's certificate lets it receive items.
+    fn may_receive(&self, peer: &PeerId) -> bool {
+        self.peers
+            .certificate(peer)
+            .is_some_and(|c| c.has_role(Role::Receive) || c.has_role(Role::Authority))
     }
 
     /// Computes an answer on a blocking thread and sends it back through the
@@ -468,18 +509,20 @@ impl EventLoop {
         }
         match check_certificate(&certificate, &self.ctx.community, Timestamp::now(), &peer) {
             Ok(()) => {
-                info!(
-                    entity = %certificate.body.entity_name,
-                    "member admitted"
-                );
-                self.peers.admit(peer, certificate);
+                let entity = certificate.body.entity_name.clone();
+                if !self.peers.admit(peer, certificate) {
+                    // Its connection closed while we were checking.
+                    return Ok(());
+                }
+                info!(%entity, "member admitted");
+                self.refused.remove(&peer);
                 self.set_score(&peer);
                 // Items published while nobody was reachable can go now.
                 self.flush_queued_publishes();
                 if peer == peer_id_of(&self.ctx.community.authority) {
                     self.ctx.participation_wake.notify_one();
                 }
-                self.ctx.sync.peer_admitted(peer);
+                self.ctx.sync.want_session(peer);
                 Ok(())
             }
             Err(e) => {

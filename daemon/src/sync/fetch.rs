@@ -157,7 +157,12 @@ async fn fetch_chunk(
                 None => refused += 1,
             }
         }
+        let before = wanted.len();
         wanted.retain(|id| asked.contains(id));
+        if wanted.len() == before {
+            // Nothing asked for came back: this peer cannot help with these.
+            break;
+        }
         counters
             .fetched
             .fetch_add(batch.len() as u64, Ordering::Relaxed);

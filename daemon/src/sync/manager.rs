@@ -21,6 +21,9 @@ use tracing::{info, info_span, warn, Instrument};
 pub const ANTI_ENTROPY: Duration = Duration::from_secs(5);
 /// Interval of progress lines in the log during a long catch-up.
 const PROGRESS_LOG: Duration = Duration::from_secs(2);
+/// A session that takes longer is abandoned, so one slow or misbehaving
+/// member cannot stall catch-up with the others; what it fetched is kept.
+const SESSION_LIMIT: Duration = Duration::from_secs(120);
 
 /// What to reconcile with.
 #[derive(Debug)]
@@ -39,9 +42,10 @@ pub struct Sync {
 }
 
 impl Sync {
-    /// Asks for a session with `peer` (dropped if many are already queued:
+    /// Asks for a session with `peer`: it was just admitted, or it sent
+    /// gossip this node had to drop (dropped if many are already queued:
     /// anti-entropy covers it).
-    pub fn peer_admitted(&self, peer: PeerId) {
+    pub fn want_session(&self, peer: PeerId) {
         let _ = self.tx.try_send(Trigger::Peer(peer));
     }
 
@@ -89,7 +93,10 @@ pub fn spawn(
 impl Manager {
     async fn run(self, mut rx: mpsc::Receiver<Trigger>, mut shutdown: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(ANTI_ENTROPY);
+        // After a long session, one round, not a burst of catch-up ticks.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
+        let mut turn = 0usize;
         loop {
             let mut peers = BTreeSet::new();
             let mut waiters = Vec::new();
@@ -100,7 +107,7 @@ impl Manager {
                     None => return,
                 },
                 _ = tick.tick() => {
-                    if let Some(p) = self.random_member().await {
+                    if let Some(p) = self.next_member(&mut turn).await {
                         peers.insert(p);
                     }
                 }
@@ -147,13 +154,15 @@ impl Manager {
         }
     }
 
-    async fn random_member(&self) -> Option<PeerId> {
-        let members = self.members().await;
+    /// Members in turn (sorted, so every pair is eventually visited).
+    async fn next_member(&self, turn: &mut usize) -> Option<PeerId> {
+        let mut members = self.members().await;
         if members.is_empty() {
             return None;
         }
-        let pick = Timestamp::now().millis() as usize % members.len();
-        Some(members[pick])
+        members.sort();
+        *turn = turn.wrapping_add(1);
+        Some(members[*turn % members.len()])
     }
 
     async fn session(&self, peer: PeerId) {
@@ -179,9 +188,14 @@ impl Manager {
             tokio::pin!(work);
             let mut report = tokio::time::interval(PROGRESS_LOG);
             report.tick().await;
+            let deadline = tokio::time::sleep(SESSION_LIMIT);
+            tokio::pin!(deadline);
             let result = loop {
                 tokio::select! {
                     r = &mut work => break r,
+                    _ = &mut deadline => break Err(super::fetch::SyncError::Request(
+                        format!("session took longer than {} s", SESSION_LIMIT.as_secs()),
+                    )),
                     _ = report.tick() => {
                         let (n, f) = (counters.needed.load(Ordering::Relaxed), counters.fetched.load(Ordering::Relaxed));
                         info!("catch-up progress: {f}/{n} items");

@@ -303,6 +303,24 @@ fn run_blocking(items: usize) -> anyhow::Result<Report> {
             Some(start.0 <= GOAL_START_MS),
         ),
     );
+    progress("footprint: where the memory goes (store probe in a fresh process)");
+    let probe = probe_in_child(&data_dir(&full.dir).join(cairn_store::ITEMS_DIR))?;
+    if let Some(steps) = probe["steps"].as_array() {
+        let shown: Vec<String> = steps
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}: {:.1}",
+                    s["step"].as_str().unwrap_or("?"),
+                    s["rss_mb"].as_f64().unwrap_or(f64::NAN)
+                )
+            })
+            .collect();
+        report.notes.push(format!(
+            "store probe, RSS MB after each step: {}",
+            shown.join("; ")
+        ));
+    }
     report.notes.push(format!(
         "Cairn column: {items} items ({:.1} MB on disk); medians of {RUNS} runs each; warm page cache",
         store_bytes as f64 / 1e6
@@ -310,9 +328,70 @@ fn run_blocking(items: usize) -> anyhow::Result<Report> {
     report.details = json!({
         "items": items,
         "store_bytes": store_bytes,
+        "store_probe": probe,
         "runs": runs.iter().map(|(n, m)| json!({"node": n, "measurement": m})).collect::<Vec<_>>(),
     });
     Ok(report)
+}
+
+/// Resident memory of this process, in MB.
+fn own_rss() -> (f64, f64) {
+    rss_mb(std::process::id()).unwrap_or((f64::NAN, f64::NAN))
+}
+
+/// Opens the item database at `items_sled` the way `ItemStore::open` does
+/// and reports this process's RSS after each step, as one JSON line on
+/// stdout. Run in a fresh process (`cairn-bench --probe-store PATH`).
+pub fn probe_store(items_sled: &Path) -> anyhow::Result<serde_json::Value> {
+    let mut steps = Vec::new();
+    let mut step = |name: &str| {
+        let (rss, peak) = own_rss();
+        steps.push(json!({"step": name, "rss_mb": rss, "peak_rss_mb": peak}));
+    };
+    step("process started");
+    let db = sled::Config::new()
+        .path(items_sled)
+        .cache_capacity(64 << 20)
+        .open()?;
+    step("sled opened (64 MB cache, as ItemStore::open)");
+    let items = db.open_tree("items")?;
+    let by_time = db.open_tree("items_by_time")?;
+    let mut n = 0u64;
+    for key in items.iter().keys() {
+        key?;
+        n += 1;
+    }
+    step("items tree walked (ItemStore::open counts it)");
+    let mut index = Vec::with_capacity(n as usize);
+    for key in by_time.iter().keys() {
+        index.push(key?);
+    }
+    step("by-time tree walked (ItemStore::index, for the sync index)");
+    drop(index);
+    drop((items, by_time, db));
+    step("all dropped");
+    let opened = Instant::now();
+    let store = cairn_store::ItemStore::open(items_sled)?;
+    let index = store.index()?;
+    let open_ms = ms(opened.elapsed());
+    step("reopened with ItemStore::open + index()");
+    Ok(json!({"items": n, "index": index.len(), "open_and_index_ms": open_ms, "steps": steps}))
+}
+
+/// Runs [`probe_store`] in a child process of this executable.
+fn probe_in_child(items_sled: &Path) -> anyhow::Result<serde_json::Value> {
+    let out = Command::new(std::env::current_exe()?)
+        .arg("--probe-store")
+        .arg(items_sled)
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "the store probe failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 /// Total size of the files under `dir`.

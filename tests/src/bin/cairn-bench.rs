@@ -10,6 +10,7 @@
 use cairn_tests::bench::machine::Machine;
 use cairn_tests::bench::{self, Options, Scenario};
 use clap::Parser;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -19,14 +20,18 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// What to measure.
-    #[arg(value_enum)]
-    scenario: Scenario,
+    #[arg(value_enum, required_unless_present = "probe_store")]
+    scenario: Option<Scenario>,
     /// Print one JSON object per scenario instead of tables.
     #[arg(long)]
     json: bool,
     /// Items held by the full node in `catchup` and `footprint`.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     items: u64,
+    /// Internal (footprint): report this process's memory while opening
+    /// the item database at PATH, as one JSON line.
+    #[arg(long, hide = true, value_name = "PATH")]
+    probe_store: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -39,6 +44,21 @@ async fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
+    if let Some(path) = &cli.probe_store {
+        return match bench::footprint::probe_store(path) {
+            Ok(v) => {
+                println!("{v}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("store probe failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Some(scenario) = cli.scenario else {
+        return ExitCode::FAILURE;
+    };
     let options = Options {
         items: cli.items as usize,
     };
@@ -47,7 +67,7 @@ async fn main() -> ExitCode {
         machine.print();
     }
     let mut failed = false;
-    for scenario in cli.scenario.expand() {
+    for scenario in scenario.expand() {
         eprintln!("running {} ...", scenario.name());
         match bench::run(scenario, &options).await {
             Ok(report) if cli.json => println!("{}", report.to_json(&machine)),
