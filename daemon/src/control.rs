@@ -69,9 +69,17 @@ pub async fn serve(listener: UnixListener, api: Api, mut shutdown: watch::Receiv
             _ = shutdown.changed() => return,
         };
         let api = api.clone();
+        let mut stop = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, api).await {
-                debug!("control connection ended: {e}");
+            // Streams (watch, sync) last until the client leaves; a stopping
+            // node ends them rather than keep its state alive for them.
+            tokio::select! {
+                r = connection(stream, api) => {
+                    if let Err(e) = r {
+                        debug!("control connection ended: {e}");
+                    }
+                }
+                _ = stop.changed() => {}
             }
             drop(permit);
         });
