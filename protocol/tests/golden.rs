@@ -246,6 +246,31 @@ fn wire_variant_indices_are_pinned() {
     );
     frame_with_variant(&Response::Receipt { receipt: r.clone() }, 1, &r);
     frame_with_variant(&Response::Refused { reason: "x".into() }, 2, &"x");
+    let bytes = vec![0x61u8, 1, 2];
+    frame_with_variant(
+        &Request::Reconcile {
+            message: bytes.clone(),
+        },
+        2,
+        &bytes,
+    );
+    let ids = vec![item().id()];
+    frame_with_variant(&Request::Fetch { ids: ids.clone() }, 3, &ids);
+    frame_with_variant(
+        &Response::Reconcile {
+            message: bytes.clone(),
+        },
+        3,
+        &bytes,
+    );
+    frame_with_variant(
+        &Response::Items {
+            certificates: vec![c.clone()],
+            items: vec![item()],
+        },
+        4,
+        &(vec![c.clone()], vec![item()]),
+    );
     let m = GossipMessage::Item {
         item: item(),
         certificate: c.clone(),
