@@ -276,11 +276,17 @@ impl ItemStore {
     }
 
     fn load(&self, id: &ItemId) -> Result<Option<SignedItem>, StoreError> {
+        Ok(self.item_with_size(id)?.map(|(item, _)| item))
+    }
+
+    /// An item without its certificate, and the size of its encoding: for
+    /// callers that fetch many items of few publishers and budget by size.
+    pub fn item_with_size(&self, id: &ItemId) -> Result<Option<(SignedItem, usize)>, StoreError> {
         let Some(bytes) = self.items.get(id.as_bytes()).map_err(|e| self.sled(e))? else {
             return Ok(None);
         };
         decode(&bytes)
-            .map(Some)
+            .map(|item| Some((item, bytes.len())))
             .map_err(|e| self.damaged(format!("item {id} does not decode: {e}")))
     }
 

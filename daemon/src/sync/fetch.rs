@@ -17,9 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Ids per fetch request.
-const FETCH_BATCH: usize = 512;
+const FETCH_BATCH: usize = 1024;
 /// Fetch requests in flight per session.
-const IN_FLIGHT: usize = 3;
+const IN_FLIGHT: usize = 6;
 
 /// Why a session stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -198,25 +198,34 @@ pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
         };
     }
     let mut certificates: Vec<Certificate> = Vec::new();
-    let mut seen: HashSet<CertificateId> = HashSet::new();
+    let mut cert_ids: HashSet<CertificateId> = HashSet::new();
     let mut items = Vec::new();
     let mut size = 0;
     for id in ids {
-        let Ok(Some((item, cert))) = store.get(id) else {
+        let Ok(Some((item, item_size))) = store.item_with_size(id) else {
             continue;
         };
-        let mut cost = codec::encode(&item).map(|b| b.len()).unwrap_or(usize::MAX);
-        let new_cert = !seen.contains(&cert.id());
-        if new_cert {
-            cost += codec::encode(&cert).map(|b| b.len()).unwrap_or(0);
-        }
+        let publisher = item.body.publisher;
+        // Each publisher certificate is read and sent once per response.
+        let new_cert = if cert_ids.contains(&publisher) {
+            None
+        } else {
+            match store.certificate(&publisher) {
+                Ok(Some(c)) => Some(c),
+                _ => continue,
+            }
+        };
+        let cost = item_size
+            + new_cert
+                .as_ref()
+                .map_or(0, |c| codec::encode(c).map_or(0, |b| b.len()));
         if !items.is_empty() && size + cost > FETCH_RESPONSE_BUDGET {
             break;
         }
         size += cost;
-        if new_cert {
-            seen.insert(cert.id());
-            certificates.push(cert);
+        if let Some(c) = new_cert {
+            cert_ids.insert(publisher);
+            certificates.push(c);
         }
         items.push(item);
     }
