@@ -146,11 +146,6 @@ impl Api {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
         };
-        // Checked like any received item, so a node never publishes what its
-        // peers would reject (an expired certificate, say).
-        if let Err(e) = item.verify(&ctx.certificate, &ctx.community, Timestamp::now()) {
-            return error(format!("refusing to publish: {e}"));
-        }
         let id = item.id();
         let message = GossipMessage::Item {
             item,
@@ -161,12 +156,13 @@ impl Api {
             Err(e) => return error(e.to_string()),
         };
         let GossipMessage::Item { item, certificate } = message;
-        // Through the same checks as every other item, flushed before we
-        // answer: success means the item is on disk (group commit).
+        // Through the same checks as every received item (so a node never
+        // publishes what its peers would reject, an expired certificate say),
+        // flushed before we answer: success means the item is on disk.
         match ctx.ingest.submit(vec![(item, certificate)], true).await {
             Ok(results) => match results.into_iter().next() {
                 Some(Ok(_)) => {}
-                Some(Err(e)) => return error(format!("item not stored: {e}")),
+                Some(Err(e)) => return error(format!("refusing to publish: {e}")),
                 None => return error("item not stored: no result from the ingest worker"),
             },
             Err(_) => return error("the node is shutting down"),
