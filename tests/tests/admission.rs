@@ -77,6 +77,19 @@ impl Honest {
 
     /// An honest member publishes and every node receives it: the community
     /// still works, and anything the rogue sent earlier has had time to land.
+    /// A rogue whose certificate every honest node refuses with `reason`:
+    /// nothing it sends is stored, and the honest nodes carry on.
+    fn assert_refused(&self, rogue: &RogueProc, reason: &str, label: &str) {
+        let refusals = refusals(rogue);
+        assert!(
+            !refusals.is_empty() && refusals.iter().all(|r| r.contains(reason)),
+            "every honest node refuses the certificate with '{reason}'\n{}",
+            rogue.describe()
+        );
+        self.honest_round(&format!("After the {label} rogue"));
+        self.assert_nothing_stored("ROGUE", rogue);
+    }
+
     fn honest_round(&self, title: &str) {
         let id = self.members[0].publish("near-miss", "GREEN", title, "Still sharing.");
         expect::items_everywhere(&self.nodes(), &BTreeSet::from([id]), DEADLINE);
@@ -169,14 +182,7 @@ fn a_self_made_certificate_gets_nothing_in() {
     );
 
     let rogue = h.rogue("rogue-self-signed", &rogue_key, &cert, "valid", 3);
-    let refusals = refusals(&rogue);
-    assert!(
-        !refusals.is_empty() && refusals.iter().all(|r| r.contains("not an issuer")),
-        "every honest node refuses the certificate for its issuer\n{}",
-        rogue.describe()
-    );
-    h.honest_round("After the self-signed rogue");
-    h.assert_nothing_stored("ROGUE", &rogue);
+    h.assert_refused(&rogue, "not an issuer", "self-signed");
 }
 
 #[test]
@@ -198,14 +204,7 @@ fn an_expired_certificate_gets_nothing_in() {
     );
 
     let rogue = h.rogue("rogue-expired", &rogue_key, &cert, "valid", 3);
-    let refusals = refusals(&rogue);
-    assert!(
-        !refusals.is_empty() && refusals.iter().all(|r| r.contains("expired")),
-        "every honest node refuses the expired certificate\n{}",
-        rogue.describe()
-    );
-    h.honest_round("After the expired rogue");
-    h.assert_nothing_stored("ROGUE", &rogue);
+    h.assert_refused(&rogue, "expired", "expired");
 }
 
 #[test]
