@@ -11,7 +11,7 @@ use cairn_protocol::control::{
 };
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    ItemBody, ItemId, ParticipationKind, RegisterEntry, Role, SignedItem, Timestamp,
+    EncodedItem, ItemBody, ItemId, ParticipationKind, RegisterEntry, Role, SignedItem, Timestamp,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,6 +156,10 @@ impl Api {
             Err(e) => return error(e.to_string()),
         };
         let GossipMessage::Item { item, certificate } = message;
+        let item = match EncodedItem::new(item) {
+            Ok(i) => i,
+            Err(e) => return error(e.to_string()),
+        };
         // Through the same checks as every received item (so a node never
         // publishes what its peers would reject, an expired certificate say),
         // flushed before we answer: success means the item is on disk.

@@ -6,7 +6,7 @@ use crate::codec::{self, CodecError};
 use crate::community::{Community, CommunityId};
 use crate::entity::{EntityType, MemberState, Role, Sector};
 use crate::hash::sha256;
-use crate::identity::{PublicKey, SecretKey};
+use crate::identity::{PreparedKey, PublicKey, SecretKey};
 use crate::signing::{signing_input, Signature, DOMAIN_CERTIFICATE};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -151,6 +151,20 @@ impl Certificate {
             .map_err(|_| CertificateError::BadSignature)
     }
 
+    /// [`Certificate::verify_authenticity`], keeping what verifying many items
+    /// of this publisher needs: the certificate id and the decoded member key.
+    pub fn authenticate(&self, community: &Community) -> Result<Authentic, CertificateError> {
+        self.verify_authenticity(community)?;
+        let member_key = self.body.member_key.prepare().map_err(|_| {
+            CertificateError::Malformed("the member key is not a valid ed25519 point".into())
+        })?;
+        Ok(Authentic {
+            certificate: self.clone(),
+            id: self.id(),
+            member_key,
+        })
+    }
+
     /// The time-dependent half of [`Certificate::verify`]: `at` lies within
     /// the validity window.
     pub fn check_validity(&self, at: Timestamp) -> Result<(), CertificateError> {
@@ -185,6 +199,33 @@ impl Certificate {
             });
         }
         self.verify(community, now)
+    }
+}
+
+/// A certificate known to be signed by one of a community's issuers; only
+/// [`Certificate::authenticate`] makes one. Its validity window must still be
+/// checked at each use.
+#[derive(Clone, Debug)]
+pub struct Authentic {
+    certificate: Certificate,
+    id: CertificateId,
+    member_key: PreparedKey,
+}
+
+impl Authentic {
+    /// The certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// Its content address.
+    pub fn id(&self) -> CertificateId {
+        self.id
+    }
+
+    /// The certified member key, ready for verifying.
+    pub fn member_key(&self) -> &PreparedKey {
+        &self.member_key
     }
 }
 

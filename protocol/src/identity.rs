@@ -27,10 +27,34 @@ impl PublicKey {
     /// Strict ed25519 verification (rejects small-order keys and
     /// non-canonical signatures, so one message has one valid signature).
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey)?;
+        self.prepare()?.verify(message, signature)
+    }
+
+    /// The key decoded to a curve point once, for verifying many signatures
+    /// (decoding is about a tenth of the cost of one verification).
+    pub fn prepare(&self) -> Result<PreparedKey, SignatureError> {
+        VerifyingKey::from_bytes(&self.0)
+            .map(PreparedKey)
+            .map_err(|_| SignatureError::BadKey)
+    }
+}
+
+/// A [`PublicKey`] decoded for verification; see [`PublicKey::prepare`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedKey(VerifyingKey);
+
+impl PreparedKey {
+    /// Strict verification, exactly as [`PublicKey::verify`].
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(message, &sig)
+        self.0
+            .verify_strict(message, &sig)
             .map_err(|_| SignatureError::Mismatch)
+    }
+
+    /// The key it was prepared from.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.0.to_bytes())
     }
 }
 
@@ -107,6 +131,25 @@ mod tests {
             b.public().verify(b"hello", &sig),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn prepared_keys_verify_exactly_like_public_keys() {
+        let a = SecretKey::from_seed(&[1; 32]);
+        let prepared = a.public().prepare().unwrap();
+        assert_eq!(prepared.public(), a.public());
+        let sig = a.sign(b"hello");
+        assert_eq!(prepared.verify(b"hello", &sig), Ok(()));
+        assert_eq!(
+            prepared.verify(b"hellO", &sig),
+            Err(SignatureError::Mismatch)
+        );
+        // y = 2 has no x on the curve: refused when preparing, as when verifying.
+        let mut not_a_point = [0; 32];
+        not_a_point[0] = 2;
+        let bad = PublicKey(not_a_point);
+        assert_eq!(bad.prepare(), Err(SignatureError::BadKey));
+        assert_eq!(bad.verify(b"hello", &sig), Err(SignatureError::BadKey));
     }
 
     #[test]

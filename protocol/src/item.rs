@@ -1,6 +1,6 @@
 //! Shared items: the Art. 29(1) information members exchange.
 
-use crate::certificate::{Certificate, CertificateError, CertificateId};
+use crate::certificate::{Authentic, Certificate, CertificateError, CertificateId};
 use crate::codec::{self, CodecError};
 use crate::community::{Community, CommunityId};
 use crate::entity::Role;
@@ -193,18 +193,16 @@ impl SignedItem {
                 found: self.body.community,
             });
         }
-        certificate.verify_authenticity(community)?;
-        self.verify_with_authentic_certificate(certificate, &certificate.id(), community, now)
+        self.verify_from(&certificate.authenticate(community)?, community, now)
     }
 
-    /// [`SignedItem::verify`] for a caller that has already checked
-    /// `certificate.verify_authenticity(community)` and computed
-    /// `certificate_id = certificate.id()` (both cacheable per certificate):
-    /// everything else is still checked.
-    pub fn verify_with_authentic_certificate(
+    /// [`SignedItem::verify`] with a publisher certificate already
+    /// authenticated for `community` (cacheable per certificate): everything
+    /// else, including the certificate's validity when the item was created,
+    /// is still checked.
+    pub fn verify_from(
         &self,
-        certificate: &Certificate,
-        certificate_id: &CertificateId,
+        publisher: &Authentic,
         community: &Community,
         now: Timestamp,
     ) -> Result<(), ItemError> {
@@ -216,10 +214,10 @@ impl SignedItem {
                 found: b.community,
             });
         }
-        if b.publisher != *certificate_id {
+        if b.publisher != publisher.id() {
             return Err(ItemError::PublisherMismatch {
                 named: b.publisher,
-                given: *certificate_id,
+                given: publisher.id(),
             });
         }
         if b.created > now.plus_millis(MAX_CLOCK_SKEW_MS) {
@@ -228,13 +226,13 @@ impl SignedItem {
                 now,
             });
         }
+        let certificate = publisher.certificate();
         certificate.check_validity(b.created)?;
         if !certificate.has_role(Role::Publish) {
             return Err(ItemError::NotPermitted);
         }
-        certificate
-            .body
-            .member_key
+        publisher
+            .member_key()
             .verify(&signing_input(DOMAIN_ITEM, b)?, &self.signature)
             .map_err(|_| ItemError::BadSignature)
     }

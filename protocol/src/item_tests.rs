@@ -150,28 +150,43 @@ fn shape_limits_are_enforced() {
 #[test]
 fn the_cached_path_checks_everything_but_the_certificate_signature() {
     let c = cert_for(&member());
+    let publisher = c.authenticate(&community()).unwrap();
+    assert_eq!(publisher.id(), c.id());
     let item = SignedItem::sign(body(&c), &member(), &c).unwrap();
-    assert_eq!(
-        item.verify_with_authentic_certificate(&c, &c.id(), &community(), now()),
-        Ok(())
-    );
+    assert_eq!(item.verify_from(&publisher, &community(), now()), Ok(()));
     let mut forged = item.clone();
     forged.body.title = "other".into();
     assert_eq!(
-        forged.verify_with_authentic_certificate(&c, &c.id(), &community(), now()),
+        forged.verify_from(&publisher, &community(), now()),
         Err(ItemError::BadSignature)
     );
-    assert!(matches!(
-        item.verify_with_authentic_certificate(&c, &c.id(), &community(), T0.plus_days(400)),
-        Ok(())
-    ));
+    // Checked at creation time, so still valid after the certificate expired.
+    let later = T0.plus_days(400);
+    assert_eq!(item.verify_from(&publisher, &community(), later), Ok(()));
     let mut late = body(&c);
-    late.created = T0.plus_days(400);
+    late.created = later;
     let late = SignedItem::sign(late, &member(), &c).unwrap();
     assert!(matches!(
-        late.verify_with_authentic_certificate(&c, &c.id(), &community(), T0.plus_days(400)),
+        late.verify_from(&publisher, &community(), later),
         Err(ItemError::Certificate(CertificateError::Expired { .. }))
     ));
+    // Another member's authenticated certificate is not this item's publisher.
+    let other = crate::identity::SecretKey::from_seed(&[43; 32]);
+    let other = cert_for(&other).authenticate(&community()).unwrap();
+    assert!(matches!(
+        item.verify_from(&other, &community(), now()),
+        Err(ItemError::PublisherMismatch { .. })
+    ));
+}
+
+#[test]
+fn only_issued_certificates_authenticate() {
+    let mut c = cert_for(&member());
+    c.body.entity_name = "Someone Else".into();
+    assert_eq!(
+        c.authenticate(&community()).unwrap_err(),
+        CertificateError::BadSignature
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use crate::certificate::Certificate;
 use crate::event::SignedEvent;
 use crate::item::{ItemId, SignedItem};
+use crate::item_encoding::ItemBytes;
 use crate::receipt::Receipt;
 use serde::{Deserialize, Serialize};
 
@@ -52,11 +53,12 @@ pub enum Response {
     Refused { reason: String },
     /// The responder's reconciliation message.
     Reconcile { message: Vec<u8> },
-    /// Requested items the responder holds, in request order, with each
-    /// publisher certificate once. Ids it lacks or that did not fit the
+    /// Requested items the responder holds, in request order, each as its
+    /// stored encoding (the requester decodes and verifies every one), with
+    /// each publisher certificate once. Ids it lacks or that did not fit the
     /// budget are simply absent; the requester asks again for the rest.
     Items {
         certificates: Vec<Certificate>,
-        items: Vec<SignedItem>,
+        items: Vec<ItemBytes>,
     },
 }

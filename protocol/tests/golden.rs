@@ -22,7 +22,7 @@ use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::entity::{EntityType, Role, Sector};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, ItemKind, ParticipationKind, Receipt, SignedEvent, SignedItem, Tlp,
+    Certificate, ItemBytes, ItemKind, ParticipationKind, Receipt, SignedEvent, SignedItem, Tlp,
 };
 use common::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -266,10 +266,13 @@ fn wire_variant_indices_are_pinned() {
     frame_with_variant(
         &Response::Items {
             certificates: vec![c.clone()],
-            items: vec![item()],
+            items: vec![ItemBytes(codec::encode(&item()).unwrap())],
         },
         4,
-        &(vec![c.clone()], vec![item()]),
+        &(
+            vec![c.clone()],
+            vec![ItemBytes(codec::encode(&item()).unwrap())],
+        ),
     );
     let m = GossipMessage::Item {
         item: item(),

@@ -11,8 +11,8 @@ use cairn_protocol::entity::MEMBER_STATES;
 use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, CertificateBody, EntityType, ItemBody, ItemKind, Role, Sector, SignedItem,
-    Timestamp, Tlp,
+    Certificate, CertificateBody, EncodedItem, EntityType, ItemBody, ItemKind, Role, Sector,
+    SignedItem, Timestamp, Tlp,
 };
 use common::*;
 use proptest::prelude::*;
@@ -213,8 +213,10 @@ fn decode_everything(frame: &[u8]) {
             certificates,
             items,
         }) => {
-            for (i, c) in items.iter().zip(certificates.iter().cycle()) {
-                let _ = i.verify(c, &community(), now);
+            for (i, c) in items.into_iter().zip(certificates.iter().cycle()) {
+                if let Ok(i) = EncodedItem::decode(i.0) {
+                    let _ = i.item().verify(c, &community(), now);
+                }
             }
         }
         Ok(Response::Refused { .. }) | Ok(Response::Reconcile { .. }) | Err(_) => {}

@@ -1,43 +1,81 @@
 //! The item store: every shared item this node holds, with the publisher
-//! certificates needed to verify them again, in sled.
+//! certificates needed to verify them again.
 //!
-//! Items live in sled rather than a checksummed log because they can be lost
-//! without harm: each is signed and content-addressed, so a node that loses
-//! its database can fetch the items again from peers and check them.
+//! Items can be lost without harm (each is signed and content-addressed, so
+//! a node that loses them can fetch them again from peers and check them),
+//! but never half-written: nothing is served that does not read back intact.
+//!
+//! Layout: item encodings are appended to a data file ([`crate::item_data`]);
+//! one sled tree holds, under one-byte prefixes, everything that points into
+//! it, so that one atomic sled batch records an item completely or not at all:
+//!
+//! - `L` id -> location in the data file, creation time, publisher;
+//! - `T` creation millis (big-endian) and id -> nothing: the time order;
+//! - `C` certificate id -> certificate encoding;
+//! - `W` -> length of the data file known to be on disk;
+//! - `N` -> how many items are stored (sled can only count by walking).
+//!
+//! sled may write index entries to disk before the data they point to is
+//! synced (it flushes on its own too). So when [`ItemStore::open`] finds the
+//! data file longer than the `W` mark (the node stopped without a final
+//! flush), it checks every entry beyond the mark against the data file and
+//! drops the ones whose bytes did not survive: catch-up fetches them again.
+//! After a clean stop nothing is walked, which keeps start-up fast and small.
 //!
 //! Invariant: the store only stores. Callers verify an item against its
-//! certificate and the community (`SignedItem::verify`) before inserting it;
-//! nothing read back from here is re-verified.
+//! certificate and the community before inserting it; nothing read back from
+//! here is re-verified, only checked against its checksum and id.
 
 use crate::error::StoreError;
+use crate::item_data::{DataReader, ItemData, Location, ReadError};
 use crate::lock::DirLock;
 use cairn_protocol::codec::{decode, encode};
-use cairn_protocol::{Certificate, CertificateId, ItemId, SignedItem, Timestamp};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
-use std::convert::Infallible;
+use cairn_protocol::hash::sha256;
+use cairn_protocol::{
+    Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, SignedItem, Timestamp,
+};
+use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// sled caches up to 1 GiB by default; a node serving a community needs the
-/// recent items hot, not the whole history.
+/// sled caches up to 1 GiB by default; the index of a large community fits
+/// in a fraction of this.
 const CACHE_BYTES: u64 = 64 << 20;
 
-/// A by-time key: creation millis big-endian (so byte order is time order),
-/// then the item id (so items created in the same millisecond stay distinct).
-const TIME_KEY: usize = 8 + ItemId::LEN;
+const LOCATION: u8 = b'L';
+const TIME: u8 = b'T';
+const CERTIFICATE: u8 = b'C';
+const SYNCED: &[u8] = b"W";
+const COUNT: &[u8] = b"N";
 
-/// Handle on the item database. Clones share one sled database.
+/// A by-time key: prefix, creation millis big-endian (so byte order is time
+/// order), then the item id (so items created in the same millisecond stay
+/// distinct).
+const TIME_KEY: usize = 1 + 8 + ItemId::LEN;
+
+/// A location entry: offset, length, creation millis, publisher.
+const LOCATION_VALUE: usize = 8 + 4 + 8 + CertificateId::LEN;
+
+/// What the index says about one item.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    at: Location,
+    created: u64,
+    publisher: CertificateId,
+}
+
+/// Handle on the item store. Clones share one store.
 #[derive(Clone, Debug)]
 pub struct ItemStore {
     db: sled::Db,
-    items: sled::Tree,
-    by_time: sled::Tree,
-    certificates: sled::Tree,
+    index: sled::Tree,
+    /// Appends, and the check-then-insert of a batch, happen under this lock.
+    data: Arc<Mutex<ItemData>>,
+    reader: Arc<DataReader>,
     path: Arc<PathBuf>,
-    /// Counted once on open, then kept up to date, because sled can only
-    /// count by walking the whole tree.
+    /// Kept with the entries (`N`) and mirrored here.
     count: Arc<AtomicU64>,
     /// Set by [`crate::Store::open`]: keeps the data directory locked while
     /// any handle lives, even after the `Store` that opened it is dropped.
@@ -45,7 +83,9 @@ pub struct ItemStore {
 }
 
 impl ItemStore {
-    /// Opens (creating if missing) the sled database at `path`.
+    /// Opens (creating if missing) the store whose sled index is the
+    /// directory `path`; item bytes go to the file beside it with the
+    /// extension `.data`. Checks, and repairs, what a crash may have left.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let sled_err = |source| StoreError::Sled {
             path: path.into(),
@@ -56,121 +96,198 @@ impl ItemStore {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(sled_err)?;
+        if db.tree_names().iter().any(|n| &n[..] == b"items") {
+            return Err(StoreError::ItemsDamaged {
+                path: path.into(),
+                detail: "it was written by an earlier development version of Cairn, \
+                         which kept items inside sled"
+                    .into(),
+            });
+        }
+        let (data, reader) = ItemData::open(&path.with_extension("data"))?;
         let store = ItemStore {
-            items: db.open_tree("items").map_err(sled_err)?,
-            by_time: db.open_tree("items_by_time").map_err(sled_err)?,
-            certificates: db.open_tree("certificates").map_err(sled_err)?,
+            index: db.open_tree("item_index").map_err(sled_err)?,
             db,
+            data: Arc::new(Mutex::new(data)),
+            reader: Arc::new(reader),
             path: Arc::new(path.into()),
             count: Arc::new(AtomicU64::new(0)),
             dir_lock: None,
         };
-        // Counted over the by-time index, whose values are empty: walking
-        // the items tree would page every item into memory.
-        let mut n = 0;
-        for key in store.by_time.iter().keys() {
-            key.map_err(|e| store.sled(e))?;
-            n += 1;
-        }
-        store.count.store(n, Ordering::Relaxed);
+        store.recover()?;
         Ok(store)
     }
 
-    /// Stores a verified item and its publisher's certificate. Returns whether
-    /// the item was new. Not durable until [`ItemStore::flush`]: callers insert
-    /// a batch and flush once (group commit).
-    pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
-        Ok(self.insert_batch(&[(item, certificate)])?[0].1)
+    /// Reads the count and, if the last stop was not clean, drops index
+    /// entries whose bytes a crash lost.
+    fn recover(&self) -> Result<(), StoreError> {
+        let synced = self.read_u64(SYNCED)?;
+        let data_len = self.data.lock().unwrap_or_else(|p| p.into_inner()).len();
+        if synced == data_len {
+            // Every entry points below the mark, into synced bytes.
+            let n = self.read_u64(COUNT)?;
+            self.count.store(n, Ordering::Relaxed);
+            return Ok(());
+        }
+        let mut n = 0;
+        let mut lost = Vec::new();
+        for entry in self.index.scan_prefix([LOCATION]) {
+            let (key, value) = entry.map_err(|e| self.sled(e))?;
+            let id = self.parse_id(&key[1..])?;
+            let entry = self.parse_entry(&id, &value)?;
+            n += 1;
+            if entry.at.end() > synced && !self.intact(&id, entry.at)? {
+                lost.push((id, entry.created));
+            }
+        }
+        if !lost.is_empty() {
+            tracing::warn!(
+                items = lost.len(),
+                path = %self.path.display(),
+                "dropping index entries whose item bytes did not reach the disk before a crash; \
+                 they were never acknowledged as durable, and catch-up fetches them again"
+            );
+        }
+        let kept = n - lost.len() as u64;
+        let mut batch = sled::Batch::default();
+        for (id, created) in &lost {
+            batch.remove(&location_key(id)[..]);
+            batch.remove(&time_key(*created, id)[..]);
+        }
+        batch.insert(COUNT, &kept.to_be_bytes()[..]);
+        self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
+        self.count.store(kept, Ordering::Relaxed);
+        self.flush()
     }
 
-    /// Stores verified items with their publishers' certificates in one
-    /// transaction. Returns, per item, its id and whether it was new.
+    /// A big-endian number kept under `key`; 0 if absent.
+    fn read_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
+        match self.index.get(key).map_err(|e| self.sled(e))? {
+            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+                self.damaged(format!(
+                    "the value under {:?} is not 8 bytes",
+                    String::from_utf8_lossy(key)
+                ))
+            })?)),
+            None => Ok(0),
+        }
+    }
+
+    /// Whether the bytes at `at` are the item `id`.
+    fn intact(&self, id: &ItemId, at: Location) -> Result<bool, StoreError> {
+        match self.reader.read(at) {
+            Ok(bytes) => Ok(ItemId(sha256(&[&bytes])) == *id),
+            Err(ReadError::Damaged(_)) => Ok(false),
+            Err(ReadError::Io(e)) => Err(e),
+        }
+    }
+
+    /// Encodes and stores one verified item; see [`ItemStore::insert_batch`].
+    pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
+        let encoded = EncodedItem::new(item.clone()).map_err(|source| StoreError::Encode {
+            what: "an item",
+            source,
+        })?;
+        Ok(self.insert_batch(&[(&encoded, certificate)])?[0].1)
+    }
+
+    /// Stores verified items with their publishers' certificates, each item
+    /// completely or not at all. Returns, per item, its id and whether it was
+    /// new. Not durable until [`ItemStore::flush`]: callers insert a batch
+    /// and flush once (group commit).
     pub fn insert_batch(
         &self,
-        batch: &[(&SignedItem, &Certificate)],
+        batch: &[(&EncodedItem, &Certificate)],
     ) -> Result<Vec<(ItemId, bool)>, StoreError> {
-        let encode_err = |what| move |source| StoreError::Encode { what, source };
-        // A batch usually holds many items of few publishers: encode each
+        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        // A batch usually holds many items of few publishers: check each
         // certificate once.
-        type Known<'c> = (&'c Certificate, CertificateId, Arc<Vec<u8>>);
-        let mut certs: Vec<Known<'_>> = Vec::new();
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut certs: Vec<(&Certificate, CertificateId)> = Vec::new();
+        let mut new_certs: Vec<(CertificateId, Vec<u8>)> = Vec::new();
+        let mut seen = HashSet::with_capacity(batch.len());
+        let mut outcome = Vec::with_capacity(batch.len());
+        let mut fresh = Vec::new();
         for (item, certificate) in batch {
-            let item_bytes = encode(*item).map_err(encode_err("an item"))?;
-            let id = ItemId(cairn_protocol::hash::sha256(&[&item_bytes]));
-            let known = certs.iter().find(|(c, _, _)| *c == *certificate);
-            let (cert_id, cert_bytes) = match known {
-                Some((_, cid, bytes)) => (*cid, bytes.clone()),
+            let id = item.id();
+            let cert_id = match certs.iter().find(|(c, _)| c == certificate) {
+                Some((_, cid)) => *cid,
                 None => {
-                    let bytes =
-                        Arc::new(encode(*certificate).map_err(encode_err("a certificate"))?);
-                    let cid = CertificateId(cairn_protocol::hash::sha256(&[&bytes]));
-                    certs.push((certificate, cid, bytes.clone()));
-                    (cid, bytes)
+                    let bytes = encode(*certificate).map_err(|source| StoreError::Encode {
+                        what: "a certificate",
+                        source,
+                    })?;
+                    let cid = CertificateId(sha256(&[&bytes]));
+                    certs.push((certificate, cid));
+                    if !self.has(&certificate_key(&cid))? {
+                        new_certs.push((cid, bytes));
+                    }
+                    cid
                 }
             };
-            if item.body.publisher != cert_id {
+            let publisher = item.item().body.publisher;
+            if publisher != cert_id {
                 return Err(StoreError::NotItsPublisher {
                     item: id,
-                    named: item.body.publisher,
+                    named: publisher,
                     given: cert_id,
                 });
             }
-            let key = time_key(item.body.created, &id);
-            rows.push((id, cert_id, item_bytes, cert_bytes, key));
+            let is_new = seen.insert(id) && !self.has(&location_key(&id))?;
+            if is_new {
+                fresh.push(*item);
+            }
+            outcome.push((id, is_new));
         }
-        // One transaction over the three trees, so a crash can never leave the
-        // by-time index naming an item, or an item naming a certificate, that
-        // is not there.
-        let outcome = (&self.items, &self.by_time, &self.certificates).transaction(
-            |(items, by_time, certificates)| {
-                let mut new = Vec::with_capacity(rows.len());
-                for (id, cert_id, item_bytes, cert_bytes, key) in &rows {
-                    if items.get(id.as_bytes())?.is_some() {
-                        new.push((*id, false));
-                        continue;
-                    }
-                    items.insert(&id.as_bytes()[..], item_bytes.as_slice())?;
-                    by_time.insert(&key[..], &[][..])?;
-                    if certificates.get(cert_id.as_bytes())?.is_none() {
-                        certificates.insert(&cert_id.as_bytes()[..], cert_bytes.as_slice())?;
-                    }
-                    new.push((*id, true));
-                }
-                Ok::<_, ConflictableTransactionError<Infallible>>(new)
-            },
-        );
-        let new = match outcome {
-            Ok(new) => new,
-            Err(TransactionError::Storage(e)) => return Err(self.sled(e)),
-            Err(TransactionError::Abort(never)) => match never {},
-        };
-        let added = new.iter().filter(|(_, n)| *n).count() as u64;
-        self.count.fetch_add(added, Ordering::Relaxed);
-        Ok(new)
+        let payloads: Vec<&[u8]> = fresh.iter().map(|i| i.bytes()).collect();
+        let locations = data.append(&payloads)?;
+        let mut write = sled::Batch::default();
+        for (item, at) in fresh.iter().zip(locations) {
+            let id = item.id();
+            let created = item.item().body.created.millis();
+            let entry = Entry {
+                at,
+                created,
+                publisher: item.item().body.publisher,
+            };
+            write.insert(&location_key(&id)[..], &entry.to_bytes()[..]);
+            write.insert(&time_key(created, &id)[..], &[][..]);
+        }
+        for (cid, bytes) in new_certs {
+            write.insert(&certificate_key(&cid)[..], bytes);
+        }
+        // Writers hold the data lock, so the count cannot move meanwhile.
+        let count = self.count() + fresh.len() as u64;
+        write.insert(COUNT, &count.to_be_bytes()[..]);
+        self.index.apply_batch(write).map_err(|e| self.sled(e))?;
+        self.count.store(count, Ordering::Relaxed);
+        Ok(outcome)
     }
 
     /// Every stored item as (creation millis, id), in that order: the set
     /// that catch-up reconciles with peers.
     pub fn index(&self) -> Result<Vec<(u64, ItemId)>, StoreError> {
         let mut out = Vec::with_capacity(self.count() as usize);
-        for key in self.by_time.iter().keys() {
+        for key in self.index.scan_prefix([TIME]).keys() {
             let key = key.map_err(|e| self.sled(e))?;
             out.push(self.parse_time_key(&key)?);
         }
         Ok(out)
     }
 
-    /// Makes everything inserted so far durable.
+    /// Makes everything inserted so far durable: the item bytes first, then
+    /// the index that points to them, with the synced length recorded.
     pub fn flush(&self) -> Result<(), StoreError> {
+        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        let synced = data.sync()?;
+        self.index
+            .insert(SYNCED, &synced.to_be_bytes()[..])
+            .map_err(|e| self.sled(e))?;
         self.db.flush().map(drop).map_err(|e| self.sled(e))
     }
 
     /// Whether the item is stored.
     pub fn contains(&self, id: &ItemId) -> Result<bool, StoreError> {
-        self.items
-            .contains_key(id.as_bytes())
-            .map_err(|e| self.sled(e))
+        self.has(&location_key(id))
     }
 
     /// An item with its publisher's certificate.
@@ -187,11 +304,24 @@ impl ItemStore {
         Ok(Some((item, certificate)))
     }
 
+    /// An item's stored encoding, as read back (checksum checked, not
+    /// decoded), with its publisher's certificate id: what catch-up sends.
+    pub fn item_bytes(
+        &self,
+        id: &ItemId,
+    ) -> Result<Option<(ItemBytes, CertificateId)>, StoreError> {
+        let Some(entry) = self.entry(id)? else {
+            return Ok(None);
+        };
+        let bytes = self.read(id, entry.at)?;
+        Ok(Some((ItemBytes(bytes), entry.publisher)))
+    }
+
     /// A stored certificate.
     pub fn certificate(&self, id: &CertificateId) -> Result<Option<Certificate>, StoreError> {
         let Some(bytes) = self
-            .certificates
-            .get(id.as_bytes())
+            .index
+            .get(certificate_key(id))
             .map_err(|e| self.sled(e))?
         else {
             return Ok(None);
@@ -204,12 +334,12 @@ impl ItemStore {
     /// Every stored certificate, in id order.
     pub fn certificates(&self) -> Result<Vec<Certificate>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.certificates.iter() {
+        for entry in self.index.scan_prefix([CERTIFICATE]) {
             let (key, bytes) = entry.map_err(|e| self.sled(e))?;
             let cert = decode(&bytes).map_err(|e| {
                 self.damaged(format!(
                     "certificate {} does not decode: {e}",
-                    hex::encode(&key)
+                    hex::encode(&key[1..])
                 ))
             })?;
             out.push(cert);
@@ -219,7 +349,7 @@ impl ItemStore {
 
     /// Up to `limit` items, newest first.
     pub fn latest(&self, limit: usize) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
-        self.collect(self.by_time.iter().keys().rev(), limit)
+        self.collect(self.index.scan_prefix([TIME]).keys().rev(), limit)
     }
 
     /// Up to `limit` items created after `cursor` (the creation time and id of
@@ -231,10 +361,11 @@ impl ItemStore {
         limit: usize,
     ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
         let start = match cursor {
-            Some((created, id)) => Bound::Excluded(time_key(created, &id).to_vec()),
-            None => Bound::Unbounded,
+            Some((created, id)) => Bound::Excluded(time_key(created.millis(), &id).to_vec()),
+            None => Bound::Included(vec![TIME]),
         };
-        self.collect(self.by_time.range((start, Bound::Unbounded)).keys(), limit)
+        let end = Bound::Excluded(vec![TIME + 1]);
+        self.collect(self.index.range((start, end)).keys(), limit)
     }
 
     /// How many items are stored.
@@ -260,34 +391,56 @@ impl ItemStore {
         Ok(out)
     }
 
-    fn parse_time_key(&self, key: &[u8]) -> Result<(u64, ItemId), StoreError> {
-        let malformed = || {
-            self.damaged(format!(
-                "by-time index key {} is malformed",
-                hex::encode(key)
-            ))
-        };
-        if key.len() != TIME_KEY {
-            return Err(malformed());
-        }
-        let millis = u64::from_be_bytes(key[..8].try_into().map_err(|_| malformed())?);
-        let id = ItemId::from_slice(&key[8..]).map_err(|_| malformed())?;
-        Ok((millis, id))
-    }
-
     fn load(&self, id: &ItemId) -> Result<Option<SignedItem>, StoreError> {
-        Ok(self.item_with_size(id)?.map(|(item, _)| item))
-    }
-
-    /// An item without its certificate, and the size of its encoding: for
-    /// callers that fetch many items of few publishers and budget by size.
-    pub fn item_with_size(&self, id: &ItemId) -> Result<Option<(SignedItem, usize)>, StoreError> {
-        let Some(bytes) = self.items.get(id.as_bytes()).map_err(|e| self.sled(e))? else {
+        let Some(entry) = self.entry(id)? else {
             return Ok(None);
         };
-        decode(&bytes)
-            .map(|item| Some((item, bytes.len())))
-            .map_err(|e| self.damaged(format!("item {id} does not decode: {e}")))
+        let bytes = self.read(id, entry.at)?;
+        let item = EncodedItem::decode(bytes)
+            .map_err(|e| self.damaged(format!("item {id} does not decode: {e}")))?;
+        if item.id() != *id {
+            return Err(self.damaged(format!("the bytes stored for item {id} are another item")));
+        }
+        Ok(Some(item.into_item()))
+    }
+
+    fn read(&self, id: &ItemId, at: Location) -> Result<Vec<u8>, StoreError> {
+        self.reader.read(at).map_err(|e| match e {
+            ReadError::Damaged(why) => self.damaged(format!("item {id} cannot be read: {why}")),
+            ReadError::Io(e) => e,
+        })
+    }
+
+    fn entry(&self, id: &ItemId) -> Result<Option<Entry>, StoreError> {
+        match self.index.get(location_key(id)).map_err(|e| self.sled(e))? {
+            Some(v) => self.parse_entry(id, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn has(&self, key: &[u8]) -> Result<bool, StoreError> {
+        self.index.contains_key(key).map_err(|e| self.sled(e))
+    }
+
+    fn parse_entry(&self, id: &ItemId, v: &[u8]) -> Result<Entry, StoreError> {
+        Entry::from_bytes(v)
+            .ok_or_else(|| self.damaged(format!("the index entry of item {id} is malformed")))
+    }
+
+    fn parse_id(&self, raw: &[u8]) -> Result<ItemId, StoreError> {
+        ItemId::from_slice(raw)
+            .map_err(|_| self.damaged(format!("index key {} is malformed", hex::encode(raw))))
+    }
+
+    fn parse_time_key(&self, key: &[u8]) -> Result<(u64, ItemId), StoreError> {
+        if key.len() != TIME_KEY {
+            return Err(self.damaged(format!(
+                "by-time index key {} is malformed",
+                hex::encode(key)
+            )));
+        }
+        let millis = u64::from_be_bytes(key[1..9].try_into().expect("8 bytes"));
+        Ok((millis, self.parse_id(&key[9..])?))
     }
 
     fn sled(&self, source: sled::Error) -> StoreError {
@@ -305,10 +458,47 @@ impl ItemStore {
     }
 }
 
-fn time_key(created: Timestamp, id: &ItemId) -> [u8; TIME_KEY] {
-    let mut key = [0; TIME_KEY];
-    key[..8].copy_from_slice(&created.millis().to_be_bytes());
-    key[8..].copy_from_slice(id.as_bytes());
+impl Entry {
+    fn to_bytes(self) -> [u8; LOCATION_VALUE] {
+        let mut v = [0; LOCATION_VALUE];
+        v[..8].copy_from_slice(&self.at.offset.to_be_bytes());
+        v[8..12].copy_from_slice(&self.at.len.to_be_bytes());
+        v[12..20].copy_from_slice(&self.created.to_be_bytes());
+        v[20..].copy_from_slice(self.publisher.as_bytes());
+        v
+    }
+
+    fn from_bytes(v: &[u8]) -> Option<Self> {
+        if v.len() != LOCATION_VALUE {
+            return None;
+        }
+        Some(Entry {
+            at: Location {
+                offset: u64::from_be_bytes(v[..8].try_into().ok()?),
+                len: u32::from_be_bytes(v[8..12].try_into().ok()?),
+            },
+            created: u64::from_be_bytes(v[12..20].try_into().ok()?),
+            publisher: CertificateId::from_slice(&v[20..]).ok()?,
+        })
+    }
+}
+
+fn location_key(id: &ItemId) -> [u8; 1 + ItemId::LEN] {
+    let mut key = [LOCATION; 1 + ItemId::LEN];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+fn certificate_key(id: &CertificateId) -> [u8; 1 + CertificateId::LEN] {
+    let mut key = [CERTIFICATE; 1 + CertificateId::LEN];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+fn time_key(created: u64, id: &ItemId) -> [u8; TIME_KEY] {
+    let mut key = [TIME; TIME_KEY];
+    key[1..9].copy_from_slice(&created.to_be_bytes());
+    key[9..].copy_from_slice(id.as_bytes());
     key
 }
 

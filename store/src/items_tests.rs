@@ -111,38 +111,158 @@ fn an_item_with_someone_elses_certificate_is_refused() {
 }
 
 #[test]
-fn undecodable_records_are_errors_that_name_the_item() {
+fn damaged_item_bytes_are_errors_that_name_the_item() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let item = item_at(T0, 1);
     let id = item.id();
     store.insert(&item, &certificate()).unwrap();
-    store
-        .items
-        .insert(id.as_bytes(), &b"\x01garbage"[..])
-        .unwrap();
+    store.flush().unwrap();
+    // Flip a byte near the end of the item's frame, as a failing disk might.
+    let data = dir.path().join("items.data");
+    let mut bytes = std::fs::read(&data).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x01;
+    std::fs::write(&data, bytes).unwrap();
 
     let err = store.get(&id).unwrap_err();
     assert!(matches!(err, StoreError::ItemsDamaged { .. }), "{err}");
     assert!(err.to_string().contains(&id.to_string()), "{err}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+    assert!(store.item_bytes(&id).is_err(), "never served");
     assert!(store.latest(10).is_err(), "never skipped silently");
     assert!(store.after(None, 10).is_err(), "never skipped silently");
 }
 
 #[test]
+fn item_bytes_are_the_items_encoding_and_name_its_publisher() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let item = item_at(T0, 1);
+    store.insert(&item, &certificate()).unwrap();
+    let (bytes, publisher) = store.item_bytes(&item.id()).unwrap().unwrap();
+    assert_eq!(bytes.0, cairn_protocol::codec::encode(&item).unwrap());
+    assert_eq!(publisher, certificate().id());
+    assert_eq!(store.item_bytes(&item_at(T0, 2).id()).unwrap(), None);
+}
+
+/// What a power loss can leave: sled wrote index entries to disk, but the
+/// item bytes they point to never reached it.
+#[test]
+fn entries_whose_bytes_were_lost_in_a_crash_are_dropped_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let durable: Vec<_> = (0..5)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    let unsynced: Vec<_> = (5..9)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    let synced_len;
+    {
+        let store = open(&dir);
+        for item in &durable {
+            store.insert(item, &certificate()).unwrap();
+        }
+        store.flush().unwrap();
+        synced_len = std::fs::metadata(dir.path().join("items.data"))
+            .unwrap()
+            .len();
+        for item in &unsynced {
+            store.insert(item, &certificate()).unwrap();
+        }
+        // The index reaches the disk (sled flushes on its own too)...
+        store.db.flush().unwrap();
+    }
+    // ...but of the unsynced bytes only part of one frame survived.
+    let data = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("items.data"))
+        .unwrap();
+    data.set_len(synced_len + 20).unwrap();
+    drop(data);
+
+    let store = open(&dir);
+    assert_eq!(store.count(), 5);
+    assert_eq!(store.index().unwrap().len(), 5);
+    for item in &durable {
+        assert_eq!(store.get(&item.id()).unwrap().unwrap().0, *item);
+    }
+    for item in &unsynced {
+        assert!(!store.contains(&item.id()).unwrap());
+    }
+    assert_eq!(store.latest(100).unwrap().len(), 5);
+    // The lost items can be stored again (as catch-up would), and then read.
+    assert!(store.insert(&unsynced[0], &certificate()).unwrap());
+    store.flush().unwrap();
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.count(), 6);
+    assert_eq!(
+        store.get(&unsynced[0].id()).unwrap().unwrap().0,
+        unsynced[0]
+    );
+}
+
+#[test]
+fn a_store_from_the_sled_only_layout_is_refused_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("items.sled");
+    {
+        let db = sled::open(&path).unwrap();
+        db.open_tree("items").unwrap().insert(b"k", b"v").unwrap();
+        db.flush().unwrap();
+    }
+    let err = ItemStore::open(&path).unwrap_err().to_string();
+    assert!(err.contains("earlier development version"), "{err}");
+    assert!(err.contains("move"), "{err}");
+}
+
+#[test]
 fn batches_insert_once_and_the_index_is_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
-    let store = ItemStore::open(dir.path()).unwrap();
+    let store = open(&dir);
     let cert = certificate();
-    let a = item_at(Timestamp(2_000), 1);
-    let b = item_at(Timestamp(1_000), 2);
+    let a = EncodedItem::new(item_at(Timestamp(2_000), 1)).unwrap();
+    let b = EncodedItem::new(item_at(Timestamp(1_000), 2)).unwrap();
     let new = store.insert_batch(&[(&a, &cert), (&b, &cert)]).unwrap();
     assert_eq!(new, vec![(a.id(), true), (b.id(), true)]);
     let again = store.insert_batch(&[(&b, &cert), (&a, &cert)]).unwrap();
     assert_eq!(again, vec![(b.id(), false), (a.id(), false)]);
-    assert_eq!(store.count(), 2);
+    let c = EncodedItem::new(item_at(Timestamp(1_500), 3)).unwrap();
+    let twice = store.insert_batch(&[(&c, &cert), (&c, &cert)]).unwrap();
+    assert_eq!(twice, vec![(c.id(), true), (c.id(), false)]);
+    assert_eq!(store.count(), 3);
     assert_eq!(
         store.index().unwrap(),
-        vec![(1_000, b.id()), (2_000, a.id())]
+        vec![(1_000, b.id()), (1_500, c.id()), (2_000, a.id())]
     );
+}
+
+/// A stop without a final flush (kill -9) whose unsynced bytes all survived:
+/// the check on open keeps every entry and recounts them.
+#[test]
+fn an_unclean_stop_with_intact_bytes_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<_> = (0..6)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    {
+        let store = open(&dir);
+        for item in &items[..3] {
+            store.insert(item, &certificate()).unwrap();
+        }
+        store.flush().unwrap();
+        for item in &items[3..] {
+            store.insert(item, &certificate()).unwrap();
+        }
+        store.db.flush().unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(store.count(), 6);
+    for item in &items {
+        assert_eq!(store.get(&item.id()).unwrap().unwrap().0, *item);
+    }
+    drop(store);
+    // Clean this time (open flushed after its check): the count is read back.
+    assert_eq!(open(&dir).count(), 6);
 }

@@ -1,7 +1,8 @@
 //! Durable state of a Cairn node, all under one data directory:
 //!
-//! - `items.sled/`: shared items and publisher certificates ([`ItemStore`]);
-//!   losing it costs a re-fetch from peers, so sled is enough;
+//! - `items.data` and `items.sled/`: shared items (appended to the data
+//!   file) and their index and publisher certificates (in sled)
+//!   ([`ItemStore`]); losing them costs a re-fetch from peers;
 //! - `outbox.log`: this node's participation events and receipts ([`Outbox`]);
 //! - `register.log`: on the authority's node only, its register ([`Register`]);
 //! - `lock`: held while any handle from a [`Store`] lives, so one cairnd owns
@@ -13,6 +14,7 @@
 
 pub mod error;
 pub mod files;
+pub mod item_data;
 pub mod items;
 mod lock;
 pub mod log;

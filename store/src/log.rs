@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// Largest payload a record may carry: 2 MiB, twice the codec's frame limit.
 pub const MAX_RECORD: usize = 2 << 20;
 
-const HEADER: usize = 8;
+/// Bytes in front of each record's payload: its length and checksum.
+pub(crate) const HEADER: usize = 8;
 
 /// An open log, holding an exclusive lock on its file.
 #[derive(Debug)]
@@ -121,7 +122,7 @@ impl RecordLog {
 }
 
 /// Frames `payload` onto `buf`.
-fn push_frame(buf: &mut Vec<u8>, payload: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn push_frame(buf: &mut Vec<u8>, payload: &[u8]) -> Result<(), StoreError> {
     // Empty records are refused because a zero-filled region (what some file
     // systems leave after a crash) would otherwise read as valid empty
     // records: crc32 of nothing is 0.
@@ -182,7 +183,7 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Valid), StoreError
 
 /// The size (header included) of the valid record at `pos`, or why there is
 /// none.
-fn frame_at(bytes: &[u8], pos: usize) -> Result<usize, &'static str> {
+pub(crate) fn frame_at(bytes: &[u8], pos: usize) -> Result<usize, &'static str> {
     let rest = &bytes[pos..];
     if rest.len() < HEADER {
         return Err("incomplete record header");
@@ -203,7 +204,7 @@ fn frame_at(bytes: &[u8], pos: usize) -> Result<usize, &'static str> {
 
 /// Makes a newly created file's directory entry durable; without it a crash
 /// could lose the whole file even though its contents were fsynced.
-fn sync_parent(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

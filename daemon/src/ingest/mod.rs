@@ -11,7 +11,9 @@ pub mod worker;
 
 use cairn_protocol::codec::{self, CodecError};
 use cairn_protocol::wire::GossipMessage;
-use cairn_protocol::{Certificate, CertificateId, Community, ItemError, SignedItem, Timestamp};
+use cairn_protocol::{
+    Authentic, Certificate, CertificateId, Community, EncodedItem, ItemError, Timestamp,
+};
 use std::collections::HashMap;
 
 /// Why gossiped data was rejected.
@@ -22,9 +24,9 @@ pub enum IngestError {
 }
 
 /// Decodes a gossip message without verifying it.
-pub fn decode_gossip(data: &[u8]) -> Result<(SignedItem, Certificate), IngestError> {
+pub fn decode_gossip(data: &[u8]) -> Result<(EncodedItem, Certificate), IngestError> {
     match codec::decode::<GossipMessage>(data)? {
-        GossipMessage::Item { item, certificate } => Ok((item, certificate)),
+        GossipMessage::Item { item, certificate } => Ok((EncodedItem::new(item)?, certificate)),
     }
 }
 
@@ -32,10 +34,35 @@ pub fn decode_gossip(data: &[u8]) -> Result<(SignedItem, Certificate), IngestErr
 /// members, so reaching it means churn, and the cache simply starts over.
 const CERT_CACHE: usize = 10_000;
 
-/// Verifies items in batches, authenticating each publisher certificate once.
+/// Below this many items a batch is checked on the calling thread: starting
+/// threads would cost more than it saves.
+const PARALLEL_FROM: usize = 32;
+
+/// Applies `f` to every element on all cores; results are in input order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < PARALLEL_FROM || threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("ingest workers do not panic"))
+            .collect()
+    })
+}
+
+/// Verifies items in batches, authenticating each publisher certificate once
+/// (its issuer signature checked, its member key decoded).
 pub struct Verifier {
     community: Community,
-    authentic: HashMap<CertificateId, Result<(), String>>,
+    authentic: HashMap<CertificateId, Result<Authentic, String>>,
 }
 
 impl Verifier {
@@ -51,7 +78,7 @@ impl Verifier {
     /// machine's cores for large batches. Results are in input order.
     pub fn verify_batch(
         &mut self,
-        batch: &[(SignedItem, Certificate)],
+        batch: &[(EncodedItem, Certificate)],
         now: Timestamp,
     ) -> Vec<Result<(), String>> {
         if self.authentic.len() > CERT_CACHE {
@@ -70,44 +97,19 @@ impl Verifier {
                 }
             })
             .collect();
-        for ((_, cert), id) in batch.iter().zip(&cert_ids) {
+        for (cert, id) in &seen {
             self.authentic.entry(*id).or_insert_with(|| {
-                cert.verify_authenticity(&self.community)
+                cert.authenticate(&self.community)
                     .map_err(|e| ItemError::Certificate(e).to_string())
             });
         }
-        let check = |(item, cert): &(SignedItem, Certificate), id: &CertificateId| {
-            self.authentic[id].clone()?;
-            item.verify_with_authentic_certificate(cert, id, &self.community, now)
+        let pairs: Vec<(&EncodedItem, &CertificateId)> =
+            batch.iter().map(|(i, _)| i).zip(&cert_ids).collect();
+        par_map(&pairs, |(item, id)| {
+            let publisher = self.authentic[*id].as_ref().map_err(Clone::clone)?;
+            item.item()
+                .verify_from(publisher, &self.community, now)
                 .map_err(|e| e.to_string())
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if batch.len() < 32 || threads == 1 {
-            return batch
-                .iter()
-                .zip(&cert_ids)
-                .map(|(b, id)| check(b, id))
-                .collect();
-        }
-        let chunk = batch.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .zip(cert_ids.chunks(chunk))
-                .map(|(items, ids)| {
-                    scope.spawn(move || {
-                        items
-                            .iter()
-                            .zip(ids)
-                            .map(|(b, id)| check(b, id))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("verification does not panic"))
-                .collect()
         })
     }
 }
@@ -116,6 +118,7 @@ impl Verifier {
 mod tests {
     use super::*;
     use crate::testutil::Fixture;
+    use cairn_protocol::SignedItem;
 
     /// The path gossip takes through the worker: decode, then verify.
     fn check(data: &[u8], f: &Fixture) -> Result<(), String> {
@@ -151,11 +154,15 @@ mod tests {
     #[test]
     fn batches_verify_in_parallel_and_in_order() {
         let f = Fixture::new();
-        let mut batch: Vec<(SignedItem, Certificate)> = (0..100)
-            .map(|i| f.item("hospital", &format!("item {i}")))
+        let encoded =
+            |(item, cert): (SignedItem, Certificate)| (EncodedItem::new(item).unwrap(), cert);
+        let mut batch: Vec<(EncodedItem, Certificate)> = (0..100)
+            .map(|i| encoded(f.item("hospital", &format!("item {i}"))))
             .collect();
-        batch[7].0.body.title = "tampered".into();
-        batch.push(f.rogue_item());
+        let (mut tampered, cert) = f.item("hospital", "item 7");
+        tampered.body.title = "tampered".into();
+        batch[7] = encoded((tampered, cert));
+        batch.push(encoded(f.rogue_item()));
         let mut v = Verifier::new(f.community.clone());
         let results = v.verify_batch(&batch, Timestamp::now());
         assert_eq!(results.len(), 101);

@@ -6,9 +6,9 @@
 //! back to the network task, which reports them to gossipsub; callers that
 //! submitted items directly get one result per item.
 
-use super::{decode_gossip, Verifier};
+use super::{decode_gossip, par_map, Verifier};
 use crate::sync::index::SyncIndex;
-use cairn_protocol::{Certificate, Community, ItemId, SignedItem, Timestamp};
+use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, Timestamp};
 use cairn_store::ItemStore;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::PeerId;
@@ -60,7 +60,7 @@ enum Job {
         _bytes: OwnedSemaphorePermit,
     },
     Items {
-        items: Vec<(SignedItem, Certificate)>,
+        items: Vec<(EncodedItem, Certificate)>,
         durable: bool,
         reply: oneshot::Sender<Vec<ItemResult>>,
     },
@@ -102,7 +102,7 @@ impl Ingest {
     /// are flushed to disk.
     pub async fn submit(
         &self,
-        items: Vec<(SignedItem, Certificate)>,
+        items: Vec<(EncodedItem, Certificate)>,
         durable: bool,
     ) -> Result<Vec<ItemResult>, Stopped> {
         let (reply, rx) = oneshot::channel();
@@ -156,7 +156,7 @@ enum Origin {
 }
 
 struct Batch {
-    items: Vec<(SignedItem, Certificate)>,
+    items: Vec<(EncodedItem, Certificate)>,
     origins: Vec<Origin>,
     undecodable: Vec<Verdict>,
     callers: Vec<(oneshot::Sender<Vec<ItemResult>>, usize)>,
@@ -189,7 +189,8 @@ fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
     jobs
 }
 
-/// Decodes gossip and lays out a batch; runs on a blocking thread.
+/// Decodes gossip (on all cores) and lays out a batch; runs on a blocking
+/// thread.
 fn collect(jobs: Vec<Job>) -> Batch {
     let mut b = Batch {
         items: Vec::new(),
@@ -198,6 +199,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
         callers: Vec::new(),
         durable: false,
     };
+    let mut gossip = Vec::new();
     for job in jobs {
         match job {
             Job::Gossip {
@@ -205,20 +207,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
                 message_id,
                 source,
                 _bytes,
-            } => match decode_gossip(&data) {
-                Ok(pair) => {
-                    b.items.push(pair);
-                    b.origins.push(Origin::Gossip { message_id, source });
-                }
-                Err(e) => {
-                    warn!(peer = %source, "gossip rejected: {e}");
-                    b.undecodable.push(Verdict {
-                        message_id,
-                        source,
-                        acceptance: MessageAcceptance::Reject,
-                    });
-                }
-            },
+            } => gossip.push((data, message_id, source)),
             Job::Items {
                 items,
                 durable,
@@ -231,6 +220,23 @@ fn collect(jobs: Vec<Job>) -> Batch {
                     b.items.push(pair);
                     b.origins.push(Origin::Caller(caller));
                 }
+            }
+        }
+    }
+    let decoded = par_map(&gossip, |(data, _, _)| decode_gossip(data));
+    for ((_, message_id, source), pair) in gossip.into_iter().zip(decoded) {
+        match pair {
+            Ok(pair) => {
+                b.items.push(pair);
+                b.origins.push(Origin::Gossip { message_id, source });
+            }
+            Err(e) => {
+                warn!(peer = %source, "gossip rejected: {e}");
+                b.undecodable.push(Verdict {
+                    message_id,
+                    source,
+                    acceptance: MessageAcceptance::Reject,
+                });
             }
         }
     }
@@ -301,11 +307,11 @@ async fn store_stage(
 /// item's result and the (creation millis, id) of the new ones.
 fn store_checked(
     store: &ItemStore,
-    items: &[(SignedItem, Certificate)],
+    items: &[(EncodedItem, Certificate)],
     checks: Vec<Result<(), String>>,
     durable: bool,
 ) -> (Vec<ItemResult>, Vec<(u64, ItemId)>) {
-    let valid: Vec<(&SignedItem, &Certificate)> = items
+    let valid: Vec<(&EncodedItem, &Certificate)> = items
         .iter()
         .zip(&checks)
         .filter(|(_, c)| c.is_ok())
@@ -335,7 +341,7 @@ fn store_checked(
         .iter()
         .zip(&outcomes)
         .filter(|(_, (_, is_new))| *is_new)
-        .map(|((item, _), (id, _))| (item.body.created.millis(), *id))
+        .map(|((item, _), (id, _))| (item.item().body.created.millis(), *id))
         .collect();
     let mut outcomes = outcomes.into_iter();
     let results = checks

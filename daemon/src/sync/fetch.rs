@@ -5,11 +5,12 @@
 
 use super::index::SyncIndex;
 use super::reconcile::{self, Initiator, ReconcileError};
+use crate::ingest::par_map;
 use crate::ingest::worker::Ingest;
 use crate::network::client::Client;
 use cairn_protocol::codec;
 use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
-use cairn_protocol::{Certificate, CertificateId, ItemId};
+use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemId};
 use cairn_store::ItemStore;
 use futures::StreamExt;
 use libp2p::PeerId;
@@ -144,15 +145,25 @@ async fn fetch_chunk(
         }
         let certs: HashMap<CertificateId, Certificate> =
             certificates.into_iter().map(|c| (c.id(), c)).collect();
+        let decoded = tokio::task::spawn_blocking(move || {
+            par_map(&items, |raw| EncodedItem::decode(raw.0.clone()))
+        })
+        .await
+        .map_err(|_| SyncError::Stopped)?;
         let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
-        let mut batch = Vec::with_capacity(items.len());
-        for item in items {
-            // Only what was asked for: a peer cannot push extra items here.
+        let mut batch = Vec::with_capacity(decoded.len());
+        for item in decoded {
+            // Only decodable items that were asked for: a peer cannot push
+            // extra items here.
+            let Ok(item) = item else {
+                refused += 1;
+                continue;
+            };
             if !asked.remove(&item.id()) {
                 refused += 1;
                 continue;
             }
-            match certs.get(&item.body.publisher) {
+            match certs.get(&item.item().body.publisher) {
                 Some(c) => batch.push((item, c.clone())),
                 None => refused += 1,
             }
@@ -202,10 +213,11 @@ pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
     let mut items = Vec::new();
     let mut size = 0;
     for id in ids {
-        let Ok(Some((item, item_size))) = store.item_with_size(id) else {
+        // Sent as stored, without decoding: the requester decodes and
+        // verifies each item anyway.
+        let Ok(Some((bytes, publisher))) = store.item_bytes(id) else {
             continue;
         };
-        let publisher = item.body.publisher;
         // Each publisher certificate is read and sent once per response.
         let new_cert = if cert_ids.contains(&publisher) {
             None
@@ -215,7 +227,7 @@ pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
                 _ => continue,
             }
         };
-        let cost = item_size
+        let cost = bytes.0.len()
             + new_cert
                 .as_ref()
                 .map_or(0, |c| codec::encode(c).map_or(0, |b| b.len()));
@@ -227,7 +239,7 @@ pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
             cert_ids.insert(publisher);
             certificates.push(c);
         }
-        items.push(item);
+        items.push(bytes);
     }
     Response::Items {
         certificates,

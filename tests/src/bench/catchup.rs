@@ -14,7 +14,7 @@ use cairn_daemon::ingest::Verifier;
 use cairn_daemon::node::{self, RunningNode};
 use cairn_daemon::sync::fetch::answer_fetch;
 use cairn_protocol::wire::Response;
-use cairn_protocol::{codec, Certificate, ItemId, SignedItem, Timestamp};
+use cairn_protocol::{codec, Certificate, EncodedItem, ItemId, SignedItem, Timestamp};
 use cairn_store::{ItemStore, Store};
 use serde_json::json;
 use std::collections::HashSet;
@@ -158,9 +158,10 @@ pub async fn run(items: usize) -> anyhow::Result<Report> {
 }
 
 /// Throughput of each catch-up stage measured alone, in the daemon's sizes:
-/// A's `answer_fetch` over its store (512 ids per request), encoding and
-/// decoding the responses with the codec, B's `Verifier` (all cores) and
-/// B's `insert_batch` (no flush: catch-up is not durable per batch).
+/// A's `answer_fetch` over its store (1024 ids per request), encoding and
+/// decoding the responses with the codec and decoding each item in them
+/// (one thread), B's `Verifier` (all cores) and B's `insert_batch` (no
+/// flush: catch-up is not durable per batch).
 pub struct Stages {
     pub answer: f64,
     pub wire: f64,
@@ -176,7 +177,7 @@ impl Stages {
 }
 
 /// Ids per fetch request, as the daemon's sync uses.
-const FETCH_BATCH: usize = 512;
+const FETCH_BATCH: usize = 1024;
 
 fn stages(
     fixture: &Fixture,
@@ -198,7 +199,10 @@ fn stages(
             if items.is_empty() {
                 bail!("A is missing items");
             }
-            let got: HashSet<ItemId> = items.iter().map(SignedItem::id).collect();
+            let got: HashSet<ItemId> = items
+                .iter()
+                .map(|b| ItemId(cairn_protocol::hash::sha256(&[&b.0])))
+                .collect();
             wanted.retain(|id| !got.contains(id));
             responses.push(response);
         }
@@ -206,12 +210,22 @@ fn stages(
     let answer = n / started.elapsed().as_secs_f64();
     drop(a);
     let started = Instant::now();
+    let mut encoded = Vec::with_capacity(signed.len());
     for r in &responses {
         let frame = codec::encode(r)?;
-        let _: Response = codec::decode(&frame)?;
+        let Response::Items { items, .. } = codec::decode(&frame)? else {
+            bail!("a response changed kind on the wire");
+        };
+        for raw in items {
+            encoded.push(EncodedItem::decode(raw.0)?);
+        }
     }
     let wire = n / started.elapsed().as_secs_f64();
     drop(responses);
+    let signed: Vec<(EncodedItem, Certificate)> = encoded
+        .into_iter()
+        .zip(signed.iter().map(|(_, c)| c.clone()))
+        .collect();
     let mut verifier = Verifier::new(fixture.community.clone());
     let started = Instant::now();
     for chunk in signed.chunks(FETCH_BATCH) {
@@ -230,7 +244,7 @@ fn stages(
     let b = ItemStore::open(&dir.path().join("items.sled"))?;
     let started = Instant::now();
     for chunk in signed.chunks(FETCH_BATCH) {
-        let batch: Vec<(&SignedItem, &Certificate)> = chunk.iter().map(|(i, c)| (i, c)).collect();
+        let batch: Vec<(&EncodedItem, &Certificate)> = chunk.iter().map(|(i, c)| (i, c)).collect();
         b.insert_batch(&batch)?;
     }
     let store = n / started.elapsed().as_secs_f64();

@@ -8,8 +8,8 @@ use cairn_daemon::node::{self, RunningNode};
 use cairn_protocol::control::{ControlRequest, ControlResponse, PublishRequest};
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    codec, Certificate, CertificateBody, CertificateId, Community, CommunityId, EntityType,
-    ItemBody, ItemKind, Role, SecretKey, Sector, SignedItem, Timestamp, Tlp,
+    codec, Certificate, CertificateBody, CertificateId, Community, CommunityId, EncodedItem,
+    EntityType, ItemBody, ItemKind, Role, SecretKey, Sector, SignedItem, Timestamp, Tlp,
 };
 use cairn_store::Store;
 use libp2p::{Multiaddr, PeerId};
@@ -226,7 +226,12 @@ pub fn filler(seq: u64, len: usize) -> String {
 pub fn fill_store(data_dir: &Path, items: &[(SignedItem, Certificate)]) -> anyhow::Result<()> {
     let store = Store::open(data_dir, false).context("opening the store to fill it")?;
     for chunk in items.chunks(1000) {
-        let batch: Vec<(&SignedItem, &Certificate)> = chunk.iter().map(|(i, c)| (i, c)).collect();
+        let encoded: Vec<(EncodedItem, &Certificate)> = chunk
+            .iter()
+            .map(|(i, c)| Ok((EncodedItem::new(i.clone())?, c)))
+            .collect::<anyhow::Result<_>>()?;
+        let batch: Vec<(&EncodedItem, &Certificate)> =
+            encoded.iter().map(|(i, c)| (i, *c)).collect();
         store.items.insert_batch(&batch)?;
     }
     store.items.flush()?;

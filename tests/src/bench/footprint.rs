@@ -339,9 +339,9 @@ fn own_rss() -> (f64, f64) {
     rss_mb(std::process::id()).unwrap_or((f64::NAN, f64::NAN))
 }
 
-/// Opens the item database at `items_sled` the way `ItemStore::open` does
-/// and reports this process's RSS after each step, as one JSON line on
-/// stdout. Run in a fresh process (`cairn-bench --probe-store PATH`).
+/// Opens the item store at `items_sled` as a node's start-up does and
+/// reports this process's RSS after each step, as one JSON line on stdout.
+/// Run in a fresh process (`cairn-bench --probe-store PATH`).
 pub fn probe_store(items_sled: &Path) -> anyhow::Result<serde_json::Value> {
     let mut steps = Vec::new();
     let mut step = |name: &str| {
@@ -349,37 +349,28 @@ pub fn probe_store(items_sled: &Path) -> anyhow::Result<serde_json::Value> {
         steps.push(json!({"step": name, "rss_mb": rss, "peak_rss_mb": peak}));
     };
     step("process started");
-    let db = sled::Config::new()
-        .path(items_sled)
-        .cache_capacity(64 << 20)
-        .open()?;
-    step("sled opened (64 MB cache, as ItemStore::open)");
-    let items = db.open_tree("items")?;
-    let by_time = db.open_tree("items_by_time")?;
-    let mut n = 0u64;
-    for key in by_time.iter().keys() {
-        key?;
-        n += 1;
-    }
-    step("by-time tree walked (ItemStore::open counts it)");
-    let mut index = Vec::with_capacity(n as usize);
-    for key in by_time.iter().keys() {
-        index.push(key?);
-    }
-    step("by-time tree walked again (ItemStore::index, for the sync index)");
-    for key in items.iter().keys() {
-        key?;
-    }
-    step("items tree walked (not done at start-up; for comparison)");
-    drop(index);
-    drop((items, by_time, db));
-    step("all dropped");
     let opened = Instant::now();
     let store = cairn_store::ItemStore::open(items_sled)?;
+    step("ItemStore::open (after a clean stop: reads the count, walks nothing)");
     let index = store.index()?;
     let open_ms = ms(opened.elapsed());
-    step("reopened with ItemStore::open + index()");
-    Ok(json!({"items": n, "index": index.len(), "open_and_index_ms": open_ms, "steps": steps}))
+    step("ItemStore::index (the sync index's input)");
+    let mut read = 0usize;
+    let mut cursor = None;
+    loop {
+        let page = store.after(cursor, 1000)?;
+        let Some((id, last)) = page.last() else { break };
+        cursor = Some((last.body.created, *id));
+        read += page.len();
+    }
+    step("every item read and decoded once (not done at start-up; for comparison)");
+    Ok(json!({
+        "items": store.count(),
+        "index": index.len(),
+        "read": read,
+        "open_and_index_ms": open_ms,
+        "steps": steps,
+    }))
 }
 
 /// Runs [`probe_store`] in a child process of this executable.
