@@ -206,6 +206,17 @@ impl SignedItem {
         community: &Community,
         now: Timestamp,
     ) -> Result<(), ItemError> {
+        self.check_rules(publisher, community, now)?;
+        self.check_signature(publisher, &signing_input(DOMAIN_ITEM, &self.body)?)
+    }
+
+    /// Every rule of [`SignedItem::verify_from`] but the signature.
+    pub(crate) fn check_rules(
+        &self,
+        publisher: &Authentic,
+        community: &Community,
+        now: Timestamp,
+    ) -> Result<(), ItemError> {
         let b = &self.body;
         b.check_shape()?;
         if b.community != community.id {
@@ -231,9 +242,19 @@ impl SignedItem {
         if !certificate.has_role(Role::Publish) {
             return Err(ItemError::NotPermitted);
         }
+        Ok(())
+    }
+
+    /// The signature over `signed` (the item's signing input) under the
+    /// publisher's key.
+    pub(crate) fn check_signature(
+        &self,
+        publisher: &Authentic,
+        signed: &[u8],
+    ) -> Result<(), ItemError> {
         publisher
             .member_key()
-            .verify(&signing_input(DOMAIN_ITEM, b)?, &self.signature)
+            .verify(signed, &self.signature)
             .map_err(|_| ItemError::BadSignature)
     }
 }

@@ -5,10 +5,19 @@
 //! and the id once and keeps them with the decoded value, and [`ItemBytes`]
 //! carries stored bytes to a peer without decoding and re-encoding them.
 
+use crate::certificate::Authentic;
 use crate::codec::{self, CodecError};
+use crate::community::Community;
 use crate::hash::sha256;
-use crate::item::{ItemId, SignedItem};
+use crate::item::{ItemError, ItemId, SignedItem};
+use crate::signing::{signing_input, DOMAIN_ITEM};
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// What the signature adds at the end of an item's encoding: its length as
+/// a one-byte varint, then its 64 bytes. Everything before is the encoding
+/// of the body, which is what the publisher signed.
+const SIGNATURE_TAIL: usize = 1 + 64;
 
 /// A signed item, its canonical encoding and its id, consistent by
 /// construction: only [`EncodedItem::new`] and [`EncodedItem::decode`] make one.
@@ -54,6 +63,38 @@ impl EncodedItem {
     /// The item, dropping the encoding.
     pub fn into_item(self) -> SignedItem {
         self.item
+    }
+
+    /// [`SignedItem::verify_from`], taking the signed bytes from the
+    /// encoding instead of encoding the body again.
+    pub fn verify_from(
+        &self,
+        publisher: &Authentic,
+        community: &Community,
+        now: Timestamp,
+    ) -> Result<(), ItemError> {
+        self.item.check_rules(publisher, community, now)?;
+        match self.signed_body() {
+            Some(body) => {
+                let mut signed = Vec::with_capacity(DOMAIN_ITEM.len() + 1 + body.len());
+                signed.extend_from_slice(DOMAIN_ITEM.as_bytes());
+                signed.push(0);
+                signed.extend_from_slice(body);
+                self.item.check_signature(publisher, &signed)
+            }
+            None => self
+                .item
+                .check_signature(publisher, &signing_input(DOMAIN_ITEM, &self.item.body)?),
+        }
+    }
+
+    /// The body's encoding within the item's, if the item's encoding ends
+    /// with the signature as expected (it always does with this codec; the
+    /// check keeps a future codec change from verifying the wrong bytes).
+    fn signed_body(&self) -> Option<&[u8]> {
+        let split = self.bytes.len().checked_sub(SIGNATURE_TAIL)?;
+        let (body, tail) = self.bytes.split_at(split);
+        (tail[0] == 64 && tail[1..] == self.item.signature.0).then_some(body)
     }
 }
 
@@ -120,6 +161,27 @@ mod tests {
         let decoded = EncodedItem::decode(encoded.bytes().to_vec()).unwrap();
         assert_eq!(decoded, encoded);
         assert_eq!(decoded.into_item(), item());
+    }
+
+    #[test]
+    fn the_signed_bytes_are_the_body_encoding_within_the_item_encoding() {
+        let encoded = EncodedItem::new(item()).unwrap();
+        let body = codec::encode(&item().body).unwrap();
+        assert_eq!(encoded.signed_body(), Some(&body[..]));
+        let c = cert_for(&member());
+        let publisher = c
+            .authenticate(&crate::certificate::tests::community())
+            .unwrap();
+        let community = crate::certificate::tests::community();
+        let now = item().body.created;
+        assert_eq!(encoded.verify_from(&publisher, &community, now), Ok(()));
+        let mut forged = item();
+        forged.body.title = "changed".into();
+        let forged = EncodedItem::new(forged).unwrap();
+        assert_eq!(
+            forged.verify_from(&publisher, &community, now),
+            Err(ItemError::BadSignature)
+        );
     }
 
     #[test]

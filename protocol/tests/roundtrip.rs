@@ -137,9 +137,13 @@ proptest! {
         let frame = codec::encode(&item).unwrap();
         let back: SignedItem = codec::decode(&frame).unwrap();
         prop_assert_eq!(&back, &item);
-        prop_assert_eq!(codec::encode(&back).unwrap(), frame);
+        prop_assert_eq!(&codec::encode(&back).unwrap(), &frame);
         prop_assert_eq!(back.id(), item.id());
         prop_assert_eq!(back.verify(cert(), &community(), back.body.created), Ok(()));
+        // The path nodes take: verified from the encoding, same verdict.
+        let publisher = cert().authenticate(&community()).unwrap();
+        let encoded = EncodedItem::decode(frame.clone()).unwrap();
+        prop_assert_eq!(encoded.verify_from(&publisher, &community(), back.body.created), Ok(()));
 
         let envelope = GossipMessage::Item { item: item.clone(), certificate: cert().clone() };
         let back: GossipMessage = codec::decode(&codec::encode(&envelope).unwrap()).unwrap();

@@ -10,7 +10,9 @@
 //! it, so that one atomic sled batch records an item completely or not at all:
 //!
 //! - `L` id -> location in the data file, creation time, publisher;
-//! - `T` creation millis (big-endian) and id -> nothing: the time order;
+//! - `T` chunk number -> the (creation millis, id) of the items of one
+//!   batch: the time order, sorted when read. One entry per batch rather
+//!   than per item halves sled's work per item (measured: 16 -> 9 us);
 //! - `C` certificate id -> certificate encoding;
 //! - `W` -> length of the data file known to be on disk;
 //! - `N` -> how many items are stored (sled can only count by walking).
@@ -35,7 +37,6 @@ use cairn_protocol::{
     Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, SignedItem, Timestamp,
 };
 use std::collections::HashSet;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,10 +51,8 @@ const CERTIFICATE: u8 = b'C';
 const SYNCED: &[u8] = b"W";
 const COUNT: &[u8] = b"N";
 
-/// A by-time key: prefix, creation millis big-endian (so byte order is time
-/// order), then the item id (so items created in the same millisecond stay
-/// distinct).
-const TIME_KEY: usize = 1 + 8 + ItemId::LEN;
+/// One (creation millis, id) pair in a time chunk.
+const TIME_PAIR: usize = 8 + ItemId::LEN;
 
 /// A location entry: offset, length, creation millis, publisher.
 const LOCATION_VALUE: usize = 8 + 4 + 8 + CertificateId::LEN;
@@ -77,6 +76,8 @@ pub struct ItemStore {
     path: Arc<PathBuf>,
     /// Kept with the entries (`N`) and mirrored here.
     count: Arc<AtomicU64>,
+    /// Number of the next time chunk; changed under the data lock.
+    next_chunk: Arc<AtomicU64>,
     /// Set by [`crate::Store::open`]: keeps the data directory locked while
     /// any handle lives, even after the `Store` that opened it is dropped.
     pub(crate) dir_lock: Option<Arc<DirLock>>,
@@ -112,8 +113,15 @@ impl ItemStore {
             reader: Arc::new(reader),
             path: Arc::new(path.into()),
             count: Arc::new(AtomicU64::new(0)),
+            next_chunk: Arc::new(AtomicU64::new(0)),
             dir_lock: None,
         };
+        if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
+            let key = last.map_err(|e| store.sled(e))?;
+            store
+                .next_chunk
+                .store(store.chunk_number(&key)? + 1, Ordering::Relaxed);
+        }
         store.recover()?;
         Ok(store)
     }
@@ -130,14 +138,14 @@ impl ItemStore {
             return Ok(());
         }
         let mut n = 0;
-        let mut lost = Vec::new();
+        let mut lost = HashSet::new();
         for entry in self.index.scan_prefix([LOCATION]) {
             let (key, value) = entry.map_err(|e| self.sled(e))?;
             let id = self.parse_id(&key[1..])?;
             let entry = self.parse_entry(&id, &value)?;
             n += 1;
             if entry.at.end() > synced && !self.intact(&id, entry.at)? {
-                lost.push((id, entry.created));
+                lost.insert(id);
             }
         }
         if !lost.is_empty() {
@@ -150,9 +158,23 @@ impl ItemStore {
         }
         let kept = n - lost.len() as u64;
         let mut batch = sled::Batch::default();
-        for (id, created) in &lost {
+        for id in &lost {
             batch.remove(&location_key(id)[..]);
-            batch.remove(&time_key(*created, id)[..]);
+        }
+        if !lost.is_empty() {
+            for chunk in self.index.scan_prefix([TIME]) {
+                let (key, value) = chunk.map_err(|e| self.sled(e))?;
+                let pairs = self.parse_chunk(&key, &value)?;
+                let keep: Vec<_> = pairs.iter().filter(|(_, id)| !lost.contains(id)).collect();
+                if keep.len() == pairs.len() {
+                    continue;
+                }
+                let mut value = Vec::with_capacity(keep.len() * TIME_PAIR);
+                for (created, id) in keep {
+                    push_pair(&mut value, *created, id);
+                }
+                batch.insert(key, value);
+            }
         }
         batch.insert(COUNT, &kept.to_be_bytes()[..]);
         self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
@@ -241,6 +263,7 @@ impl ItemStore {
         let payloads: Vec<&[u8]> = fresh.iter().map(|i| i.bytes()).collect();
         let locations = data.append(&payloads)?;
         let mut write = sled::Batch::default();
+        let mut chunk = Vec::with_capacity(fresh.len() * TIME_PAIR);
         for (item, at) in fresh.iter().zip(locations) {
             let id = item.id();
             let created = item.item().body.created.millis();
@@ -250,7 +273,11 @@ impl ItemStore {
                 publisher: item.item().body.publisher,
             };
             write.insert(&location_key(&id)[..], &entry.to_bytes()[..]);
-            write.insert(&time_key(created, &id)[..], &[][..]);
+            push_pair(&mut chunk, created, &id);
+        }
+        let chunk_number = self.next_chunk.load(Ordering::Relaxed);
+        if !chunk.is_empty() {
+            write.insert(&chunk_key(chunk_number)[..], chunk);
         }
         for (cid, bytes) in new_certs {
             write.insert(&certificate_key(&cid)[..], bytes);
@@ -260,6 +287,9 @@ impl ItemStore {
         write.insert(COUNT, &count.to_be_bytes()[..]);
         self.index.apply_batch(write).map_err(|e| self.sled(e))?;
         self.count.store(count, Ordering::Relaxed);
+        if !fresh.is_empty() {
+            self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
+        }
         Ok(outcome)
     }
 
@@ -267,10 +297,11 @@ impl ItemStore {
     /// that catch-up reconciles with peers.
     pub fn index(&self) -> Result<Vec<(u64, ItemId)>, StoreError> {
         let mut out = Vec::with_capacity(self.count() as usize);
-        for key in self.index.scan_prefix([TIME]).keys() {
-            let key = key.map_err(|e| self.sled(e))?;
-            out.push(self.parse_time_key(&key)?);
+        for chunk in self.index.scan_prefix([TIME]) {
+            let (key, value) = chunk.map_err(|e| self.sled(e))?;
+            out.extend(self.parse_chunk(&key, &value)?);
         }
+        out.sort_unstable();
         Ok(out)
     }
 
@@ -347,25 +378,28 @@ impl ItemStore {
         Ok(out)
     }
 
-    /// Up to `limit` items, newest first.
+    /// Up to `limit` items, newest first. Reads the whole time index, so
+    /// it costs in proportion to the store, not to `limit`.
     pub fn latest(&self, limit: usize) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
-        self.collect(self.index.scan_prefix([TIME]).keys().rev(), limit)
+        let index = self.index()?;
+        self.collect(index.iter().rev().take(limit))
     }
 
     /// Up to `limit` items created after `cursor` (the creation time and id of
     /// the last item already seen), oldest first; from the beginning if
-    /// `cursor` is `None`. Feed the last returned item back as the next cursor.
+    /// `cursor` is `None`. Feed the last returned item back as the next
+    /// cursor. Reads the whole time index, as [`ItemStore::latest`].
     pub fn after(
         &self,
         cursor: Option<(Timestamp, ItemId)>,
         limit: usize,
     ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
+        let index = self.index()?;
         let start = match cursor {
-            Some((created, id)) => Bound::Excluded(time_key(created.millis(), &id).to_vec()),
-            None => Bound::Included(vec![TIME]),
+            Some((created, id)) => index.partition_point(|p| *p <= (created.millis(), id)),
+            None => 0,
         };
-        let end = Bound::Excluded(vec![TIME + 1]);
-        self.collect(self.index.range((start, end)).keys(), limit)
+        self.collect(index[start..].iter().take(limit))
     }
 
     /// How many items are stored.
@@ -373,20 +407,17 @@ impl ItemStore {
         self.count.load(Ordering::Relaxed)
     }
 
-    /// Loads the items a by-time key iterator names.
-    fn collect(
+    /// Loads the items a time index names.
+    fn collect<'a>(
         &self,
-        keys: impl Iterator<Item = sled::Result<sled::IVec>>,
-        limit: usize,
+        pairs: impl Iterator<Item = &'a (u64, ItemId)>,
     ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
         let mut out = Vec::new();
-        for key in keys.take(limit) {
-            let key = key.map_err(|e| self.sled(e))?;
-            let (_, id) = self.parse_time_key(&key)?;
-            let item = self.load(&id)?.ok_or_else(|| {
-                self.damaged(format!("by-time index names item {id}, which is missing"))
+        for (_, id) in pairs {
+            let item = self.load(id)?.ok_or_else(|| {
+                self.damaged(format!("the time index names item {id}, which is missing"))
             })?;
-            out.push((id, item));
+            out.push((*id, item));
         }
         Ok(out)
     }
@@ -432,15 +463,31 @@ impl ItemStore {
             .map_err(|_| self.damaged(format!("index key {} is malformed", hex::encode(raw))))
     }
 
-    fn parse_time_key(&self, key: &[u8]) -> Result<(u64, ItemId), StoreError> {
-        if key.len() != TIME_KEY {
+    fn chunk_number(&self, key: &[u8]) -> Result<u64, StoreError> {
+        key.get(1..)
+            .and_then(|n| n.try_into().ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| {
+                self.damaged(format!("time chunk key {} is malformed", hex::encode(key)))
+            })
+    }
+
+    fn parse_chunk(&self, key: &[u8], value: &[u8]) -> Result<Vec<(u64, ItemId)>, StoreError> {
+        let number = self.chunk_number(key)?;
+        if !value.len().is_multiple_of(TIME_PAIR) {
             return Err(self.damaged(format!(
-                "by-time index key {} is malformed",
-                hex::encode(key)
+                "time chunk {number} is {} bytes, not a whole number of entries",
+                value.len()
             )));
         }
-        let millis = u64::from_be_bytes(key[1..9].try_into().expect("8 bytes"));
-        Ok((millis, self.parse_id(&key[9..])?))
+        Ok(value
+            .chunks_exact(TIME_PAIR)
+            .map(|p| {
+                let millis = u64::from_be_bytes(p[..8].try_into().expect("8 bytes"));
+                let id = ItemId(p[8..].try_into().expect("32 bytes"));
+                (millis, id)
+            })
+            .collect())
     }
 
     fn sled(&self, source: sled::Error) -> StoreError {
@@ -495,11 +542,15 @@ fn certificate_key(id: &CertificateId) -> [u8; 1 + CertificateId::LEN] {
     key
 }
 
-fn time_key(created: u64, id: &ItemId) -> [u8; TIME_KEY] {
-    let mut key = [TIME; TIME_KEY];
-    key[1..9].copy_from_slice(&created.to_be_bytes());
-    key[9..].copy_from_slice(id.as_bytes());
+fn chunk_key(number: u64) -> [u8; 9] {
+    let mut key = [TIME; 9];
+    key[1..].copy_from_slice(&number.to_be_bytes());
     key
+}
+
+fn push_pair(chunk: &mut Vec<u8>, created: u64, id: &ItemId) {
+    chunk.extend_from_slice(&created.to_be_bytes());
+    chunk.extend_from_slice(id.as_bytes());
 }
 
 #[cfg(test)]
