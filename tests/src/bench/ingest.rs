@@ -28,8 +28,11 @@ use std::time::{Duration, Instant};
 pub const ITEMS: usize = 50_000;
 /// Items per submission.
 pub const BATCH: usize = 512;
-/// Concurrent submitting tasks.
-pub const TASKS: usize = 4;
+/// Concurrent submitting tasks. 8 x 512 items in flight is about what one
+/// catch-up session keeps in flight (6 fetches of up to ~700 items), and
+/// more than one worker batch, so verifying one batch can overlap storing
+/// the previous one as it does in a node.
+pub const TASKS: usize = 8;
 /// Members whose items are submitted.
 pub const PUBLISHERS: usize = 4;
 /// Runs of each side.
