@@ -12,19 +12,27 @@ pub struct SyncIndex {
     inner: Mutex<Inner>,
 }
 
+type Entry = (u64, [u8; 32]);
+
 #[derive(Default)]
 struct Inner {
-    entries: Vec<(u64, [u8; 32])>,
+    /// Sorted, without duplicates.
+    sorted: Vec<Entry>,
+    /// Added since the last snapshot, in arrival order.
+    pending: Vec<Entry>,
     snapshot: Option<Arc<NegentropyStorageVector>>,
 }
 
 impl SyncIndex {
     /// An index over `entries` (as read from the store on start-up).
     pub fn new(entries: Vec<(u64, ItemId)>) -> Self {
-        let entries = entries.into_iter().map(|(t, id)| (t, id.0)).collect();
+        let mut sorted: Vec<Entry> = entries.into_iter().map(|(t, id)| (t, id.0)).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
         SyncIndex {
             inner: Mutex::new(Inner {
-                entries,
+                sorted,
+                pending: Vec::new(),
                 snapshot: None,
             }),
         }
@@ -37,18 +45,20 @@ impl SyncIndex {
     /// Records newly stored items.
     pub fn add(&self, items: impl IntoIterator<Item = (u64, ItemId)>) {
         let mut inner = self.lock();
-        let before = inner.entries.len();
+        let before = inner.pending.len();
         inner
-            .entries
+            .pending
             .extend(items.into_iter().map(|(t, id)| (t, id.0)));
-        if inner.entries.len() != before {
+        if inner.pending.len() != before {
             inner.snapshot = None;
         }
     }
 
     /// How many items the index holds.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        let mut inner = self.lock();
+        inner.merge_pending();
+        inner.sorted.len()
     }
 
     /// Whether the index is empty.
@@ -56,23 +66,95 @@ impl SyncIndex {
         self.len() == 0
     }
 
-    /// A sealed snapshot of the set for one reconciliation.
+    /// A sealed snapshot of the set for one reconciliation. Rebuilding one
+    /// after a change costs time linear in the set (a merge, not a sort):
+    /// during a burst every reconciliation may need a new one.
     pub fn snapshot(&self) -> Arc<NegentropyStorageVector> {
         let mut inner = self.lock();
         if let Some(s) = &inner.snapshot {
             return s.clone();
         }
-        inner.entries.sort_unstable();
-        inner.entries.dedup();
-        let mut storage = NegentropyStorageVector::with_capacity(inner.entries.len());
-        for (t, id) in &inner.entries {
+        inner.merge_pending();
+        let mut storage = NegentropyStorageVector::with_capacity(inner.sorted.len());
+        for (t, id) in &inner.sorted {
             storage
                 .insert(*t, Id::from_byte_array(*id))
                 .expect("an unsealed storage accepts inserts");
         }
+        // Sealing sorts again, but the input is already sorted, which the
+        // standard library's sort detects in one pass.
         storage.seal().expect("a fresh storage seals once");
         let s = Arc::new(storage);
         inner.snapshot = Some(s.clone());
         s
+    }
+}
+
+impl Inner {
+    /// Merges what was added since into the sorted entries.
+    fn merge_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        pending.dedup();
+        let old = std::mem::take(&mut self.sorted);
+        let mut merged = Vec::with_capacity(old.len() + pending.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), pending.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x < y => a.next(),
+                (Some(x), Some(y)) if x > y => b.next(),
+                (Some(_), Some(_)) => {
+                    // Equal: the same item stored twice; keep one.
+                    b.next();
+                    a.next()
+                }
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.sorted = merged;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> ItemId {
+        ItemId([n; 32])
+    }
+
+    #[test]
+    fn additions_in_any_order_give_one_sorted_set_without_duplicates() {
+        let index = SyncIndex::new(vec![(5, id(5)), (1, id(1)), (3, id(3)), (1, id(1))]);
+        assert_eq!(index.len(), 3);
+        index.add(vec![
+            (4, id(4)),
+            (0, id(0)),
+            (3, id(3)),
+            (6, id(6)),
+            (4, id(4)),
+        ]);
+        index.add(vec![(2, id(2)), (2, id(9))]);
+        let snapshot = index.snapshot();
+        let mut seen = Vec::new();
+        use negentropy::NegentropyStorageBase;
+        snapshot
+            .iterate(0, snapshot.size().unwrap(), &mut |item, _| {
+                seen.push(item.timestamp);
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen, vec![0, 1, 2, 2, 3, 4, 5, 6]);
+        assert_eq!(index.len(), 8);
+        // Unchanged set: the same snapshot is handed out again.
+        assert!(Arc::ptr_eq(&snapshot, &index.snapshot()));
+        index.add(vec![(7, id(7))]);
+        assert!(!Arc::ptr_eq(&snapshot, &index.snapshot()));
     }
 }

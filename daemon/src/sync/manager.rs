@@ -1,6 +1,12 @@
-//! When to reconcile with whom: with each member as it is admitted, with a
-//! random member every few seconds (anti-entropy, which also repairs what a
-//! burst made gossipsub drop), and with everyone when the operator asks.
+//! When to reconcile with whom: with each member as it is admitted, with the
+//! next member in turn every few seconds (anti-entropy, which also repairs
+//! what a burst made gossipsub drop), and with everyone when the operator
+//! asks. A session that found missing items starts a chase: sessions with
+//! the next members in turn follow at once, until a whole round of members
+//! has passed without finding more. After a loss a node so goes round the
+//! community in seconds instead of one member per interval (what one member
+//! lacked, others may lack too), and in quiet times anti-entropy costs one
+//! small reconciliation per interval.
 //! Sessions run one at a time, so catch-up never competes with itself.
 
 use super::fetch::{fetch_from, reconcile_with, Counters, SessionStats};
@@ -97,6 +103,8 @@ impl Manager {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         let mut turn = 0usize;
+        // Sessions still to run at once, in turn, before waiting for a tick.
+        let mut chase = 0usize;
         loop {
             let mut peers = BTreeSet::new();
             let mut waiters = Vec::new();
@@ -111,6 +119,12 @@ impl Manager {
                         peers.insert(p);
                     }
                 }
+                () = std::future::ready(()), if chase > 0 => {
+                    chase -= 1;
+                    if let Some(p) = self.next_member(&mut turn).await {
+                        peers.insert(p);
+                    }
+                }
                 _ = shutdown.changed() => return,
             }
             // Collapse whatever else is queued into this round.
@@ -120,8 +134,12 @@ impl Manager {
             if all {
                 peers.extend(self.members().await);
             }
+            let mut found_missing = false;
             for peer in peers {
-                self.session(peer).await;
+                found_missing |= self.session(peer).await > 0;
+            }
+            if found_missing {
+                chase = self.members().await.len();
             }
             for w in waiters {
                 let _ = w.send(());
@@ -165,7 +183,8 @@ impl Manager {
         Some(members[*turn % members.len()])
     }
 
-    async fn session(&self, peer: PeerId) {
+    /// One session with `peer`; returns how many items it stored.
+    async fn session(&self, peer: PeerId) -> u64 {
         let span = info_span!("sync", %peer);
         async {
             self.status.send_modify(|s| {
@@ -220,6 +239,7 @@ impl Manager {
                     Err(e) => s.last_error = Some(e.to_string()),
                 }
             });
+            let stored = result.as_ref().map_or(0, |s| s.stored);
             match result {
                 Ok(stats) if stats.needed > 0 => info!(
                     stored = stats.stored,
@@ -232,6 +252,7 @@ impl Manager {
                 Ok(_) => {}
                 Err(e) => warn!("catch-up with this peer stopped: {e}"),
             }
+            stored
         }
         .instrument(span)
         .await

@@ -34,7 +34,7 @@ use tokio::task::JoinSet;
 /// Nodes in the community.
 pub const NODES: usize = 10;
 /// Total publish rates swept, msg/s.
-pub const RATES: [u32; 5] = [250, 500, 1000, 2000, 4000];
+pub const RATES: [u32; 6] = [250, 500, 1000, 2000, 4000, 8000];
 /// Publishing time per rate.
 pub const PUBLISH_FOR: Duration = Duration::from_secs(3);
 /// Quiet time before counting, Cairn (two anti-entropy intervals).
