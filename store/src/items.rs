@@ -92,11 +92,10 @@ impl ItemStore {
             path: path.into(),
             source,
         };
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(sled_err)?;
+        // The data file first: its lock says clearly that another store has
+        // this directory open.
+        let (data, reader) = ItemData::open(&path.with_extension("data"))?;
+        let db = open_sled(path).map_err(sled_err)?;
         if db.tree_names().iter().any(|n| &n[..] == b"items") {
             return Err(StoreError::ItemsDamaged {
                 path: path.into(),
@@ -105,7 +104,6 @@ impl ItemStore {
                     .into(),
             });
         }
-        let (data, reader) = ItemData::open(&path.with_extension("data"))?;
         let store = ItemStore {
             index: db.open_tree("item_index").map_err(sled_err)?,
             db,
@@ -501,6 +499,31 @@ impl ItemStore {
         StoreError::ItemsDamaged {
             path: self.path.to_path_buf(),
             detail,
+        }
+    }
+}
+
+/// Opens sled, waiting up to a second for its file lock. sled finishes
+/// writes on background threads after the last handle is dropped, so a
+/// store reopened in the same process (tests, benchmarks) can find the lock
+/// still held for a moment. Another process holding it is kept out by
+/// [`crate::Store`]'s directory lock before this point.
+fn open_sled(path: &Path) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
+            // sled reports a held lock only as text inside an I/O error.
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
         }
     }
 }
