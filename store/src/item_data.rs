@@ -13,11 +13,10 @@
 //! beyond that length need checking.
 
 use crate::error::StoreError;
-use crate::lock::try_lock_exclusive;
-use crate::log::{frame_at, push_frame, sync_parent, HEADER};
-use std::fs::{File, OpenOptions};
+use crate::log::{frame_at, open_append_only, push_frame, HEADER};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Where one item's encoding lies: the offset of its frame and the length of
@@ -58,19 +57,7 @@ impl ItemData {
     /// Opens (creating if missing, mode 0600) the data file at `path`, with an
     /// exclusive lock, and a reader for it.
     pub fn open(path: &Path) -> Result<(Self, DataReader), StoreError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| StoreError::io("open", path, e))?;
-        match try_lock_exclusive(&file) {
-            Ok(true) => {}
-            Ok(false) => return Err(StoreError::InUse { path: path.into() }),
-            Err(e) => return Err(StoreError::io("lock", path, e)),
-        }
-        sync_parent(path)?;
+        let file = open_append_only(path)?;
         let len = file
             .metadata()
             .map_err(|e| StoreError::io("inspect", path, e))?

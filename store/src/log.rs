@@ -37,19 +37,7 @@ impl RecordLog {
     /// Opens (creating if missing) the log at `path` and returns it with every
     /// valid record in append order, after cutting off a torn tail.
     pub fn open(path: &Path) -> Result<(Self, Vec<Vec<u8>>), StoreError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| StoreError::io("open", path, e))?;
-        match try_lock_exclusive(&file) {
-            Ok(true) => {}
-            Ok(false) => return Err(StoreError::InUse { path: path.into() }),
-            Err(e) => return Err(StoreError::io("lock", path, e)),
-        }
-        sync_parent(path)?;
+        let mut file = open_append_only(path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io("read", path, e))?;
@@ -202,9 +190,28 @@ pub(crate) fn frame_at(bytes: &[u8], pos: usize) -> Result<usize, &'static str> 
     Ok(HEADER + len)
 }
 
+/// Opens (creating if missing, mode 0600) a file for appending and reading,
+/// holding an exclusive lock on it, with its directory entry made durable.
+pub(crate) fn open_append_only(path: &Path) -> Result<File, StoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StoreError::io("open", path, e))?;
+    match try_lock_exclusive(&file) {
+        Ok(true) => {}
+        Ok(false) => return Err(StoreError::InUse { path: path.into() }),
+        Err(e) => return Err(StoreError::io("lock", path, e)),
+    }
+    sync_parent(path)?;
+    Ok(file)
+}
+
 /// Makes a newly created file's directory entry durable; without it a crash
 /// could lose the whole file even though its contents were fsynced.
-pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
+fn sync_parent(path: &Path) -> Result<(), StoreError> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
