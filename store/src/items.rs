@@ -258,6 +258,10 @@ impl ItemStore {
             }
             outcome.push((id, is_new));
         }
+        if fresh.is_empty() {
+            // Nothing to write: a certificate is only kept for its items.
+            return Ok(outcome);
+        }
         let payloads: Vec<&[u8]> = fresh.iter().map(|i| i.bytes()).collect();
         let locations = data.append(&payloads)?;
         let mut write = sled::Batch::default();
@@ -274,9 +278,7 @@ impl ItemStore {
             push_pair(&mut chunk, created, &id);
         }
         let chunk_number = self.next_chunk.load(Ordering::Relaxed);
-        if !chunk.is_empty() {
-            write.insert(&chunk_key(chunk_number)[..], chunk);
-        }
+        write.insert(&chunk_key(chunk_number)[..], chunk);
         for (cid, bytes) in new_certs {
             write.insert(&certificate_key(&cid)[..], bytes);
         }
@@ -285,9 +287,7 @@ impl ItemStore {
         write.insert(COUNT, &count.to_be_bytes()[..]);
         self.index.apply_batch(write).map_err(|e| self.sled(e))?;
         self.count.store(count, Ordering::Relaxed);
-        if !fresh.is_empty() {
-            self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
-        }
+        self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
         Ok(outcome)
     }
 
