@@ -6,16 +6,9 @@
 //! but never half-written: nothing is served that does not read back intact.
 //!
 //! Layout: item encodings are appended to a data file ([`crate::item_data`]);
-//! one sled tree holds, under one-byte prefixes, everything that points into
-//! it, so that one atomic sled batch records an item completely or not at all:
-//!
-//! - `L` id -> location in the data file, creation time, publisher;
-//! - `T` chunk number -> the (creation millis, id) of the items of one
-//!   batch: the time order, sorted when read. One entry per batch rather
-//!   than per item halves sled's work per item (measured: 16 -> 9 us);
-//! - `C` certificate id -> certificate encoding;
-//! - `W` -> length of the data file known to be on disk;
-//! - `N` -> how many items are stored (sled can only count by walking).
+//! one sled tree holds everything that points into it
+//! ([`crate::item_index`]), so that one atomic sled batch records an item
+//! completely or not at all.
 //!
 //! sled may write index entries to disk before the data they point to is
 //! synced (it flushes on its own too). So when [`ItemStore::open`] finds the
@@ -30,6 +23,10 @@
 
 use crate::error::StoreError;
 use crate::item_data::{DataReader, ItemData, Location, ReadError};
+use crate::item_index::{
+    certificate_key, chunk_key, location_key, push_pair, Entry, CERTIFICATE, COUNT, LOCATION,
+    SYNCED, TIME, TIME_PAIR,
+};
 use crate::lock::DirLock;
 use cairn_protocol::codec::{decode, encode};
 use cairn_protocol::hash::sha256;
@@ -44,26 +41,6 @@ use std::sync::{Arc, Mutex};
 /// sled caches up to 1 GiB by default; the index of a large community fits
 /// in a fraction of this.
 const CACHE_BYTES: u64 = 64 << 20;
-
-const LOCATION: u8 = b'L';
-const TIME: u8 = b'T';
-const CERTIFICATE: u8 = b'C';
-const SYNCED: &[u8] = b"W";
-const COUNT: &[u8] = b"N";
-
-/// One (creation millis, id) pair in a time chunk.
-const TIME_PAIR: usize = 8 + ItemId::LEN;
-
-/// A location entry: offset, length, creation millis, publisher.
-const LOCATION_VALUE: usize = 8 + 4 + 8 + CertificateId::LEN;
-
-/// What the index says about one item.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    at: Location,
-    created: u64,
-    publisher: CertificateId,
-}
 
 /// Handle on the item store. Clones share one store.
 #[derive(Clone, Debug)]
@@ -84,124 +61,6 @@ pub struct ItemStore {
 }
 
 impl ItemStore {
-    /// Opens (creating if missing) the store whose sled index is the
-    /// directory `path`; item bytes go to the file beside it with the
-    /// extension `.data`. Checks, and repairs, what a crash may have left.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let sled_err = |source| StoreError::Sled {
-            path: path.into(),
-            source,
-        };
-        // The data file first: its lock says clearly that another store has
-        // this directory open.
-        let (data, reader) = ItemData::open(&path.with_extension("data"))?;
-        let db = open_sled(path).map_err(sled_err)?;
-        if db.tree_names().iter().any(|n| &n[..] == b"items") {
-            return Err(StoreError::ItemsDamaged {
-                path: path.into(),
-                detail: "it was written by an earlier development version of Cairn, \
-                         which kept items inside sled"
-                    .into(),
-            });
-        }
-        let store = ItemStore {
-            index: db.open_tree("item_index").map_err(sled_err)?,
-            db,
-            data: Arc::new(Mutex::new(data)),
-            reader: Arc::new(reader),
-            path: Arc::new(path.into()),
-            count: Arc::new(AtomicU64::new(0)),
-            next_chunk: Arc::new(AtomicU64::new(0)),
-            dir_lock: None,
-        };
-        if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
-            let key = last.map_err(|e| store.sled(e))?;
-            store
-                .next_chunk
-                .store(store.chunk_number(&key)? + 1, Ordering::Relaxed);
-        }
-        store.recover()?;
-        Ok(store)
-    }
-
-    /// Reads the count and, if the last stop was not clean, drops index
-    /// entries whose bytes a crash lost.
-    fn recover(&self) -> Result<(), StoreError> {
-        let synced = self.read_u64(SYNCED)?;
-        let data_len = self.data.lock().unwrap_or_else(|p| p.into_inner()).len();
-        if synced == data_len {
-            // Every entry points below the mark, into synced bytes.
-            let n = self.read_u64(COUNT)?;
-            self.count.store(n, Ordering::Relaxed);
-            return Ok(());
-        }
-        let mut n = 0;
-        let mut lost = HashSet::new();
-        for entry in self.index.scan_prefix([LOCATION]) {
-            let (key, value) = entry.map_err(|e| self.sled(e))?;
-            let id = self.parse_id(&key[1..])?;
-            let entry = self.parse_entry(&id, &value)?;
-            n += 1;
-            if entry.at.end() > synced && !self.intact(&id, entry.at)? {
-                lost.insert(id);
-            }
-        }
-        if !lost.is_empty() {
-            tracing::warn!(
-                items = lost.len(),
-                path = %self.path.display(),
-                "dropping index entries whose item bytes did not reach the disk before a crash; \
-                 they were never acknowledged as durable, and catch-up fetches them again"
-            );
-        }
-        let kept = n - lost.len() as u64;
-        let mut batch = sled::Batch::default();
-        for id in &lost {
-            batch.remove(&location_key(id)[..]);
-        }
-        if !lost.is_empty() {
-            for chunk in self.index.scan_prefix([TIME]) {
-                let (key, value) = chunk.map_err(|e| self.sled(e))?;
-                let pairs = self.parse_chunk(&key, &value)?;
-                let keep: Vec<_> = pairs.iter().filter(|(_, id)| !lost.contains(id)).collect();
-                if keep.len() == pairs.len() {
-                    continue;
-                }
-                let mut value = Vec::with_capacity(keep.len() * TIME_PAIR);
-                for (created, id) in keep {
-                    push_pair(&mut value, *created, id);
-                }
-                batch.insert(key, value);
-            }
-        }
-        batch.insert(COUNT, &kept.to_be_bytes()[..]);
-        self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
-        self.count.store(kept, Ordering::Relaxed);
-        self.flush()
-    }
-
-    /// A big-endian number kept under `key`; 0 if absent.
-    fn read_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
-        match self.index.get(key).map_err(|e| self.sled(e))? {
-            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
-                self.damaged(format!(
-                    "the value under {:?} is not 8 bytes",
-                    String::from_utf8_lossy(key)
-                ))
-            })?)),
-            None => Ok(0),
-        }
-    }
-
-    /// Whether the bytes at `at` are the item `id`.
-    fn intact(&self, id: &ItemId, at: Location) -> Result<bool, StoreError> {
-        match self.reader.read(at) {
-            Ok(bytes) => Ok(ItemId(sha256(&[&bytes])) == *id),
-            Err(ReadError::Damaged(_)) => Ok(false),
-            Err(ReadError::Io(e)) => Err(e),
-        }
-    }
-
     /// Encodes and stores one verified item; see [`ItemStore::insert_batch`].
     pub fn insert(&self, item: &SignedItem, certificate: &Certificate) -> Result<bool, StoreError> {
         let encoded = EncodedItem::new(item.clone()).map_err(|source| StoreError::Encode {
@@ -462,30 +321,19 @@ impl ItemStore {
     }
 
     fn chunk_number(&self, key: &[u8]) -> Result<u64, StoreError> {
-        key.get(1..)
-            .and_then(|n| n.try_into().ok())
-            .map(u64::from_be_bytes)
-            .ok_or_else(|| {
-                self.damaged(format!("time chunk key {} is malformed", hex::encode(key)))
-            })
+        crate::item_index::chunk_number(key).ok_or_else(|| {
+            self.damaged(format!("time chunk key {} is malformed", hex::encode(key)))
+        })
     }
 
     fn parse_chunk(&self, key: &[u8], value: &[u8]) -> Result<Vec<(u64, ItemId)>, StoreError> {
         let number = self.chunk_number(key)?;
-        if !value.len().is_multiple_of(TIME_PAIR) {
-            return Err(self.damaged(format!(
+        crate::item_index::parse_chunk(value).ok_or_else(|| {
+            self.damaged(format!(
                 "time chunk {number} is {} bytes, not a whole number of entries",
                 value.len()
-            )));
-        }
-        Ok(value
-            .chunks_exact(TIME_PAIR)
-            .map(|p| {
-                let millis = u64::from_be_bytes(p[..8].try_into().expect("8 bytes"));
-                let id = ItemId(p[8..].try_into().expect("32 bytes"));
-                (millis, id)
-            })
-            .collect())
+            ))
+        })
     }
 
     fn sled(&self, source: sled::Error) -> StoreError {
@@ -503,78 +351,8 @@ impl ItemStore {
     }
 }
 
-/// Opens sled, waiting up to a second for its file lock. sled finishes
-/// writes on background threads after the last handle is dropped, so a
-/// store reopened in the same process (tests, benchmarks) can find the lock
-/// still held for a moment. Another process holding it is kept out by
-/// [`crate::Store`]'s directory lock before this point.
-fn open_sled(path: &Path) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    loop {
-        match sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-        {
-            // sled reports a held lock only as text inside an I/O error.
-            Err(sled::Error::Io(e))
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            other => return other,
-        }
-    }
-}
-
-impl Entry {
-    fn to_bytes(self) -> [u8; LOCATION_VALUE] {
-        let mut v = [0; LOCATION_VALUE];
-        v[..8].copy_from_slice(&self.at.offset.to_be_bytes());
-        v[8..12].copy_from_slice(&self.at.len.to_be_bytes());
-        v[12..20].copy_from_slice(&self.created.to_be_bytes());
-        v[20..].copy_from_slice(self.publisher.as_bytes());
-        v
-    }
-
-    fn from_bytes(v: &[u8]) -> Option<Self> {
-        if v.len() != LOCATION_VALUE {
-            return None;
-        }
-        Some(Entry {
-            at: Location {
-                offset: u64::from_be_bytes(v[..8].try_into().ok()?),
-                len: u32::from_be_bytes(v[8..12].try_into().ok()?),
-            },
-            created: u64::from_be_bytes(v[12..20].try_into().ok()?),
-            publisher: CertificateId::from_slice(&v[20..]).ok()?,
-        })
-    }
-}
-
-fn location_key(id: &ItemId) -> [u8; 1 + ItemId::LEN] {
-    let mut key = [LOCATION; 1 + ItemId::LEN];
-    key[1..].copy_from_slice(id.as_bytes());
-    key
-}
-
-fn certificate_key(id: &CertificateId) -> [u8; 1 + CertificateId::LEN] {
-    let mut key = [CERTIFICATE; 1 + CertificateId::LEN];
-    key[1..].copy_from_slice(id.as_bytes());
-    key
-}
-
-fn chunk_key(number: u64) -> [u8; 9] {
-    let mut key = [TIME; 9];
-    key[1..].copy_from_slice(&number.to_be_bytes());
-    key
-}
-
-fn push_pair(chunk: &mut Vec<u8>, created: u64, id: &ItemId) {
-    chunk.extend_from_slice(&created.to_be_bytes());
-    chunk.extend_from_slice(id.as_bytes());
-}
+#[path = "items_open.rs"]
+mod open;
 
 #[cfg(test)]
 #[path = "items_tests.rs"]

@@ -15,6 +15,7 @@
 pub mod error;
 pub mod files;
 pub mod item_data;
+mod item_index;
 pub mod items;
 mod lock;
 pub mod log;
