@@ -1,7 +1,7 @@
 //! The ingest worker: one task that verifies and stores items in batches.
 //!
 //! Batching is what makes verification and durability cheap: a batch is
-//! verified on all cores, written in one sled transaction, and flushed once
+//! verified on all cores, stored as one atomic batch, and flushed once
 //! if anyone in it waits for durability (group commit). Gossip results go
 //! back to the network task, which reports them to gossipsub; callers that
 //! submitted items directly get one result per item.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, info_span, warn, Instrument};
 
-/// Interval of anti-entropy rounds with one random member.
+/// Interval of anti-entropy rounds with the next member in turn.
 pub const ANTI_ENTROPY: Duration = Duration::from_secs(5);
 /// Interval of progress lines in the log during a long catch-up.
 const PROGRESS_LOG: Duration = Duration::from_secs(2);

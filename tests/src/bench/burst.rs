@@ -5,8 +5,9 @@
 //! publish for 3 s, then the community is left quiet, then every node's
 //! holdings are counted: delivered = (sum over nodes of the round's items
 //! held) / (items attempted x nodes). For Cairn the quiet period is 10 s,
-//! so anti-entropy (a reconciliation with a random member every 5 s) is
-//! part of the figure, which is the point; plain gossipsub has no repair,
+//! so anti-entropy (a reconciliation with the next member every 5 s, and at
+//! once round the community after one that found missing items) is part
+//! of the figure, which is the point; plain gossipsub has no repair,
 //! so its quiet period only has to outlast in-flight messages and gossip
 //! (IHAVE/IWANT over a 3-heartbeat gossip window: ~2.1 s).
 //!
@@ -206,7 +207,7 @@ pub async fn run() -> anyhow::Result<Report> {
         (CAIRN_QUIET + CONVERGE_EXTRA).as_secs()
     ));
     report.notes.push(format!(
-        "{} s of publishing per rate; Cairn counted after {} s quiet (anti-entropy every 5 s), \
+        "{} s of publishing per rate; Cairn counted after {} s quiet (anti-entropy every 5 s, chasing losses at once), \
          plain after {} s; 1 KiB items ({frame}-byte gossip messages, same size for plain)",
         PUBLISH_FOR.as_secs(),
         CAIRN_QUIET.as_secs(),
