@@ -48,10 +48,12 @@ fn config() -> impl bincode::config::Config {
 
 /// Encodes `value` into a versioned frame.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
-    let mut out = vec![VERSION];
-    let body = bincode::serde::encode_to_vec(value, config())
+    // One buffer, the version byte then the body: decoding re-encodes every
+    // frame to check its canonical form, so this is on the hot path.
+    let mut out = Vec::with_capacity(256);
+    out.push(VERSION);
+    bincode::serde::encode_into_std_write(value, &mut out, config())
         .map_err(|e| CodecError::Encode(e.to_string()))?;
-    out.extend_from_slice(&body);
     if out.len() > MAX_FRAME {
         return Err(CodecError::TooLarge {
             size: out.len(),
