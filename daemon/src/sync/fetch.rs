@@ -10,7 +10,7 @@ use crate::ingest::worker::Ingest;
 use crate::network::client::Client;
 use cairn_protocol::codec;
 use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
-use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemId};
+use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemBytes, ItemId};
 use cairn_store::ItemStore;
 use futures::StreamExt;
 use libp2p::PeerId;
@@ -143,31 +143,14 @@ async fn fetch_chunk(
         if items.is_empty() {
             break;
         }
-        let certs: HashMap<CertificateId, Certificate> =
-            certificates.into_iter().map(|c| (c.id(), c)).collect();
-        let decoded = tokio::task::spawn_blocking(move || {
-            par_map(&items, |raw| EncodedItem::decode(raw.0.clone()))
+        let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
+        let (batch, rejected, asked) = tokio::task::spawn_blocking(move || {
+            let (batch, rejected) = sort_fetched(&mut asked, certificates, items);
+            (batch, rejected, asked)
         })
         .await
         .map_err(|_| SyncError::Stopped)?;
-        let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
-        let mut batch = Vec::with_capacity(decoded.len());
-        for item in decoded {
-            // Only decodable items that were asked for: a peer cannot push
-            // extra items here.
-            let Ok(item) = item else {
-                refused += 1;
-                continue;
-            };
-            if !asked.remove(&item.id()) {
-                refused += 1;
-                continue;
-            }
-            match certs.get(&item.item().body.publisher) {
-                Some(c) => batch.push((item, c.clone())),
-                None => refused += 1,
-            }
-        }
+        refused += rejected;
         let before = wanted.len();
         wanted.retain(|id| asked.contains(id));
         if wanted.len() == before {
@@ -189,6 +172,39 @@ async fn fetch_chunk(
         }
     }
     Ok((stored, refused))
+}
+
+/// Of a fetch response, the items to hand to the ingest worker (which
+/// verifies them): those that decode, were asked for (each once; taken out
+/// of `asked`) and came with their publisher's certificate. Returns them
+/// and how many others were refused. Decodes on all cores: call it off the
+/// async runtime.
+pub fn sort_fetched(
+    asked: &mut HashSet<ItemId>,
+    certificates: Vec<Certificate>,
+    items: Vec<ItemBytes>,
+) -> (Vec<(EncodedItem, Certificate)>, u64) {
+    let certs: HashMap<CertificateId, Certificate> =
+        certificates.into_iter().map(|c| (c.id(), c)).collect();
+    let decoded = par_map(&items, |raw| EncodedItem::decode(raw.0.clone()));
+    let mut batch = Vec::with_capacity(decoded.len());
+    let mut refused = 0;
+    for item in decoded {
+        // A peer cannot push extra items here, nor one item twice.
+        let Ok(item) = item else {
+            refused += 1;
+            continue;
+        };
+        if !asked.remove(&item.id()) {
+            refused += 1;
+            continue;
+        }
+        match certs.get(&item.item().body.publisher) {
+            Some(c) => batch.push((item, c.clone())),
+            None => refused += 1,
+        }
+    }
+    (batch, refused)
 }
 
 /// Answers a reconciliation message from a peer.
@@ -244,5 +260,43 @@ pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
     Response::Items {
         certificates,
         items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Fixture;
+
+    fn bytes(item: &cairn_protocol::SignedItem) -> ItemBytes {
+        ItemBytes(codec::encode(item).unwrap())
+    }
+
+    #[test]
+    fn only_decodable_asked_items_with_their_certificate_go_on() {
+        let f = Fixture::new();
+        let (a, cert) = f.item("hospital", "asked");
+        let (b, _) = f.item("hospital", "asked, no certificate sent");
+        let (extra, _) = f.item("hospital", "not asked");
+        let (other, other_cert) = f.item("bank", "asked, other publisher");
+        let mut asked: HashSet<ItemId> = [a.id(), b.id(), other.id()].into();
+        let items = vec![
+            bytes(&a),
+            bytes(&a), // the same item twice
+            ItemBytes(b"\x01not an item".to_vec()),
+            bytes(&extra),
+            bytes(&other),
+        ];
+        let (batch, refused) = sort_fetched(&mut asked, vec![cert.clone(), other_cert], items);
+        let ids: Vec<ItemId> = batch.iter().map(|(i, _)| i.id()).collect();
+        assert_eq!(ids, vec![a.id(), other.id()]);
+        assert_eq!(batch[0].1, cert);
+        assert_eq!(refused, 3, "duplicate, garbage, not asked");
+        assert_eq!(asked, [b.id()].into(), "b was not sent: still wanted");
+
+        let (batch, refused) = sort_fetched(&mut asked, Vec::new(), vec![bytes(&b)]);
+        assert!(batch.is_empty());
+        assert_eq!(refused, 1, "no certificate came with it");
+        assert!(asked.is_empty());
     }
 }
