@@ -71,6 +71,15 @@ impl Sync {
     }
 }
 
+/// A random starting point for the member turns, from the standard
+/// library's randomly seeded hasher (no random-number crate needed for this).
+fn random_start() -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish() as usize
+}
+
 struct Manager {
     client: Client,
     index: Arc<SyncIndex>,
@@ -102,7 +111,10 @@ impl Manager {
         // After a long session, one round, not a burst of catch-up ticks.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
-        let mut turn = 0usize;
+        // Each node starts its turns at a random member: if all started at the
+        // first, after a burst they would all reconcile with the same member
+        // at once, and it answers only a few sessions at a time.
+        let mut turn = random_start();
         // Sessions still to run at once, in turn, before waiting for a tick.
         let mut chase = 0usize;
         loop {
