@@ -7,6 +7,38 @@ use common::{arg, cairn, ok, one_line_error};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+/// The arguments of `cairn cert issue` with the files named in `dir`, the
+/// entity name, then `extra` flags.
+fn cert_issue(
+    dir: &Path,
+    issuer_key: &str,
+    member_key: &str,
+    entity: &str,
+    out: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args = vec![
+        "cert".to_string(),
+        "issue".into(),
+        "--community".into(),
+        arg(dir, "community.json"),
+        "--issuer-key".into(),
+        arg(dir, issuer_key),
+        "--member-key".into(),
+        arg(dir, member_key),
+        "--entity-name".into(),
+        entity.into(),
+        "--out".into(),
+        arg(dir, out),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// Keys for an issuer, an authority and a member, a community, and the
 /// member's certificate, in `dir`.
 fn issue_all(dir: &Path) -> (String, String) {
@@ -37,28 +69,24 @@ fn issue_all(dir: &Path) -> (String, String) {
     ]);
     assert_eq!(id.trim().len(), 32, "{id}");
 
-    let cert_id = ok(&[
-        "cert",
-        "issue",
-        "--community",
-        &arg(dir, "community.json"),
-        "--issuer-key",
-        &arg(dir, "issuer.key"),
-        "--member-key",
-        &arg(dir, "member.key"),
-        "--entity-name",
+    let args = cert_issue(
+        dir,
+        "issuer.key",
+        "member.key",
         "St. Example Hospital",
-        "--entity-type",
-        "essential",
-        "--sector",
-        "Health",
-        "--member-state",
-        "de",
-        "--roles",
-        "publish,receive",
-        "--out",
-        &arg(dir, "member.cert"),
-    ]);
+        "member.cert",
+        &[
+            "--entity-type",
+            "essential",
+            "--sector",
+            "Health",
+            "--member-state",
+            "de",
+            "--roles",
+            "publish,receive",
+        ],
+    );
+    let cert_id = ok(&refs(&args));
     assert_eq!(cert_id.trim().len(), 64, "{cert_id}");
     (member.trim().to_string(), cert_id.trim().to_string())
 }
@@ -123,34 +151,30 @@ fn an_authority_certificate_can_start_later_and_then_does_not_verify_yet() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     issue_all(d);
-    ok(&[
-        "cert",
-        "issue",
-        "--community",
-        &arg(d, "community.json"),
-        "--issuer-key",
-        &arg(d, "issuer.key"),
-        "--member-key",
-        &arg(d, "authority.key"),
-        "--entity-name",
+    let args = cert_issue(
+        d,
+        "issuer.key",
+        "authority.key",
         "BSI",
-        "--entity-type",
-        "competent-authority",
-        "--sector",
-        "public-administration",
-        "--member-state",
-        "DE",
-        "--roles",
-        "authority,receive",
-        "--serial",
-        "7",
-        "--valid-days",
-        "30",
-        "--not-before",
-        "2999-01-01T00:00:00Z",
-        "--out",
-        &arg(d, "authority.cert"),
-    ]);
+        "authority.cert",
+        &[
+            "--entity-type",
+            "competent-authority",
+            "--sector",
+            "public-administration",
+            "--member-state",
+            "DE",
+            "--roles",
+            "authority,receive",
+            "--serial",
+            "7",
+            "--valid-days",
+            "30",
+            "--not-before",
+            "2999-01-01T00:00:00Z",
+        ],
+    );
+    ok(&refs(&args));
     let shown = ok(&[
         "cert",
         "show",
@@ -180,23 +204,14 @@ fn bad_issuer_input_fails_with_one_line() {
     let d = dir.path();
     issue_all(d);
     let issue = |extra: &[&str]| {
-        let mut args = vec![
-            "cert".to_string(),
-            "issue".into(),
-            "--community".into(),
-            arg(d, "community.json"),
-            "--issuer-key".into(),
-            arg(d, "issuer.key"),
-            "--member-key".into(),
-            arg(d, "member.key"),
-            "--entity-name".into(),
-            "Stadtwerke".into(),
-            "--out".into(),
-            arg(d, "new.cert"),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        cairn(&refs)
+        cairn(&refs(&cert_issue(
+            d,
+            "issuer.key",
+            "member.key",
+            "Stadtwerke",
+            "new.cert",
+            extra,
+        )))
     };
     let good = [
         "--entity-type",
@@ -286,28 +301,23 @@ fn bad_issuer_input_fails_with_one_line() {
     one_line_error(&out, "already exists");
 
     ok(&["key", "gen", "--out", &arg(d, "rogue.key")]);
-    let rogue = cairn(&[
-        "cert",
-        "issue",
-        "--community",
-        &arg(d, "community.json"),
-        "--issuer-key",
-        &arg(d, "rogue.key"),
-        "--member-key",
-        &arg(d, "member.key"),
-        "--entity-name",
+    let rogue = cairn(&refs(&cert_issue(
+        d,
+        "rogue.key",
+        "member.key",
         "X",
-        "--entity-type",
-        "csirt",
-        "--sector",
-        "energy",
-        "--member-state",
-        "FR",
-        "--roles",
-        "receive",
-        "--out",
-        &arg(d, "r.cert"),
-    ]);
+        "r.cert",
+        &[
+            "--entity-type",
+            "csirt",
+            "--sector",
+            "energy",
+            "--member-state",
+            "FR",
+            "--roles",
+            "receive",
+        ],
+    )));
     one_line_error(&rogue, "is not an issuer key of community 'Health ISAC DE'");
     assert!(!d.join("r.cert").exists() && !d.join("new.cert").exists());
 
