@@ -76,11 +76,16 @@ impl Scenario {
 pub struct Options {
     /// Items held by the full node in `catchup` and `footprint`.
     pub items: usize,
+    /// Total publish rates swept by `burst`, msg/s.
+    pub rates: Vec<u32>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { items: 100_000 }
+        Options {
+            items: 100_000,
+            rates: burst::RATES.to_vec(),
+        }
     }
 }
 
@@ -93,7 +98,7 @@ pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report
     let work = async {
         match scenario {
             Scenario::Propagation => propagation::run().await,
-            Scenario::Burst => burst::run().await,
+            Scenario::Burst => burst::run(&options.rates).await,
             Scenario::Catchup => catchup::run(options.items).await,
             Scenario::Ingest => ingest::run().await,
             Scenario::Footprint => footprint::run(options.items).await,

@@ -28,6 +28,9 @@ struct Cli {
     /// Items held by the full node in `catchup` and `footprint`.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     items: u64,
+    /// Total publish rates (msg/s) swept by `burst`, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = cairn_tests::bench::burst::RATES, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rates: Vec<u32>,
     /// Internal (footprint): report this process's memory while opening
     /// the item database at PATH, as one JSON line.
     #[arg(long, hide = true, value_name = "PATH")]
@@ -61,6 +64,7 @@ async fn main() -> ExitCode {
     };
     let options = Options {
         items: cli.items as usize,
+        rates: cli.rates.clone(),
     };
     let machine = Machine::read();
     if !cli.json {
