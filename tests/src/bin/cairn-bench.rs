@@ -13,6 +13,11 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The allocator `cairnd` uses, so the in-process nodes cost what real ones
+/// do (the plain gossipsub baseline runs on it too).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cairn-bench",
