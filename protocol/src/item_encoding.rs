@@ -88,6 +88,20 @@ impl EncodedItem {
         }
     }
 
+    /// [`EncodedItem::verify_from`] for an item this node already holds
+    /// under the same id: every rule but the signature. The id is the hash
+    /// of these exact bytes, whose signature was verified when they were
+    /// stored, so only the rules that depend on `now` or on the publisher
+    /// certificate can give another answer.
+    pub fn recheck_held(
+        &self,
+        publisher: &Authentic,
+        community: &Community,
+        now: Timestamp,
+    ) -> Result<(), ItemError> {
+        self.item.check_rules(publisher, community, now)
+    }
+
     /// The body's encoding within the item's, if the item's encoding ends
     /// with the signature as expected (it always does with this codec; the
     /// check keeps a future codec change from verifying the wrong bytes).

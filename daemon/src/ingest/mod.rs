@@ -94,11 +94,17 @@ impl Verifier {
 
     /// Verifies every `(item, certificate)` at `now`, in parallel over the
     /// machine's cores for large batches. Results are in input order.
+    /// Items marked in `held` are ones this node already stores under the
+    /// same id (so with the same bytes, whose signature it verified): their
+    /// signature is not checked again, every other rule is. During a burst
+    /// the same item often arrives by gossip and by catch-up.
     pub fn verify_batch(
         &mut self,
         batch: &[(EncodedItem, Certificate)],
+        held: &[bool],
         now: Timestamp,
     ) -> Vec<Result<(), String>> {
+        assert_eq!(batch.len(), held.len(), "one held flag per item");
         if self.authentic.len() > CERT_CACHE {
             self.authentic.clear();
         }
@@ -121,12 +127,20 @@ impl Verifier {
                     .map_err(|e| ItemError::Certificate(e).to_string())
             });
         }
-        let pairs: Vec<(&EncodedItem, &CertificateId)> =
-            batch.iter().map(|(i, _)| i).zip(&cert_ids).collect();
-        par_map(&pairs, |(item, id)| {
+        let work: Vec<(&EncodedItem, &CertificateId, bool)> = batch
+            .iter()
+            .zip(&cert_ids)
+            .zip(held)
+            .map(|(((item, _), id), held)| (item, id, *held))
+            .collect();
+        par_map(&work, |(item, id, held)| {
             let publisher = self.authentic[*id].as_ref().map_err(Clone::clone)?;
-            item.verify_from(publisher, &self.community, now)
-                .map_err(|e| e.to_string())
+            let checked = if *held {
+                item.recheck_held(publisher, &self.community, now)
+            } else {
+                item.verify_from(publisher, &self.community, now)
+            };
+            checked.map_err(|e| e.to_string())
         })
     }
 }
@@ -141,7 +155,7 @@ mod tests {
     fn check(data: &[u8], f: &Fixture) -> Result<(), String> {
         let pair = decode_gossip(data).map_err(|e| e.to_string())?;
         Verifier::new(f.community.clone())
-            .verify_batch(&[pair], Timestamp::now())
+            .verify_batch(&[pair], &[false], Timestamp::now())
             .remove(0)
     }
 
@@ -181,7 +195,8 @@ mod tests {
         batch[7] = encoded((tampered, cert));
         batch.push(encoded(f.rogue_item()));
         let mut v = Verifier::new(f.community.clone());
-        let results = v.verify_batch(&batch, Timestamp::now());
+        let fresh = vec![false; batch.len()];
+        let results = v.verify_batch(&batch, &fresh, Timestamp::now());
         assert_eq!(results.len(), 101);
         for (i, r) in results.iter().enumerate() {
             match i {
@@ -191,7 +206,41 @@ mod tests {
             }
         }
         // A second pass uses the cached certificate result and agrees.
-        assert_eq!(v.verify_batch(&batch, Timestamp::now()), results);
+        assert_eq!(v.verify_batch(&batch, &fresh, Timestamp::now()), results);
+    }
+
+    #[test]
+    fn items_already_held_skip_only_the_signature_check() {
+        let f = Fixture::new();
+        let encoded =
+            |(item, cert): (SignedItem, Certificate)| (EncodedItem::new(item).unwrap(), cert);
+        let (item, cert) = f.item("hospital", "held");
+        let (_, bank_cert) = f.item("bank", "other member");
+        let mut tampered = item.clone();
+        tampered.body.title = "tampered".into();
+        let batch = vec![
+            encoded((item.clone(), cert.clone())),
+            // The same item presented with another member's certificate.
+            encoded((item, bank_cert)),
+            encoded(f.rogue_item()),
+            // The flag is trusted: only ids the node holds may carry it (a
+            // tampered item has another id, so it is never flagged).
+            encoded((tampered, cert)),
+        ];
+        let mut v = Verifier::new(f.community.clone());
+        let results = v.verify_batch(&batch, &[true; 4], Timestamp::now());
+        assert_eq!(results[0], Ok(()));
+        assert_eq!(
+            results[3],
+            Ok(()),
+            "held: the signature is not checked again"
+        );
+        let fresh = v.verify_batch(&batch[3..], &[false], Timestamp::now());
+        assert!(fresh[0].as_ref().unwrap_err().contains("signature"));
+        let mismatch = results[1].as_ref().unwrap_err();
+        assert!(mismatch.contains("publisher"), "{mismatch}");
+        let rogue = results[2].as_ref().unwrap_err();
+        assert!(rogue.contains("issuer"), "{rogue}");
     }
 
     #[test]

@@ -246,6 +246,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
 /// Two stages, so one batch is verified (on all cores) while the previous
 /// one is written and flushed.
 async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, sinks: Sinks) {
+    let index = sinks.index.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
@@ -254,9 +255,16 @@ async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, 
         let mut v = verifier
             .take()
             .expect("verifier is returned after each batch");
+        let index = index.clone();
         let done = tokio::task::spawn_blocking(move || {
             let batch = collect(jobs);
-            let checks = v.verify_batch(&batch.items, Timestamp::now());
+            let held = index.holds(
+                batch
+                    .items
+                    .iter()
+                    .map(|(i, _)| (i.item().body.created.millis(), i.id())),
+            );
+            let checks = v.verify_batch(&batch.items, &held, Timestamp::now());
             (v, batch, checks)
         })
         .await;

@@ -54,6 +54,16 @@ impl SyncIndex {
         }
     }
 
+    /// For each (creation millis, id), whether the index holds it.
+    pub fn holds(&self, entries: impl IntoIterator<Item = (u64, ItemId)>) -> Vec<bool> {
+        let mut inner = self.lock();
+        inner.merge_pending();
+        entries
+            .into_iter()
+            .map(|(t, id)| inner.sorted.binary_search(&(t, id.0)).is_ok())
+            .collect()
+    }
+
     /// How many items the index holds.
     pub fn len(&self) -> usize {
         let mut inner = self.lock();
@@ -152,6 +162,9 @@ mod tests {
             .unwrap();
         assert_eq!(seen, vec![0, 1, 2, 2, 3, 4, 5, 6]);
         assert_eq!(index.len(), 8);
+        // Same id at another time is another entry.
+        let asked = [(2, id(9)), (0, id(0)), (9, id(2)), (8, id(8))];
+        assert_eq!(index.holds(asked), [true, true, false, false]);
         // Unchanged set: the same snapshot is handed out again.
         assert!(Arc::ptr_eq(&snapshot, &index.snapshot()));
         index.add(vec![(7, id(7))]);

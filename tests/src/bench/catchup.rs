@@ -230,7 +230,7 @@ fn stages(
     let started = Instant::now();
     for chunk in signed.chunks(FETCH_BATCH) {
         if verifier
-            .verify_batch(chunk, Timestamp::now())
+            .verify_batch(chunk, &vec![false; chunk.len()], Timestamp::now())
             .iter()
             .any(Result::is_err)
         {

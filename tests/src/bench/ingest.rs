@@ -138,7 +138,7 @@ fn stages(fixture: &Fixture, batches: &[Batch]) -> anyhow::Result<Stages> {
     let mut verifier = Verifier::new(fixture.community.clone());
     let started = Instant::now();
     for chunk in items.chunks(WORKER_BATCH) {
-        let results = verifier.verify_batch(chunk, Timestamp::now());
+        let results = verifier.verify_batch(chunk, &vec![false; chunk.len()], Timestamp::now());
         if results.iter().any(Result::is_err) {
             bail!("the verifier refused a benchmark item");
         }
