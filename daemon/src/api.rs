@@ -215,12 +215,16 @@ impl Api {
     }
 
     fn list_items(&self, limit: usize) -> ControlResponse {
-        match self.ctx.items.latest(limit.min(10_000)) {
-            Ok(items) => ControlResponse::Items {
-                items: items.iter().map(|(id, i)| self.item_view(*id, i)).collect(),
-            },
-            Err(e) => error(format!("cannot read items: {e}")),
+        let mut items = Vec::new();
+        for id in self.ctx.index.newest(limit.min(10_000)) {
+            match self.ctx.items.get(&id) {
+                Ok(Some((item, _))) => items.push(self.item_view(id, &item)),
+                // Indexed after it was stored, so it cannot be missing.
+                Ok(None) => return error(format!("item {id} is indexed but not stored")),
+                Err(e) => return error(format!("cannot read item {id}: {e}")),
+            }
         }
+        ControlResponse::Items { items }
     }
 
     fn show_item(&self, id: &ItemId) -> ControlResponse {

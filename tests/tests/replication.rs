@@ -2,6 +2,7 @@
 //! authority's register, publish through `cairn publish`, every node ends
 //! up holding every item verified, and a withdrawal is registered.
 
+use cairn_protocol::control::ItemView;
 use cairn_protocol::ParticipationKind;
 use cairn_tests::community::Community;
 use cairn_tests::{expect, net, NodeProc};
@@ -71,14 +72,24 @@ fn four_members_join_publish_replicate_and_one_withdraws() {
 
     // Each member shares two items of different kinds and markings.
     let mut ids = BTreeSet::new();
+    let mut in_order = Vec::new();
     for (i, m) in members.iter().enumerate() {
         for (j, (kind, tlp)) in ITEMS[i].iter().enumerate() {
             let title = format!("{} item {j}: {kind} under TLP:{tlp}", m.name);
-            ids.insert(m.publish(kind, tlp, &title, "Details for the community."));
+            let id = m.publish(kind, tlp, &title, "Details for the community.");
+            ids.insert(id.clone());
+            in_order.push(id);
         }
     }
     assert_eq!(ids.len(), 8);
     expect::items_everywhere(&all, &ids, DEADLINE);
+    // Every node lists the newest items first.
+    let newest: Vec<String> = in_order.iter().rev().take(3).cloned().collect();
+    for n in &all {
+        let listed: Vec<ItemView> = n.json(&["items", "list", "--json", "--limit", "3"]);
+        let listed: Vec<String> = listed.iter().map(|i| i.id.to_string()).collect();
+        assert_eq!(listed, newest, "{}: newest first", n.name);
+    }
     let items = authority.items();
     let kinds: BTreeSet<String> = items.iter().map(|i| i.kind.to_string()).collect();
     assert_eq!(kinds.len(), 8, "eight different kinds arrived: {kinds:?}");

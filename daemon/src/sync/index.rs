@@ -64,6 +64,21 @@ impl SyncIndex {
             .collect()
     }
 
+    /// The ids of the `limit` newest items, newest first (by creation time,
+    /// then id): what `cairn items list` shows, without reading the store's
+    /// whole time index.
+    pub fn newest(&self, limit: usize) -> Vec<ItemId> {
+        let mut inner = self.lock();
+        inner.merge_pending();
+        inner
+            .sorted
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|(_, id)| ItemId(*id))
+            .collect()
+    }
+
     /// How many items the index holds.
     pub fn len(&self) -> usize {
         let mut inner = self.lock();
@@ -165,9 +180,12 @@ mod tests {
         // Same id at another time is another entry.
         let asked = [(2, id(9)), (0, id(0)), (9, id(2)), (8, id(8))];
         assert_eq!(index.holds(asked), [true, true, false, false]);
+        assert_eq!(index.newest(3), vec![id(6), id(5), id(4)]);
+        assert_eq!(index.newest(100).len(), 8);
         // Unchanged set: the same snapshot is handed out again.
         assert!(Arc::ptr_eq(&snapshot, &index.snapshot()));
         index.add(vec![(7, id(7))]);
         assert!(!Arc::ptr_eq(&snapshot, &index.snapshot()));
+        assert_eq!(index.newest(1), vec![id(7)], "pending additions count");
     }
 }
