@@ -32,6 +32,7 @@ impl ItemStore {
             path: Arc::new(path.into()),
             count: Arc::new(AtomicU64::new(0)),
             next_chunk: Arc::new(AtomicU64::new(0)),
+            known: Arc::default(),
             dir_lock: None,
         };
         if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {

@@ -98,6 +98,17 @@ fn flushed_items_survive_reopening() {
     let latest = store.latest(1).unwrap();
     assert_eq!(latest[0].1, items[49]);
     assert!(store.get(&items[0].id()).unwrap().is_some());
+    // What was stored before the reopen is known as held (the in-memory
+    // filter is rebuilt from the index), and a new item is new.
+    for item in &items {
+        assert!(!store.insert(item, &certificate()).unwrap());
+    }
+    assert!(store.contains(&items[7].id()).unwrap());
+    let new = item_at(T0.plus_millis(99), 99);
+    assert!(!store.contains(&new.id()).unwrap());
+    assert!(store.insert(&new, &certificate()).unwrap());
+    assert!(store.contains(&new.id()).unwrap());
+    assert_eq!(store.count(), 51);
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod files;
 pub mod item_data;
 mod item_index;
 pub mod items;
+mod known_ids;
 mod lock;
 pub mod log;
 pub mod outbox;
