@@ -66,8 +66,8 @@ pub struct Round {
     /// Delivered fraction after the quiet period.
     pub delivered: f64,
     /// Cairn only: delivered fraction [`CAIRN_EARLY`] after publishing,
-    /// from the nodes' item counts (cheap to read while the nodes work; it
-    /// would include late items of an earlier round that had not converged).
+    /// from the nodes' item counts (it would include late items of an
+    /// earlier round that had not converged).
     pub delivered_early: Option<f64>,
     /// Cairn only: seconds after publishing until every node held every
     /// item published so far (None: not within quiet + [`CONVERGE_EXTRA`]).
@@ -118,9 +118,11 @@ pub async fn run(rates: &[u32]) -> anyhow::Result<Report> {
     let cluster = Cluster::start(&mut fixture, NODES).await?;
     let mut cairn_rounds = Vec::new();
     let mut published = 0u64;
+    let mut all_converged = true;
     for (round, &rate) in rates.iter().enumerate() {
-        match cairn_round(&cluster, rate, round, &mut published).await {
+        match cairn_round(&cluster, rate, round, &mut published, all_converged).await {
             Ok(r) => {
+                all_converged &= r.converged_secs.is_some();
                 progress(format!(
                     "Cairn {rate} msg/s: achieved {:.0}, delivered {:.3}% ({:.3}% after {} s), all held after {}",
                     r.achieved_rate,
@@ -305,12 +307,14 @@ async fn held(stores: &[ItemStore], ids: Arc<Vec<ItemId>>) -> anyhow::Result<u64
 
 /// One rate on the Cairn cluster; `published` counts the items stored by
 /// their publishers over all rounds so far (every node should end up with
-/// that many).
+/// that many); `earlier_converged`: every node held every item of the
+/// earlier rounds when they ended.
 async fn cairn_round(
     cluster: &Cluster,
     rate: u32,
     round: usize,
     published: &mut u64,
+    earlier_converged: bool,
 ) -> anyhow::Result<Round> {
     let n = cluster.nodes.len();
     let stores: Vec<ItemStore> = cluster.nodes.iter().map(|n| n.items().clone()).collect();
@@ -347,6 +351,13 @@ async fn cairn_round(
     *published += ids.len() as u64;
     let ids = Arc::new(ids);
     let denominator = (attempted * n as u64).max(1) as f64;
+    // When nothing but this round's items can arrive (no earlier round left
+    // items in flight, no publish failed half-way), what the nodes stored
+    // since the round began is exactly what they hold of it: read from
+    // their counts at once, without taking CPU from them. Otherwise each
+    // node is asked about each id, which takes a moment while they work.
+    let exact = earlier_converged && failed == 0;
+    let stored_since = || stores.iter().map(ItemStore::count).sum::<u64>() - before;
     let quiet_from = Instant::now();
     let (mut early, mut delivered, mut converged) = (None, None, None);
     loop {
@@ -354,18 +365,12 @@ async fn cairn_round(
         if converged.is_none() && stores.iter().all(|s| s.count() >= *published) {
             converged = Some(t.as_secs_f64());
         }
-        // Counting what each node holds of the round's ids takes CPU from
-        // the nodes, so it is done only where the figure depends on it.
         if early.is_none() && t >= CAIRN_EARLY {
-            let now: u64 = stores.iter().map(ItemStore::count).sum();
-            early = Some((now - before) as f64 / denominator);
+            early = Some(stored_since() as f64 / denominator);
         }
         if delivered.is_none() && t >= CAIRN_QUIET {
-            delivered = Some(if converged.is_some() && failed == 0 {
-                // Every node holds as many items as were published, and
-                // (no publish having failed half-way) nothing else: so it
-                // holds every one of them.
-                1.0
+            delivered = Some(if exact {
+                stored_since() as f64 / denominator
             } else {
                 held(&stores, ids.clone()).await? as f64 / denominator
             });
@@ -373,7 +378,13 @@ async fn cairn_round(
         if delivered.is_some() && (converged.is_some() || t >= CAIRN_QUIET + CONVERGE_EXTRA) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Wake at the counting times exactly, else every 250 ms.
+        let next = [CAIRN_EARLY, CAIRN_QUIET]
+            .into_iter()
+            .filter(|d| *d > t)
+            .map(|d| d - t)
+            .fold(Duration::from_millis(250), Duration::min);
+        tokio::time::sleep(next).await;
     }
     Ok(Round {
         target_rate: rate,
