@@ -4,6 +4,7 @@
 
 use cairn_protocol::ItemId;
 use negentropy::{Id, NegentropyStorageVector};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// Shared between the ingest worker (which adds) and sync (which reads).
@@ -18,8 +19,10 @@ type Entry = (u64, [u8; 32]);
 struct Inner {
     /// Sorted, without duplicates.
     sorted: Vec<Entry>,
-    /// Added since the last snapshot, in arrival order.
-    pending: Vec<Entry>,
+    /// Added since the last merge: ordered, so the ingest worker can ask
+    /// about each item of a batch without merging (which copies the whole
+    /// set) and a merge needs no sort.
+    pending: BTreeSet<Entry>,
     snapshot: Option<Arc<NegentropyStorageVector>>,
 }
 
@@ -32,7 +35,7 @@ impl SyncIndex {
         SyncIndex {
             inner: Mutex::new(Inner {
                 sorted,
-                pending: Vec::new(),
+                pending: BTreeSet::new(),
                 snapshot: None,
             }),
         }
@@ -56,11 +59,13 @@ impl SyncIndex {
 
     /// For each (creation millis, id), whether the index holds it.
     pub fn holds(&self, entries: impl IntoIterator<Item = (u64, ItemId)>) -> Vec<bool> {
-        let mut inner = self.lock();
-        inner.merge_pending();
+        let inner = self.lock();
         entries
             .into_iter()
-            .map(|(t, id)| inner.sorted.binary_search(&(t, id.0)).is_ok())
+            .map(|(t, id)| {
+                let e = (t, id.0);
+                inner.sorted.binary_search(&e).is_ok() || inner.pending.contains(&e)
+            })
             .collect()
     }
 
@@ -121,9 +126,7 @@ impl Inner {
         if self.pending.is_empty() {
             return;
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable();
-        pending.dedup();
+        let pending = std::mem::take(&mut self.pending);
         let old = std::mem::take(&mut self.sorted);
         let mut merged = Vec::with_capacity(old.len() + pending.len());
         let (mut a, mut b) = (old.into_iter().peekable(), pending.into_iter().peekable());
@@ -185,6 +188,7 @@ mod tests {
         // Unchanged set: the same snapshot is handed out again.
         assert!(Arc::ptr_eq(&snapshot, &index.snapshot()));
         index.add(vec![(7, id(7))]);
+        assert_eq!(index.holds([(7, id(7))]), [true], "pending, not merged yet");
         assert!(!Arc::ptr_eq(&snapshot, &index.snapshot()));
         assert_eq!(index.newest(1), vec![id(7)], "pending additions count");
     }
