@@ -12,6 +12,13 @@
 //! refused too, which keeps the behaviour testable; the kernel releases the
 //! lock when the file is closed or the process dies, so a kill -9 leaves no
 //! stale lock behind.
+//!
+//! Because the lock belongs to the open file description, it outlives its
+//! closing for as long as another copy of the descriptor lives: a process
+//! forked at that moment holds one until it execs (the tests that run a
+//! child writer to kill it fork beside other tests), and a restarted node's
+//! predecessor may still be exiting. So a lock is waited for briefly before
+//! the store reports the data as in use.
 
 use crate::error::StoreError;
 use std::fs::{File, OpenOptions};
@@ -19,13 +26,32 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Name of the lock file inside a data directory.
 const LOCK_FILE: &str = "lock";
 
+/// How long a lock held by someone else is waited for.
+const LOCK_PATIENCE: Duration = Duration::from_secs(1);
+
+/// Takes an exclusive lock on `file`, waiting up to [`LOCK_PATIENCE`] for a
+/// holder that is going away. `Ok(false)` means someone else still holds it.
+pub(crate) fn lock_exclusive(file: &File) -> std::io::Result<bool> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    loop {
+        if try_lock_exclusive(file)? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Takes an exclusive lock on `file` without waiting. `Ok(false)` means
 /// someone else holds it.
-pub(crate) fn try_lock_exclusive(file: &File) -> std::io::Result<bool> {
+fn try_lock_exclusive(file: &File) -> std::io::Result<bool> {
     // SAFETY: flock only reads the descriptor number, which `file` keeps open
     // for the duration of the call.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -65,7 +91,7 @@ impl DirLock {
             .mode(0o600)
             .open(&path)
             .map_err(|e| StoreError::io("open lock file", &path, e))?;
-        match try_lock_exclusive(&file) {
+        match lock_exclusive(&file) {
             Ok(true) => Ok(DirLock { _file: file }),
             Ok(false) => Err(StoreError::InUse { path: dir.into() }),
             Err(e) => Err(StoreError::io("lock", &path, e)),

@@ -10,7 +10,7 @@
 //! dropped, since dropping it would silently lose the records behind it too.
 
 use crate::error::StoreError;
-use crate::lock::try_lock_exclusive;
+use crate::lock::lock_exclusive;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -200,7 +200,7 @@ pub(crate) fn open_append_only(path: &Path) -> Result<File, StoreError> {
         .mode(0o600)
         .open(path)
         .map_err(|e| StoreError::io("open", path, e))?;
-    match try_lock_exclusive(&file) {
+    match lock_exclusive(&file) {
         Ok(true) => {}
         Ok(false) => return Err(StoreError::InUse { path: path.into() }),
         Err(e) => return Err(StoreError::io("lock", path, e)),
