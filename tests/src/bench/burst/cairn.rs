@@ -2,7 +2,7 @@
 //! API, then the community is watched until every node holds every item.
 
 use super::{
-    seq, Round, CAIRN_EARLY, CAIRN_QUIET, CONVERGE_EXTRA, DRAIN_DEADLINE, IN_FLIGHT, PUBLISH_FOR,
+    seq, Round, Schedule, CAIRN_EARLY, CAIRN_QUIET, CONVERGE_EXTRA, DRAIN_DEADLINE, IN_FLIGHT,
 };
 use crate::bench::fixture::{Cluster, Fixture};
 use cairn_daemon::api::Api;
@@ -21,27 +21,16 @@ struct Published {
     last_done: Instant,
 }
 
-async fn cairn_publisher(
-    api: Api,
-    start: Instant,
-    end: Instant,
-    per_node: f64,
-    round: usize,
-    node: usize,
-) -> Published {
+async fn cairn_publisher(api: Api, schedule: Schedule, round: usize, node: usize) -> Published {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut tasks = JoinSet::new();
     let mut attempted = 0u64;
-    loop {
-        let at = start + Duration::from_secs_f64(attempted as f64 / per_node);
-        if at >= end {
-            break;
-        }
+    while let Some(at) = schedule.at(node, attempted) {
         tokio::time::sleep_until(at.into()).await;
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
-        if Instant::now() >= end {
+        if Instant::now() >= schedule.end {
             break;
         }
         let s = seq(round, node, attempted);
@@ -58,7 +47,7 @@ async fn cairn_publisher(
         ids: Vec::with_capacity(attempted as usize),
         attempted,
         failed: 0,
-        last_done: start,
+        last_done: schedule.t0,
     };
     let deadline = tokio::time::Instant::now() + DRAIN_DEADLINE;
     while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
@@ -106,27 +95,14 @@ pub(super) async fn cairn_round(
     let n = cluster.nodes.len();
     let stores: Vec<ItemStore> = cluster.nodes.iter().map(|n| n.items().clone()).collect();
     let before: u64 = stores.iter().map(ItemStore::count).sum();
-    let per_node = f64::from(rate) / n as f64;
-    let t0 = Instant::now() + Duration::from_millis(20);
-    let end = t0 + PUBLISH_FOR;
+    let schedule = Schedule::new(rate, n);
     let publishers: Vec<_> = cluster
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, node)| {
-            // Staggered so the nodes' publishes interleave evenly.
-            let offset = Duration::from_secs_f64(i as f64 / f64::from(rate));
-            tokio::spawn(cairn_publisher(
-                node.api.clone(),
-                t0 + offset,
-                end,
-                per_node,
-                round,
-                i,
-            ))
-        })
+        .map(|(i, node)| tokio::spawn(cairn_publisher(node.api.clone(), schedule, round, i)))
         .collect();
-    let (mut ids, mut attempted, mut failed, mut last) = (Vec::new(), 0, 0, t0);
+    let (mut ids, mut attempted, mut failed, mut last) = (Vec::new(), 0, 0, schedule.t0);
     for p in publishers {
         let p = p.await?;
         ids.extend(p.ids);
@@ -134,7 +110,7 @@ pub(super) async fn cairn_round(
         failed += p.failed;
         last = last.max(p.last_done);
     }
-    let publish_secs = last.duration_since(t0).as_secs_f64().max(1e-9);
+    let publish_secs = schedule.secs_until(last);
     *published += ids.len() as u64;
     let ids = Arc::new(ids);
     let denominator = (attempted * n as u64).max(1) as f64;

@@ -27,7 +27,7 @@ use cairn::cairn_round;
 use plain::plain_round;
 use serde::Serialize;
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Nodes in the community.
 pub const NODES: usize = 10;
@@ -69,6 +69,44 @@ pub struct Round {
     /// Cairn only: seconds after publishing until every node held every
     /// item published so far (None: not within quiet + [`CONVERGE_EXTRA`]).
     pub converged_secs: Option<f64>,
+}
+
+/// When each node publishes in a round, the same for Cairn and plain
+/// gossipsub: `rate` msg/s in all, spread evenly over the nodes, for
+/// [`PUBLISH_FOR`], each node's schedule offset so that their publishes
+/// interleave.
+#[derive(Clone, Copy)]
+struct Schedule {
+    t0: Instant,
+    end: Instant,
+    per_node: f64,
+    rate: f64,
+}
+
+impl Schedule {
+    /// A round starting in a moment, for `rate` msg/s over `nodes` nodes.
+    fn new(rate: u32, nodes: usize) -> Self {
+        let t0 = Instant::now() + Duration::from_millis(20);
+        Schedule {
+            t0,
+            end: t0 + PUBLISH_FOR,
+            per_node: f64::from(rate) / nodes as f64,
+            rate: f64::from(rate),
+        }
+    }
+
+    /// When `node` publishes its `k`-th item; None once the round is over.
+    fn at(&self, node: usize, k: u64) -> Option<Instant> {
+        let at = self.t0
+            + Duration::from_secs_f64(node as f64 / self.rate)
+            + Duration::from_secs_f64(k as f64 / self.per_node);
+        (at < self.end).then_some(at)
+    }
+
+    /// Publishing seconds, from the start until `last` (at least a sliver).
+    fn secs_until(&self, last: Instant) -> f64 {
+        last.duration_since(self.t0).as_secs_f64().max(1e-9)
+    }
 }
 
 /// The sequence number of item `k` of `node` in `round`: unique per run.

@@ -1,10 +1,10 @@
 //! The plain gossipsub side of a burst round: the same schedule, then a
 //! short quiet period and a count of what each node received.
 
-use super::{seq, Round, PLAIN_QUIET, PUBLISH_FOR};
+use super::{seq, Round, Schedule, PLAIN_QUIET};
 use crate::bench::plain::{payload, PlainCluster};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub(super) async fn plain_round(
     cluster: &PlainCluster,
@@ -13,29 +13,22 @@ pub(super) async fn plain_round(
     frame: usize,
 ) -> anyhow::Result<Round> {
     let n = cluster.nodes.len();
-    let per_node = f64::from(rate) / n as f64;
+    let schedule = Schedule::new(rate, n);
     let errors_before: u64 = cluster
         .nodes
         .iter()
         .map(|p| p.record.publish_errors.load(Ordering::Relaxed))
         .sum();
-    let t0 = Instant::now() + Duration::from_millis(20);
-    let end = t0 + PUBLISH_FOR;
     let publishers: Vec<_> = cluster
         .nodes
         .iter()
         .enumerate()
         .map(|(i, node)| {
             let publisher = node.publisher();
-            let start = t0 + Duration::from_secs_f64(i as f64 / f64::from(rate));
             tokio::spawn(async move {
                 let mut k = 0u64;
-                let mut last = start;
-                loop {
-                    let at = start + Duration::from_secs_f64(k as f64 / per_node);
-                    if at >= end {
-                        break;
-                    }
+                let mut last = schedule.t0;
+                while let Some(at) = schedule.at(i, k) {
                     tokio::time::sleep_until(at.into()).await;
                     let key = seq(round, i, k);
                     if publisher.publish(key, payload(key, frame)).await.is_err() {
@@ -48,13 +41,13 @@ pub(super) async fn plain_round(
             })
         })
         .collect();
-    let (mut attempted, mut last) = (0u64, t0);
+    let (mut attempted, mut last) = (0u64, schedule.t0);
     for p in publishers {
         let (k, at) = p.await?;
         attempted += k;
         last = last.max(at);
     }
-    let publish_secs = last.duration_since(t0).as_secs_f64().max(1e-9);
+    let publish_secs = schedule.secs_until(last);
     tokio::time::sleep(PLAIN_QUIET).await;
     let errors_after: u64 = cluster
         .nodes
