@@ -4,7 +4,9 @@
 
 use crate::codec::{self, CodecError};
 use crate::community::{Community, CommunityId};
-use crate::entity::{EntityType, MemberState, Role, Sector};
+use crate::encryption::EncryptionPublicKey;
+use crate::entity::Role;
+use crate::subject::Subject;
 use crate::hash::sha256;
 use crate::identity::{PreparedKey, PublicKey, SecretKey};
 use crate::signing::{signing_input, Signature, DOMAIN_CERTIFICATE};
@@ -18,20 +20,18 @@ crate::fixed_bytes!(
     32
 );
 
-/// Longest entity legal name, in bytes.
-pub const MAX_ENTITY_NAME: usize = 256;
-
 /// What the issuer vouches for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateBody {
     pub community: CommunityId,
     pub serial: u64,
     pub issuer: PublicKey,
+    /// The member's signing key; for a named entity also its libp2p
+    /// identity (a pseudonym's key only signs items).
     pub member_key: PublicKey,
-    pub entity_name: String,
-    pub entity_type: EntityType,
-    pub sector: Sector,
-    pub member_state: MemberState,
+    /// Where content sealed to this member goes.
+    pub encryption_key: EncryptionPublicKey,
+    pub subject: Subject,
     pub roles: Vec<Role>,
     pub not_before: Timestamp,
     pub not_after: Timestamp,
@@ -68,6 +68,16 @@ pub enum CertificateError {
         certified: PublicKey,
         presented: PublicKey,
     },
+    #[error("certificate is valid for {days} days, over this community's maximum of {max} days")]
+    TooLong { days: u64, max: u32 },
+    #[error("certificate is pseudonymous: a pseudonym signs items, a node connects with its named certificate")]
+    Pseudonymous,
+    #[error("certificate {id} was revoked ({reason}, effective {effective})")]
+    Revoked {
+        id: CertificateId,
+        reason: crate::revocation::RevocationReason,
+        effective: Timestamp,
+    },
     #[error("certificate is malformed: {0}")]
     Malformed(String),
     #[error("certificate cannot be encoded: {0}")]
@@ -78,11 +88,9 @@ impl CertificateBody {
     /// Structural checks that need no keys.
     pub fn check_shape(&self) -> Result<(), CertificateError> {
         let bad = |m: &str| Err(CertificateError::Malformed(m.to_string()));
-        if self.entity_name.trim().is_empty() {
-            return bad("the entity legal name is empty");
-        }
-        if self.entity_name.len() > MAX_ENTITY_NAME {
-            return bad("the entity legal name is longer than 256 bytes");
+        self.subject.check_shape().map_err(CertificateError::Malformed)?;
+        if self.encryption_key.check().is_err() {
+            return bad("the encryption key is not a valid X25519 key");
         }
         if self.not_after <= self.not_before {
             return bad("not_after must be later than not_before");
@@ -95,6 +103,9 @@ impl CertificateBody {
         roles.dedup();
         if roles.len() != self.roles.len() {
             return bad("a role is listed twice");
+        }
+        if self.subject.is_pseudonym() && self.roles != [Role::Publish] {
+            return bad("a pseudonymous certificate grants the publish role only");
         }
         Ok(())
     }
@@ -148,7 +159,22 @@ impl Certificate {
         b.check_shape()?;
         b.issuer
             .verify(&signing_input(DOMAIN_CERTIFICATE, b)?, &self.signature)
-            .map_err(|_| CertificateError::BadSignature)
+            .map_err(|_| CertificateError::BadSignature)?;
+        // Community rules, after the signature: they judge what the issuer
+        // actually signed.
+        let span = b.not_after.0.saturating_sub(b.not_before.0);
+        if span > u64::from(community.max_validity_days) * crate::time::DAY_MS {
+            return Err(CertificateError::TooLong {
+                days: span.div_ceil(crate::time::DAY_MS),
+                max: community.max_validity_days,
+            });
+        }
+        if b.roles.contains(&Role::Authority) && b.member_key != community.authority {
+            return Err(CertificateError::Malformed(
+                "the authority role belongs to the community's authority key only".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// [`Certificate::verify_authenticity`], keeping what verifying many items
@@ -192,6 +218,9 @@ impl Certificate {
         now: Timestamp,
         peer_key: &PublicKey,
     ) -> Result<(), CertificateError> {
+        if self.body.subject.is_pseudonym() {
+            return Err(CertificateError::Pseudonymous);
+        }
         if &self.body.member_key != peer_key {
             return Err(CertificateError::KeyMismatch {
                 certified: self.body.member_key,
@@ -233,6 +262,9 @@ impl Authentic {
 pub(crate) mod tests {
     use super::*;
     use crate::community::CommunityId;
+    use crate::encryption::EncryptionSecretKey;
+    use crate::entity::{EntityType, Sector};
+    use crate::subject::Entity;
 
     pub const T0: Timestamp = Timestamp(1_800_000_000_000);
 
@@ -250,6 +282,9 @@ pub(crate) mod tests {
             name: "Test community".into(),
             issuers: vec![issuer().public()],
             authority: SecretKey::from_seed(&[3; 32]).public(),
+            authority_encryption: EncryptionSecretKey::derive_from(&SecretKey::from_seed(&[3; 32]))
+                .public(),
+            max_validity_days: crate::community::DEFAULT_MAX_VALIDITY_DAYS,
         }
     }
 
@@ -259,10 +294,13 @@ pub(crate) mod tests {
             serial: 1,
             issuer: issuer().public(),
             member_key: member.public(),
-            entity_name: "St. Example Hospital".into(),
-            entity_type: EntityType::Essential,
-            sector: Sector::Health,
-            member_state: "DE".parse().unwrap(),
+            encryption_key: EncryptionSecretKey::derive_from(member).public(),
+            subject: Subject::Entity(Entity {
+                name: "St. Example Hospital".into(),
+                entity_type: EntityType::Essential,
+                sector: Sector::Health,
+                member_state: "DE".parse().unwrap(),
+            }),
             roles,
             not_before: T0,
             not_after: T0.plus_days(365),
@@ -297,7 +335,9 @@ pub(crate) mod tests {
             Err(CertificateError::BadSignature)
         );
         let mut c = cert_for(&member());
-        c.body.entity_name = "Someone Else".into();
+        if let Subject::Entity(e) = &mut c.body.subject {
+            e.name = "Someone Else".into();
+        }
         assert_eq!(
             c.verify(&community(), T0.plus_days(1)),
             Err(CertificateError::BadSignature)
@@ -368,13 +408,14 @@ pub(crate) mod tests {
     #[test]
     fn malformed_bodies_cannot_be_issued() {
         let mut b = body_for(&member(), vec![Role::Publish]);
-        b.entity_name = "  ".into();
+        if let Subject::Entity(e) = &mut b.subject {
+            e.name = "  ".into();
+        }
         assert!(matches!(
             Certificate::issue(b, &issuer()),
             Err(CertificateError::Malformed(_))
         ));
-        let mut b = body_for(&member(), vec![]);
-        b.entity_name = "x".into();
+        let b = body_for(&member(), vec![]);
         assert!(Certificate::issue(b, &issuer()).is_err());
         let mut b = body_for(&member(), vec![Role::Publish, Role::Publish]);
         b.not_after = b.not_before;

@@ -18,7 +18,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Version of the frame layout. Bump when the encoding of any type changes.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 /// Largest frame any Cairn node produces or accepts: 1 MiB.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -30,7 +30,7 @@ pub enum CodecError {
     TooLarge { size: usize, max: usize },
     #[error("frame is empty")]
     Empty,
-    #[error("frame has codec version {found}, this node speaks version {VERSION}: upgrade the older side")]
+    #[error("frame is in Cairn format version {found}, this node speaks version {VERSION}: the peer or data file comes from another Cairn release; run the same release on both sides")]
     UnknownVersion { found: u8 },
     #[error("frame is malformed: {0}")]
     Malformed(String),
@@ -110,11 +110,11 @@ mod tests {
 
     #[test]
     fn golden_sample_layout() {
-        // version 1 | varint 300 = fb 2c 01 | "ab" | [1,2,3] | Some(7)
+        // version | varint 300 = fb 2c 01 | "ab" | [1,2,3] | Some(7)
         let bytes = encode(&sample()).unwrap();
         assert_eq!(
             hex::encode(&bytes),
-            "01fb2c010261620301020301".to_string() + "07"
+            "02fb2c010261620301020301".to_string() + "07"
         );
         assert_eq!(decode::<Sample>(&bytes).unwrap(), sample());
     }
@@ -129,10 +129,10 @@ mod tests {
     #[test]
     fn rejects_unknown_version_and_empty() {
         let mut bytes = encode(&sample()).unwrap();
-        bytes[0] = 2;
+        bytes[0] = 1;
         assert_eq!(
             decode::<Sample>(&bytes),
-            Err(CodecError::UnknownVersion { found: 2 })
+            Err(CodecError::UnknownVersion { found: 1 })
         );
         assert_eq!(decode::<Sample>(&[]), Err(CodecError::Empty));
     }

@@ -11,6 +11,7 @@ use crate::entity::{EntityType, MemberState, Sector};
 use crate::event::{EventId, ParticipationKind};
 use crate::identity::PublicKey;
 use crate::item::{ItemId, ItemKind, Payload};
+use crate::revocation::RevocationReason;
 use crate::time::Timestamp;
 use crate::tlp::Tlp;
 use serde::{Deserialize, Serialize};
@@ -115,7 +116,11 @@ pub struct ItemView {
     pub tags: Vec<String>,
     pub created: Timestamp,
     pub publisher: CertificateId,
+    /// The publisher's legal name, or "a certified member …" for a pseudonym.
     pub publisher_name: String,
+    /// Set when the publisher's certificate has been revoked since (items
+    /// already held stay, marked).
+    pub publisher_revoked: Option<RevokedView>,
     pub payload_media_type: Option<String>,
     pub payload_size: usize,
     /// Signature and certificate re-verified while answering this request.
@@ -125,14 +130,26 @@ pub struct ItemView {
 /// A member this node knows of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
+    /// The legal name, or how a pseudonym is shown.
     pub entity_name: String,
-    pub entity_type: EntityType,
-    pub sector: Sector,
-    pub member_state: MemberState,
+    pub entity_type: Option<EntityType>,
+    pub sector: Option<Sector>,
+    pub member_state: Option<MemberState>,
     pub member_key: PublicKey,
+    pub certificate: CertificateId,
+    pub serial: u64,
     pub peer_id: String,
     pub connected: bool,
     pub not_after: Timestamp,
+    /// Set when a revocation this node knows reaches the certificate.
+    pub revoked: Option<RevokedView>,
+}
+
+/// A revocation as it concerns one certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedView {
+    pub reason: RevocationReason,
+    pub effective: Timestamp,
 }
 
 /// One of this node's own participation events and its receipt, if any.
@@ -152,9 +169,9 @@ pub struct RegisterView {
     pub index: u64,
     pub kind: ParticipationKind,
     pub entity_name: String,
-    pub entity_type: EntityType,
-    pub sector: Sector,
-    pub member_state: MemberState,
+    pub entity_type: Option<EntityType>,
+    pub sector: Option<Sector>,
+    pub member_state: Option<MemberState>,
     pub member_key: PublicKey,
     pub sequence: u64,
     pub effective: Timestamp,
@@ -170,10 +187,10 @@ impl RegisterView {
         RegisterView {
             index: entry.index,
             kind: e.kind,
-            entity_name: c.entity_name.clone(),
-            entity_type: c.entity_type,
-            sector: c.sector,
-            member_state: c.member_state,
+            entity_name: c.subject.display_name(),
+            entity_type: c.subject.entity_type(),
+            sector: c.subject.sector(),
+            member_state: c.subject.member_state(),
             member_key: c.member_key,
             sequence: e.sequence,
             effective: e.effective,

@@ -110,6 +110,9 @@ impl SignedEvent {
                 now,
             });
         }
+        if b.certificate.body.subject.is_pseudonym() {
+            return Err(CertificateError::Pseudonymous.into());
+        }
         b.certificate.verify(community, b.effective)?;
         b.certificate
             .body

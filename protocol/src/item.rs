@@ -112,6 +112,11 @@ impl ItemBody {
         if self.title.len() > MAX_TITLE {
             return bad(format!("the title is over {MAX_TITLE} bytes"));
         }
+        if self.title.chars().any(char::is_control) {
+            return bad(
+                "the title contains a line break or another control character: it is a one-line summary; put details in the body".into(),
+            );
+        }
         if self.body.len() > MAX_BODY {
             return bad(format!(
                 "the body is {} bytes, over the {MAX_BODY}-byte limit: attach large content as a payload",
@@ -138,10 +143,14 @@ impl ItemBody {
         if let Some(t) = self
             .tags
             .iter()
-            .find(|t| t.is_empty() || t.len() > MAX_TAG || t.chars().any(char::is_whitespace))
+            .find(|t| {
+                t.is_empty()
+                    || t.len() > MAX_TAG
+                    || t.chars().any(|c| c.is_whitespace() || c.is_control())
+            })
         {
             return bad(format!(
-                "tag '{t}' must be 1-{MAX_TAG} bytes without spaces"
+                "tag {t:?} must be 1-{MAX_TAG} bytes without spaces or control characters"
             ));
         }
         Ok(())

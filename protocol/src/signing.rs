@@ -19,6 +19,8 @@ pub const DOMAIN_CERTIFICATE: &str = "cairn/certificate/v1";
 pub const DOMAIN_ITEM: &str = "cairn/item/v1";
 /// Domain of participation events.
 pub const DOMAIN_EVENT: &str = "cairn/participation-event/v1";
+/// Domain of issuer revocations.
+pub const DOMAIN_REVOCATION: &str = "cairn/revocation/v1";
 /// Domain of authority receipts.
 pub const DOMAIN_RECEIPT: &str = "cairn/receipt/v1";
 

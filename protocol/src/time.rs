@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 86_400_000;
+
 /// Milliseconds since the Unix epoch, UTC.
 ///
 /// Rules never read the clock themselves: callers pass `now` in, so every
@@ -30,7 +33,7 @@ impl Timestamp {
 
     /// This instant shifted forward by whole days.
     pub fn plus_days(self, days: u64) -> Self {
-        self.plus_millis(days.saturating_mul(86_400_000))
+        self.plus_millis(days.saturating_mul(DAY_MS))
     }
 
     /// This instant shifted back, saturating at the epoch.

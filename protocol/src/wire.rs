@@ -7,7 +7,9 @@ use crate::certificate::Certificate;
 use crate::event::SignedEvent;
 use crate::item::{ItemId, SignedItem};
 use crate::item_encoding::ItemBytes;
+use crate::handshake::RevocationSummary;
 use crate::receipt::Receipt;
+use crate::revocation::{Revocation, RevocationId};
 use serde::{Deserialize, Serialize};
 
 /// What travels on the community's gossipsub topic.
@@ -19,13 +21,16 @@ pub enum GossipMessage {
         item: SignedItem,
         certificate: Certificate,
     },
+    /// A revocation, spread at once to every member.
+    Revocation { revocation: Revocation },
 }
 
 /// A direct request from one node to another.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
-    /// Sent right after connecting: the sender's membership certificate.
-    Hello { certificate: Certificate },
+    /// The sender's renewed certificate, for the same key (admission itself
+    /// happens in the connection handshake, [`crate::handshake`]).
+    Certificate { certificate: Certificate },
     /// An Art. 29(4) event for the authority's register.
     Participation { event: SignedEvent },
     /// One round of range-based set reconciliation over item ids (a
@@ -33,6 +38,11 @@ pub enum Request {
     Reconcile { message: Vec<u8> },
     /// Items the requester lacks, by id (at most [`MAX_FETCH_IDS`]).
     Fetch { ids: Vec<ItemId> },
+    /// The requester's revocation summary: answered with the responder's
+    /// ids when the sets differ.
+    Revocations { summary: RevocationSummary },
+    /// Revocations the requester lacks, by id.
+    FetchRevocations { ids: Vec<RevocationId> },
 }
 
 /// Most ids one fetch request may name.
@@ -45,8 +55,8 @@ pub const FETCH_RESPONSE_BUDGET: usize = 768 * 1024;
 /// The answer to a [`Request`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Response {
-    /// The responder's own certificate, after it accepted the caller's.
-    Welcome { certificate: Certificate },
+    /// The request was carried out.
+    Accepted,
     /// The authority registered the event.
     Receipt { receipt: Receipt },
     /// The request was refused; the reason is for the operator's log.
@@ -61,4 +71,28 @@ pub enum Response {
         certificates: Vec<Certificate>,
         items: Vec<ItemBytes>,
     },
+    /// Every revocation id the responder holds (the summaries differed).
+    RevocationIds { ids: Vec<RevocationId> },
+    /// Requested revocations the responder holds.
+    Revocations { revocations: Vec<Revocation> },
+    /// The revocation sets are the same.
+    RevocationsInSync,
+}
+
+/// The largest frame each message may take, by the variant index the
+/// frame carries right after its version byte: checked before decoding, so
+/// a peer cannot make a node parse a megabyte where a hundred bytes belong.
+/// `None` for a frame too short to say or an unknown variant.
+pub fn request_limit(frame: &[u8]) -> Option<usize> {
+    const SMALL: usize = 16 * 1024;
+    let ids = |n: usize| n * 33 + 16;
+    Some(match frame.get(1)? {
+        0 => SMALL,                                     // Certificate
+        1 => SMALL,                                     // Participation
+        2 => crate::codec::MAX_FRAME,                   // Reconcile (negentropy)
+        3 => ids(MAX_FETCH_IDS),                        // Fetch
+        4 => 128,                                       // Revocations (summary)
+        5 => ids(crate::revocation::MAX_REVOCATIONS),   // FetchRevocations
+        _ => return None,
+    })
 }

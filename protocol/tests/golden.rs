@@ -20,9 +20,11 @@ mod common;
 
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::entity::{EntityType, Role, Sector};
+use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, ItemBytes, ItemKind, ParticipationKind, Receipt, SignedEvent, SignedItem, Tlp,
+    Certificate, ItemBytes, ItemKind, ParticipationKind, Receipt, RevocationReason, SignedEvent,
+    SignedItem, Tlp,
 };
 use common::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -36,15 +38,17 @@ macro_rules! certificate_hex {
             "07",                                 // serial 7
             "208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c", // issuer key
             "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
+            "208071b9337319956a36720bf2ddf44bb960e9a5f08bc147bf31530514c046510b", // X25519 key
+            "00",                                         // subject: Entity
             "1453742e204578616d706c6520486f73706974616c", // "St. Example Hospital"
-            "00",                                 // entity type: essential
-            "04",                                 // sector: health
-            "024445",                             // member state "DE"
-            "020001",                             // roles [publish, receive]
-            "fd00505c18a3010000",                 // not_before T0
-            "fd007c0d70aa010000",                 // not_after T0 + 365 d
-            "40483941909181369f7b901c51cf7bf8e472dbb370981ab697a4dcff62558ca6ad",
-            "7b9cf8c0116efb5727b1bf394cb361f4182d30f0350df8837169163bdc87ab0a", // signature
+            "00",                                         // entity type: essential
+            "04",                                         // sector: health
+            "024445",                                     // member state "DE"
+            "020001",                                     // roles [publish, receive]
+            "fd00505c18a3010000",                         // not_before T0
+            "fd007c0d70aa010000",                         // not_after T0 + 365 d
+            "40c80da7902b39342aaf9722d3556df17c77e29c8f76de935792731fb44036f17c",
+            "91c62d42a89bf5df458cadaca61c9a068accfd631c199d4784faee89c7d08b01", // signature
         )
     };
 }
@@ -66,46 +70,77 @@ macro_rules! item_hex {
             "13727369743a6d616c6963696f75732d636f6465", // "rsit:malicious-code"
             "116376653a4356452d323032362d31323334",     // "cve:CVE-2026-1234"
             "fd00ac821da3010000",                       // created T0 + 1 d
-            "20eca03d800f0f3f44b6226f7c4a4a1175a09715c44502cb786955a579aede05cb", // publisher
-            "40253c5d67898c1fb2fbf5a27fb90f9d8f106b434998fd3949f3d551fc236d53f8",
-            "d27f588661594cb1f4ee78aaf36c69d3d80cd82cb91606dc7ee7f30e73852e01", // signature
+            "20955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287", // publisher
+            "4058e6ca9859d338eb2ebb6fed1ad844f13ae76075c1f027f798c748eda49274a2",
+            "5c6c51812486ab5e8a6a224d9480b02b8bd3f77d2f5a46cf81247045cc03dc04", // signature
         )
     };
 }
 
-const CERTIFICATE_HEX: &str = concat!("01", certificate_hex!());
-const CERTIFICATE_ID: &str = "eca03d800f0f3f44b6226f7c4a4a1175a09715c44502cb786955a579aede05cb";
+/// The revocation of `common::revocation()`, without the version byte.
+macro_rules! revocation_hex {
+    () => {
+        concat!(
+            "00",                                 // variant: Issued
+            "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
+            "208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c", // issuer key
+            "01",                                                                 // one certificate
+            "20955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287", // its id
+            "07",                                                                 // serial 7
+            "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
+            "00",                 // reason: key-compromise
+            "fd0064cf27a3010000", // effective T0 + 3 d
+            "fd604ed027a3010000", // issued T0 + 3 d + 1 min
+            "409aae09717d4d35e420bcc84a56ce135c9c2f4d50b7f52597dc12747d9bc6fc26",
+            "9ed3e75545d7fef470e31f7721b4b2951439fc960e3c594af000740aff496a0c", // signature
+        )
+    };
+}
 
-const ITEM_HEX: &str = concat!("01", item_hex!());
-const ITEM_ID: &str = "710c21b4dca50a002d731e0cbd5c260facd491dd723b9dacae43da7c4f506112";
+const CERTIFICATE_HEX: &str = concat!("02", certificate_hex!());
+const CERTIFICATE_ID: &str = "955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287";
+
+const ITEM_HEX: &str = concat!("02", item_hex!());
+const ITEM_ID: &str = "5ff61dd69994e614181bf76ad3283c1e58a9c3a7931bca16b6bddbb733f8a386";
 
 const EVENT_HEX: &str = concat!(
-    "01",                                 // codec version
+    "02",                                 // codec version
     "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
     "00",                                 // kind: joined
     "fd0008a922a3010000",                 // effective T0 + 2 d
     certificate_hex!(),                   // the member's certificate
     "01",                                 // sequence 1
-    "40c55dd8d28bbecfa608f8dc204eb6ab13e31791135b8ae664017a433c64b6cc40",
-    "ebb0e42cb3138119eeb067fc0a525cf447a079c737a1b9133169097f17b24100", // signature
+    "402147f2c58d3a3e10ef2feef2414238a1be2c6ee11de90b01608f145d9da9e8d7",
+    "ad07c5c5ba075d7bcad8c9eef79d16e8c7763cfb4c2852036521424e0e805102", // signature
 );
-const EVENT_ID: &str = "4c4bdb3c35747ef17517b991378bb789652374e3c02d33066eda9325d3528340";
+const EVENT_ID: &str = "6e4641ab2670e355f80028642c1ab605f807fd01f4516236081555c5ec752d76";
 
 const RECEIPT_HEX: &str = concat!(
-    "01",                                                                 // codec version
+    "02",                                                                 // codec version
     "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
-    "204c4bdb3c35747ef17517b991378bb789652374e3c02d33066eda9325d3528340", // event id
+    "206e4641ab2670e355f80028642c1ab605f807fd01f4516236081555c5ec752d76", // event id
     "04",                                                                 // register index 4
     "fddc0da922a3010000", // registered_at T0 + 2 d + 1.5 s
     "20ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1", // authority key
-    "40df69a80d11c4fe1b0c1d588b25b10349054c33df3613c7cb84699866a35332e1",
-    "72161c86cad2dc4ffa9cf51437ed6f5a765910d82f82d1842437424833cc730c", // signature
+    "408f65ccd2c63861b3becc7c8be43d38ac6ec2e57e504ae6cb6038ce2bae10cc02",
+    "ba55857d0bbb357e4c5ab52ba5ffd162503942ca6fd62c97308a190dacc1830c", // signature
 );
 
-const GOSSIP_ITEM_HEX: &str = concat!("01", "00", item_hex!(), certificate_hex!());
-const REQUEST_HELLO_HEX: &str = concat!("01", "00", certificate_hex!());
+const REVOCATION_HEX: &str = concat!("02", revocation_hex!());
+const REVOCATION_ID: &str = "15a519d2fbbaacd39c4429983fec350ab7e629ea577771afeba0cc0d2a4dc83f";
+
+const GOSSIP_ITEM_HEX: &str = concat!("02", "00", item_hex!(), certificate_hex!());
+const GOSSIP_REVOCATION_HEX: &str = concat!("02", "01", revocation_hex!());
+const HANDSHAKE_HELLO_HEX: &str = concat!(
+    "02",               // codec version
+    "00",               // variant 0: Hello
+    certificate_hex!(), // the dialer's certificate
+    "01",               // revocation summary: count 1
+    "20a6d3cd1ae2bb4ee0c72fb3ce8656a4ef1ef73c0769114a14ac76a3f75a993337", // digest
+);
+const REQUEST_CERTIFICATE_HEX: &str = concat!("02", "00", certificate_hex!());
 const RESPONSE_REFUSED_HEX: &str = concat!(
-    "01",                                       // codec version
+    "02",                                       // codec version
     "02",                                       // variant 2: Refused
     "1363657274696669636174652065787069726564", // "certificate expired"
 );
@@ -116,11 +151,12 @@ const CERTIFICATE_JSON: &str = concat!(
     r#"{"body":{"community":"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","serial":7,"#,
     r#""issuer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","#,
     r#""member_key":"8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394","#,
-    r#""entity_name":"St. Example Hospital","entity_type":"essential","sector":"health","#,
-    r#""member_state":"DE","roles":["publish","receive"],"#,
+    r#""encryption_key":"8071b9337319956a36720bf2ddf44bb960e9a5f08bc147bf31530514c046510b","#,
+    r#""subject":{"Entity":{"name":"St. Example Hospital","entity_type":"essential","#,
+    r#""sector":"health","member_state":"DE"}},"roles":["publish","receive"],"#,
     r#""not_before":1800000000000,"not_after":1831536000000},"#,
-    r#""signature":"483941909181369f7b901c51cf7bf8e472dbb370981ab697a4dcff62558ca6ad"#,
-    r#"7b9cf8c0116efb5727b1bf394cb361f4182d30f0350df8837169163bdc87ab0a"}"#,
+    r#""signature":"c80da7902b39342aaf9722d3556df17c77e29c8f76de935792731fb44036f17c"#,
+    r#"91c62d42a89bf5df458cadaca61c9a068accfd631c199d4784faee89c7d08b01"}"#,
 );
 
 /// Asserts the exact encoding of `value` and that it decodes back to itself.
@@ -150,6 +186,36 @@ fn the_fixtures_are_valid_values() {
     let e = event();
     assert_eq!(e.verify(&community(), T0.plus_days(2)), Ok(()));
     assert_eq!(receipt().verify(&community(), &e.id()), Ok(()));
+    assert_eq!(
+        revocation().verify(&community(), T0.plus_days(4)).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn golden_revocation() {
+    let r = revocation();
+    assert_golden(&r, REVOCATION_HEX);
+    assert_eq!(r.id().to_string(), REVOCATION_ID);
+    let g = GossipMessage::Revocation { revocation: r };
+    assert_golden(&g, GOSSIP_REVOCATION_HEX);
+}
+
+#[test]
+fn golden_handshake_hello() {
+    let h = Handshake::Hello {
+        certificate: certificate(),
+        revocations: RevocationSummary::of(&[revocation().id()]),
+    };
+    assert_golden(&h, HANDSHAKE_HELLO_HEX);
+}
+
+#[test]
+fn frames_of_the_previous_version_are_refused_plainly() {
+    let mut old = hex::decode(CERTIFICATE_HEX).unwrap();
+    old[0] = 1;
+    let err = codec::decode::<Certificate>(&old).unwrap_err().to_string();
+    assert!(err.contains("version 1") && err.contains("another Cairn release"), "{err}");
 }
 
 #[test]
@@ -191,11 +257,11 @@ fn golden_gossip_item() {
 }
 
 #[test]
-fn golden_request_hello() {
-    let r = Request::Hello {
+fn golden_request_certificate() {
+    let r = Request::Certificate {
         certificate: certificate(),
     };
-    assert_golden(&r, REQUEST_HELLO_HEX);
+    assert_golden(&r, REQUEST_CERTIFICATE_HEX);
 }
 
 #[test]
@@ -213,6 +279,7 @@ fn ids_are_sha256_of_the_golden_frames() {
         (CERTIFICATE_HEX, CERTIFICATE_ID),
         (ITEM_HEX, ITEM_ID),
         (EVENT_HEX, EVENT_ID),
+        (REVOCATION_HEX, REVOCATION_ID),
     ] {
         let digest = Sha256::digest(hex::decode(frame).unwrap());
         assert_eq!(hex::encode(digest), id);
@@ -230,20 +297,14 @@ fn wire_variant_indices_are_pinned() {
     }
     let (c, e, r) = (certificate(), event(), receipt());
     frame_with_variant(
-        &Request::Hello {
+        &Request::Certificate {
             certificate: c.clone(),
         },
         0,
         &c,
     );
     frame_with_variant(&Request::Participation { event: e.clone() }, 1, &e);
-    frame_with_variant(
-        &Response::Welcome {
-            certificate: c.clone(),
-        },
-        0,
-        &c,
-    );
+    frame_with_variant(&Response::Accepted, 0, &());
     frame_with_variant(&Response::Receipt { receipt: r.clone() }, 1, &r);
     frame_with_variant(&Response::Refused { reason: "x".into() }, 2, &"x");
     let bytes = vec![0x61u8, 1, 2];
@@ -273,6 +334,39 @@ fn wire_variant_indices_are_pinned() {
             vec![c.clone()],
             vec![ItemBytes(codec::encode(&item()).unwrap())],
         ),
+    );
+    let summary = RevocationSummary::of(&[]);
+    frame_with_variant(&Request::Revocations { summary }, 4, &summary);
+    let rids = vec![revocation().id()];
+    frame_with_variant(&Request::FetchRevocations { ids: rids.clone() }, 5, &rids);
+    frame_with_variant(&Response::RevocationIds { ids: rids.clone() }, 5, &rids);
+    let revs = vec![revocation()];
+    frame_with_variant(
+        &Response::Revocations {
+            revocations: revs.clone(),
+        },
+        6,
+        &revs,
+    );
+    frame_with_variant(&Response::RevocationsInSync, 7, &());
+    frame_with_variant(
+        &Handshake::Welcome {
+            certificate: c.clone(),
+            revocations: summary,
+        },
+        1,
+        &(c.clone(), summary),
+    );
+    frame_with_variant(&Handshake::Refused { reason: "x".into() }, 2, &"x");
+    frame_with_variant(&Handshake::Done, 3, &());
+    frame_with_variant(&Handshake::RevocationIds { ids: rids.clone() }, 4, &rids);
+    frame_with_variant(
+        &Handshake::Revocations {
+            revocations: revs.clone(),
+            more: false,
+        },
+        5,
+        &(revs, false),
     );
     let m = GossipMessage::Item {
         item: item(),
@@ -357,6 +451,10 @@ fn vocabulary_indices_are_pinned() {
     );
     check(Role::ALL, &["publish", "receive", "authority"]);
     check(ParticipationKind::ALL, &["joined", "withdrawal-effective"]);
+    check(
+        RevocationReason::ALL,
+        &["key-compromise", "withdrawn", "superseded", "misbehaviour"],
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod strategies;
 
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
+use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{Certificate, EncodedItem, ItemBody, SignedItem};
 use common::*;
@@ -75,15 +76,31 @@ proptest! {
 /// whatever decodes: none of it may panic.
 fn decode_everything(frame: &[u8]) {
     let now = T0.plus_days(1);
-    if let Ok(GossipMessage::Item { item, certificate }) = codec::decode::<GossipMessage>(frame) {
-        let _ = item.id();
-        let _ = certificate.id();
-        let _ = item.verify(&certificate, &community(), now);
+    match codec::decode::<GossipMessage>(frame) {
+        Ok(GossipMessage::Item { item, certificate }) => {
+            let _ = item.id();
+            let _ = certificate.id();
+            let _ = item.verify(&certificate, &community(), now);
+        }
+        Ok(GossipMessage::Revocation { revocation }) => {
+            let _ = revocation.id();
+            let _ = revocation.verify(&community(), now);
+        }
+        Err(_) => {}
+    }
+    if let Ok(h) = codec::decode::<Handshake>(frame) {
+        if let Handshake::Hello { certificate, .. } | Handshake::Welcome { certificate, .. } = h {
+            let _ = certificate.verify_for_peer(&community(), now, &member().public());
+        }
     }
     if let Ok(request) = codec::decode::<Request>(frame) {
         match request {
-            Request::Hello { certificate } => {
+            Request::Certificate { certificate } => {
                 let _ = certificate.verify_for_peer(&community(), now, &member().public());
+            }
+            Request::Revocations { .. } => {}
+            Request::FetchRevocations { ids } => {
+                assert!(ids.len() <= codec::MAX_FRAME / cairn_protocol::RevocationId::LEN)
             }
             Request::Participation { event } => {
                 let _ = event.id();
@@ -96,8 +113,10 @@ fn decode_everything(frame: &[u8]) {
         }
     }
     match codec::decode::<Response>(frame) {
-        Ok(Response::Welcome { certificate }) => {
-            let _ = certificate.verify(&community(), now);
+        Ok(Response::Revocations { revocations }) => {
+            for r in revocations {
+                let _ = r.verify(&community(), now);
+            }
         }
         Ok(Response::Receipt { receipt }) => {
             let _ = receipt.verify(&community(), &event().id());
@@ -112,7 +131,12 @@ fn decode_everything(frame: &[u8]) {
                 }
             }
         }
-        Ok(Response::Refused { .. }) | Ok(Response::Reconcile { .. }) | Err(_) => {}
+        Ok(Response::Refused { .. })
+        | Ok(Response::Reconcile { .. })
+        | Ok(Response::Accepted)
+        | Ok(Response::RevocationIds { .. })
+        | Ok(Response::RevocationsInSync)
+        | Err(_) => {}
     }
     if let Ok(item) = codec::decode::<SignedItem>(frame) {
         let _ = item.id();
@@ -130,13 +154,18 @@ fn valid_frames() -> &'static [Vec<u8>] {
                 certificate: certificate(),
             })
             .unwrap(),
-            codec::encode(&Request::Hello {
+            codec::encode(&Request::Certificate {
                 certificate: certificate(),
             })
             .unwrap(),
             codec::encode(&Request::Participation { event: event() }).unwrap(),
-            codec::encode(&Response::Welcome {
+            codec::encode(&Handshake::Hello {
                 certificate: certificate(),
+                revocations: RevocationSummary::of(&[]),
+            })
+            .unwrap(),
+            codec::encode(&GossipMessage::Revocation {
+                revocation: revocation(),
             })
             .unwrap(),
             codec::encode(&Response::Receipt { receipt: receipt() }).unwrap(),

@@ -6,10 +6,11 @@
 #![allow(dead_code)]
 
 use cairn_protocol::item::Payload;
+use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
-    Certificate, CertificateBody, Community, CommunityId, EntityType, EventBody, ItemBody,
-    ItemKind, ParticipationKind, Receipt, ReceiptBody, Role, SecretKey, Sector, SignedEvent,
-    SignedItem, Timestamp, Tlp,
+    Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, Entity, EntityType,
+    EventBody, ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody, Revocation,
+    RevocationReason, Role, SecretKey, Sector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
 };
 
 /// 2027-01-15T08:00:00Z.
@@ -35,6 +36,8 @@ pub fn community() -> Community {
         name: "Golden test community".into(),
         issuers: vec![issuer().public()],
         authority: authority().public(),
+        authority_encryption: EncryptionSecretKey::derive_from(&authority()).public(),
+        max_validity_days: 366,
     }
 }
 
@@ -44,10 +47,13 @@ pub fn certificate_body() -> CertificateBody {
         serial: 7,
         issuer: issuer().public(),
         member_key: member().public(),
-        entity_name: "St. Example Hospital".into(),
-        entity_type: EntityType::Essential,
-        sector: Sector::Health,
-        member_state: "DE".parse().unwrap(),
+        encryption_key: EncryptionSecretKey::derive_from(&member()).public(),
+        subject: Subject::Entity(Entity {
+            name: "St. Example Hospital".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().unwrap(),
+        }),
         roles: vec![Role::Publish, Role::Receive],
         not_before: T0,
         not_after: T0.plus_days(365),
@@ -100,4 +106,21 @@ pub fn receipt() -> Receipt {
         authority: authority().public(),
     };
     Receipt::sign(body, &authority()).unwrap()
+}
+
+pub fn revocation() -> Revocation {
+    let cert = certificate();
+    let body = RevocationBody {
+        community: COMMUNITY_ID,
+        issuer: issuer().public(),
+        certificates: vec![RevokedCertificate {
+            id: cert.id(),
+            serial: cert.body.serial,
+            member_key: cert.body.member_key,
+        }],
+        reason: RevocationReason::KeyCompromise,
+        effective: T0.plus_days(3),
+        issued: T0.plus_days(3).plus_millis(60_000),
+    };
+    Revocation::issue(body, &issuer()).unwrap()
 }

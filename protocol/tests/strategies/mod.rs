@@ -3,12 +3,12 @@
 //! `certificate.rs`, signed with the shared test keys.
 
 use crate::common::*;
-use cairn_protocol::certificate::MAX_ENTITY_NAME;
+use cairn_protocol::subject::MAX_ENTITY_NAME;
 use cairn_protocol::entity::MEMBER_STATES;
 use cairn_protocol::item::{Payload, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::{
-    Certificate, CertificateBody, EntityType, ItemBody, ItemKind, Role, Sector, SignedItem,
-    Timestamp, Tlp,
+    Certificate, CertificateBody, EncryptionSecretKey, Entity, EntityType, ItemBody, ItemKind,
+    Role, Sector, SignedItem, Subject, Timestamp, Tlp,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -33,17 +33,23 @@ pub fn any_text(chars: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(any::<char>(), 0..=chars).prop_map(String::from_iter)
 }
 
+/// One-line text: any characters but controls, up to `chars` of them.
+pub fn line_text(chars: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(any::<char>().prop_filter("no controls", |c| !c.is_control()), 0..=chars)
+        .prop_map(String::from_iter)
+}
+
 pub fn title() -> impl Strategy<Value = String> {
     // Up to 200 characters of up to 4 bytes, cut at MAX_TITLE bytes so the
     // limit itself is often reached.
-    any_text(200)
+    line_text(200)
         .prop_map(|s| truncate_bytes(s, MAX_TITLE))
         .prop_filter("titles must not be blank", |s| !s.trim().is_empty())
 }
 
 pub fn tag() -> impl Strategy<Value = String> {
     // At most 32 characters of at most 4 bytes each: within MAX_TAG.
-    "\\S{1,32}".prop_map(|s| truncate_bytes(s, MAX_TAG))
+    "[^\\s\\p{Cc}]{1,32}".prop_map(|s| truncate_bytes(s, MAX_TAG))
 }
 
 pub fn payload() -> impl Strategy<Value = Option<Payload>> {
@@ -95,15 +101,17 @@ pub fn signed_item() -> impl Strategy<Value = SignedItem> {
 pub fn certificate_body_strategy() -> impl Strategy<Value = CertificateBody> {
     (
         any::<u64>(),
-        any_text(100)
+        line_text(100)
             .prop_map(|s| truncate_bytes(s, MAX_ENTITY_NAME))
             .prop_filter("names must not be blank", |s| !s.trim().is_empty()),
         select(EntityType::ALL),
         select(Sector::ALL),
         select(&MEMBER_STATES[..]),
-        subsequence(Role::ALL.to_vec(), 1..=Role::ALL.len()).prop_shuffle(),
+        // The authority role belongs to the authority's key alone.
+        subsequence(vec![Role::Publish, Role::Receive], 1..=2).prop_shuffle(),
         0..u64::MAX - 1,
-        1..u64::MAX,
+        // Within the community's maximum validity (366 days).
+        1..=366 * 86_400_000u64,
     )
         .prop_map(
             |(serial, name, entity_type, sector, state, roles, start, len)| CertificateBody {
@@ -111,10 +119,13 @@ pub fn certificate_body_strategy() -> impl Strategy<Value = CertificateBody> {
                 serial,
                 issuer: issuer().public(),
                 member_key: member().public(),
-                entity_name: name,
-                entity_type,
-                sector,
-                member_state: state.parse().unwrap(),
+                encryption_key: EncryptionSecretKey::derive_from(&member()).public(),
+                subject: Subject::Entity(Entity {
+                    name,
+                    entity_type,
+                    sector,
+                    member_state: state.parse().unwrap(),
+                }),
                 roles,
                 not_before: Timestamp(start),
                 not_after: Timestamp(start.saturating_add(len).max(start + 1)),
