@@ -31,6 +31,10 @@ pub struct IssueArgs {
     /// The member node's public key (hex) or its key file
     #[arg(long, value_name = "HEX_OR_KEYFILE")]
     member_key: String,
+    /// The member's encryption key (hex, from `cairn key show --encryption`);
+    /// needed when --member-key is hex
+    #[arg(long, value_name = "HEX")]
+    member_encryption_key: Option<String>,
     /// The entity's legal name
     #[arg(long, value_name = "NAME")]
     entity_name: String,
@@ -97,15 +101,23 @@ fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let not_before = a.not_before.unwrap_or_else(Timestamp::now);
+    let (member_key, encryption_key) = keys::member_keys_arg(
+        &a.member_key,
+        a.member_encryption_key.as_deref(),
+        ("--member-key", "--member-encryption-key"),
+    )?;
     let body = CertificateBody {
         community: community.id,
         serial: a.serial.unwrap_or_else(|| Timestamp::now().millis()),
         issuer: issuer.public(),
-        member_key: keys::public_key_arg(&a.member_key)?,
-        entity_name: a.entity_name.trim().to_string(),
-        entity_type: a.entity_type,
-        sector: a.sector,
-        member_state: a.member_state,
+        member_key,
+        encryption_key,
+        subject: cairn_protocol::Subject::Entity(cairn_protocol::Entity {
+            name: a.entity_name.trim().to_string(),
+            entity_type: a.entity_type,
+            sector: a.sector,
+            member_state: a.member_state,
+        }),
         roles,
         not_before,
         not_after: not_before.plus_days(a.valid_days),
@@ -154,16 +166,21 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// A field a pseudonym may leave undisclosed.
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "(not disclosed)".to_string(), |v| v.to_string())
+}
+
 /// The certificate as labelled lines, ending with `verdict`.
 fn describe(cert: &Certificate, verdict: String) -> String {
     let b = &cert.body;
     let roles: Vec<&str> = b.roles.iter().map(|r| r.as_str()).collect();
     render::fields(&[
         ("certificate", cert.id().to_string()),
-        ("entity", b.entity_name.clone()),
-        ("entity type", b.entity_type.to_string()),
-        ("sector", b.sector.to_string()),
-        ("member state", b.member_state.to_string()),
+        ("entity", b.subject.display_name()),
+        ("entity type", opt(b.subject.entity_type())),
+        ("sector", opt(b.subject.sector())),
+        ("member state", opt(b.subject.member_state())),
         ("roles", roles.join(", ")),
         ("member key", b.member_key.to_string()),
         ("valid from", b.not_before.to_rfc3339()),
@@ -188,16 +205,25 @@ mod tests {
             name: "Health ISAC".into(),
             issuers: vec![issuer.public()],
             authority: issuer.public(),
+            authority_encryption: cairn_protocol::EncryptionSecretKey::derive_from(&issuer)
+                .public(),
+            max_validity_days: 366,
         };
         let body = CertificateBody {
             community: community.id,
             serial: 7,
             issuer: issuer.public(),
             member_key: SecretKey::from_seed(&[2; 32]).public(),
-            entity_name: "St. Example Hospital".into(),
-            entity_type: EntityType::Essential,
-            sector: Sector::Health,
-            member_state: "DE".parse().unwrap(),
+            encryption_key: cairn_protocol::EncryptionSecretKey::derive_from(
+                &SecretKey::from_seed(&[2; 32]),
+            )
+            .public(),
+            subject: cairn_protocol::Subject::Entity(cairn_protocol::Entity {
+                name: "St. Example Hospital".into(),
+                entity_type: EntityType::Essential,
+                sector: Sector::Health,
+                member_state: "DE".parse().unwrap(),
+            }),
             roles: vec![Role::Publish, Role::Receive],
             not_before: Timestamp(0),
             not_after: Timestamp(0).plus_days(365),

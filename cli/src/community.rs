@@ -26,6 +26,14 @@ pub struct CreateArgs {
     /// The competent authority node's public key (hex) or its key file
     #[arg(long, value_name = "HEX_OR_KEYFILE")]
     authority_key: String,
+    /// The authority's encryption key (hex, from `cairn key show --encryption`);
+    /// needed when --authority-key is hex. Pseudonyms are escrowed to it.
+    #[arg(long, value_name = "HEX")]
+    authority_encryption_key: Option<String>,
+    /// Longest validity, in days, of any certificate in this community
+    #[arg(long, default_value_t = cairn_protocol::community::DEFAULT_MAX_VALIDITY_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3660))]
+    max_validity_days: u32,
     /// Where to write the community file; never overwritten
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -37,11 +45,18 @@ pub fn run(cmd: &CommunityCommand, out: &mut dyn Write) -> Result<()> {
         bail!("--name is empty: give the community a name its members will recognise");
     }
     let issuer = keys::read_secret(&a.issuer_key)?;
+    let (authority, authority_encryption) = keys::member_keys_arg(
+        &a.authority_key,
+        a.authority_encryption_key.as_deref(),
+        ("--authority-key", "--authority-encryption-key"),
+    )?;
     let community = Community {
         id: CommunityId::generate(),
         name: a.name.trim().to_string(),
         issuers: vec![issuer.public()],
-        authority: keys::public_key_arg(&a.authority_key)?,
+        authority,
+        authority_encryption,
+        max_validity_days: a.max_validity_days,
     };
     files::write_community(&a.out, &community)?;
     writeln!(out, "{}", community.id)?;

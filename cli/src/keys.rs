@@ -2,7 +2,7 @@
 //! accepting a public key either as hex or as the key file holding it.
 
 use anyhow::{anyhow, Context, Result};
-use cairn_protocol::{PublicKey, SecretKey};
+use cairn_protocol::{EncryptionPublicKey, EncryptionSecretKey, PublicKey, SecretKey};
 use cairn_store::files;
 use clap::Subcommand;
 use std::io::Write;
@@ -16,10 +16,14 @@ pub enum KeyCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Print the public key of a secret key file
+    /// Print the public key of a secret key file (and, with --encryption,
+    /// the X25519 key content is sealed to, which the issuer certifies too)
     Show {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Print the encryption public key instead of the signing key
+        #[arg(long)]
+        encryption: bool,
     },
 }
 
@@ -30,7 +34,14 @@ pub fn run(cmd: &KeyCommand, out: &mut dyn Write) -> Result<()> {
             files::write_secret_key(path, &key)?;
             writeln!(out, "{}", key.public())?;
         }
-        KeyCommand::Show { file } => writeln!(out, "{}", read_secret(file)?.public())?,
+        KeyCommand::Show { file, encryption } => {
+            let key = read_secret(file)?;
+            if *encryption {
+                writeln!(out, "{}", EncryptionSecretKey::derive_from(&key).public())?
+            } else {
+                writeln!(out, "{}", key.public())?
+            }
+        }
     }
     Ok(())
 }
@@ -56,6 +67,37 @@ pub fn public_key_arg(arg: &str) -> Result<PublicKey> {
         format!("'{arg}' is neither a public key (64 hex digits) nor a readable key file")
     })?;
     Ok(key.public())
+}
+
+/// A member's two public keys from the command line: a key file gives both;
+/// a hex signing key needs the hex encryption key beside it.
+/// `flags` names the two options, for the error message.
+pub fn member_keys_arg(
+    member_key: &str,
+    encryption_key: Option<&str>,
+    flags: (&str, &str),
+) -> Result<(PublicKey, EncryptionPublicKey)> {
+    let path = Path::new(member_key);
+    if path.exists() {
+        let key = read_secret(path)?;
+        return Ok((
+            key.public(),
+            EncryptionSecretKey::derive_from(&key).public(),
+        ));
+    }
+    let signing = public_key_arg(member_key)?;
+    let Some(enc) = encryption_key else {
+        return Err(anyhow!(
+            "{} is needed with a hex {}: the key's holder prints it with `cairn key show --encryption KEYFILE`",
+            flags.1,
+            flags.0
+        ));
+    };
+    let enc: EncryptionPublicKey = enc
+        .parse()
+        .map_err(|e| anyhow!("'{enc}' is not an encryption key (64 hex digits): {e}"))?;
+    enc.check().map_err(|e| anyhow!("{}: {e}", flags.1))?;
+    Ok((signing, enc))
 }
 
 fn looks_like_hex(s: &str) -> bool {

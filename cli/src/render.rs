@@ -100,7 +100,16 @@ pub fn item(i: &ItemView) -> String {
         ("created", i.created.to_rfc3339()),
         (
             "publisher",
-            format!("{} (certificate {})", i.publisher_name, short(i.publisher)),
+            match &i.publisher_revoked {
+                None => format!("{} (certificate {})", i.publisher_name, short(i.publisher)),
+                Some(r) => format!(
+                    "{} (certificate {}) REVOKED: {} since {}; held from before the revocation",
+                    i.publisher_name,
+                    short(i.publisher),
+                    r.reason,
+                    r.effective.to_rfc3339()
+                ),
+            },
         ),
         ("tags", i.tags.join(", ")),
         ("payload", payload),
@@ -111,6 +120,11 @@ pub fn item(i: &ItemView) -> String {
         body.push('\n');
     }
     format!("{head}\n{body}")
+}
+
+/// A field a pseudonym may leave undisclosed, as a table cell.
+fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 pub fn members(members: &[MemberView]) -> String {
@@ -124,16 +138,22 @@ pub fn members(members: &[MemberView]) -> String {
         "MS",
         "CONNECTED",
         "VALID UNTIL",
+        "STATUS",
         "KEY",
     ]);
     for m in members {
+        let status = match &m.revoked {
+            None => "valid".to_string(),
+            Some(r) => format!("REVOKED ({}, {})", r.reason, r.effective.to_rfc3339()),
+        };
         t.row(vec![
             m.entity_name.clone(),
-            m.entity_type.to_string(),
-            m.sector.to_string(),
-            m.member_state.to_string(),
+            or_dash(m.entity_type),
+            or_dash(m.sector),
+            or_dash(m.member_state),
             if m.connected { "yes" } else { "no" }.to_string(),
             m.not_after.to_rfc3339(),
+            status,
             short(m.member_key),
         ]);
     }
@@ -182,9 +202,9 @@ pub fn register_row(v: &RegisterView) -> Vec<String> {
         v.effective.to_rfc3339(),
         kind_label(v.kind).to_string(),
         v.entity_name.clone(),
-        v.entity_type.to_string(),
-        v.sector.to_string(),
-        v.member_state.to_string(),
+        or_dash(v.entity_type),
+        or_dash(v.sector),
+        or_dash(v.member_state),
     ]
 }
 
@@ -246,6 +266,7 @@ mod tests {
             created: Timestamp(1_764_080_856_000),
             publisher: CertificateId([0xcd; 32]),
             publisher_name: "St. Example Hospital".into(),
+            publisher_revoked: None,
             payload_media_type: None,
             payload_size: 0,
             verified: true,
@@ -257,9 +278,9 @@ mod tests {
             index,
             kind,
             entity_name: "Stadtwerke Beispiel".into(),
-            entity_type: EntityType::Essential,
-            sector: Sector::Energy,
-            member_state: "DE".parse().unwrap(),
+            entity_type: Some(EntityType::Essential),
+            sector: Some(Sector::Energy),
+            member_state: Some("DE".parse().unwrap()),
             member_key: SecretKey::from_seed(&[1; 32]).public(),
             sequence: 1,
             effective: Timestamp(1_764_080_856_000),

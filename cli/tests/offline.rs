@@ -55,6 +55,11 @@ fn issue_all(dir: &Path) -> (String, String) {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 
+    // The issuer gets the authority's two public keys as hex, as it would
+    // by mail.
+    let authority_encryption = ok(&["key", "show", "--encryption", &arg(dir, "authority.key")]);
+    assert_eq!(authority_encryption.trim().len(), 64);
+    assert_ne!(authority_encryption, authority);
     let id = ok(&[
         "community",
         "create",
@@ -64,6 +69,8 @@ fn issue_all(dir: &Path) -> (String, String) {
         &arg(dir, "issuer.key"),
         "--authority-key",
         authority.trim(),
+        "--authority-encryption-key",
+        authority_encryption.trim(),
         "--out",
         &arg(dir, "community.json"),
     ]);
@@ -143,7 +150,10 @@ fn the_issuer_flow_produces_a_certificate_that_verifies() {
     .unwrap();
     assert_eq!(json["id"], cert_id.as_str());
     assert_eq!(json["verification"]["valid"], true);
-    assert_eq!(json["certificate"]["body"]["sector"], "health");
+    assert_eq!(
+        json["certificate"]["body"]["subject"]["Entity"]["sector"],
+        "health"
+    );
 }
 
 #[test]

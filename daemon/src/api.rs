@@ -7,11 +7,12 @@ use crate::participation;
 use cairn_protocol::codec;
 use cairn_protocol::control::{
     ControlRequest, ControlResponse, ItemView, MemberView, NodeStatus, ParticipationView,
-    PublishRequest, RegisterView,
+    PublishRequest, RegisterView, RevokedView,
 };
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    EncodedItem, ItemBody, ItemId, ParticipationKind, RegisterEntry, Role, SignedItem, Timestamp,
+    Certificate, EncodedItem, ItemBody, ItemId, ParticipationKind, RegisterEntry, Revocation, Role,
+    SignedItem, Timestamp,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +73,68 @@ impl Api {
             ControlRequest::RegisterWatch | ControlRequest::Sync => {
                 error("this request streams: it is served by the control socket")
             }
+            ControlRequest::PublishRevocation { revocation } => {
+                self.publish_revocation(*revocation).await
+            }
+            ControlRequest::InstallCertificate { certificate } => {
+                self.install_certificate(*certificate).await
+            }
+        }
+    }
+
+    /// Enforces `revocation` here (verified, fsynced) and spreads it on the
+    /// community's gossip; members that miss it learn it at their next
+    /// handshake or anti-entropy session.
+    pub async fn publish_revocation(&self, revocation: Revocation) -> ControlResponse {
+        let id = revocation.id();
+        match crate::revocations::enforce_and_spread(&self.ctx, &self.client, revocation).await {
+            Ok(new) => ControlResponse::RevocationPublished { id, new },
+            Err(e) => error(format!("revocation refused: {e}")),
+        }
+    }
+
+    async fn install_certificate(&self, certificate: Certificate) -> ControlResponse {
+        let ctx = &self.ctx;
+        let now = Timestamp::now();
+        let current = ctx.certificate();
+        if certificate.body.member_key != ctx.key.public() {
+            return error(
+                "the certificate is for another key: a renewal certifies this node's own key",
+            );
+        }
+        if let Err(e) = certificate.verify(&ctx.community, now) {
+            return error(format!("the certificate does not verify: {e}"));
+        }
+        if let Err(e) = ctx.revocations.check_peer(&certificate, now) {
+            return error(format!("the certificate is revoked: {e}"));
+        }
+        if certificate.body.subject != current.body.subject {
+            return error("the certificate names another entity than this node's: ask the issuer for a renewal (`cairn cert renew`)");
+        }
+        if let Some(path) = &ctx.certificate_path {
+            let cert = certificate.clone();
+            let path = path.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                cairn_store::files::replace_certificate(&path, &cert)
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return error(format!("cannot write the certificate file: {e}")),
+                Err(e) => return error(format!("internal error: {e}")),
+            }
+        }
+        ctx.admission.set_certificate(certificate.clone());
+        info!(
+            certificate = %certificate.id(),
+            not_after = %certificate.body.not_after,
+            "renewed certificate installed"
+        );
+        // Connected members learn it now; new connections present it anyway.
+        let _ = self.client.present_certificate(certificate.clone()).await;
+        ControlResponse::CertificateInstalled {
+            certificate: certificate.id(),
+            not_after: certificate.body.not_after,
         }
     }
 
@@ -101,9 +164,10 @@ impl Api {
         let Ok(snap) = self.client.snapshot().await else {
             return error("the node is shutting down");
         };
-        let c = &self.ctx.certificate.body;
+        let cert = self.ctx.certificate();
+        let c = &cert.body;
         ControlResponse::Status(NodeStatus {
-            entity_name: c.entity_name.clone(),
+            entity_name: c.subject.display_name(),
             peer_id: snap.peer_id.to_string(),
             member_key: c.member_key,
             community_id: self.ctx.community.id,
@@ -125,7 +189,8 @@ impl Api {
 
     async fn publish(&self, p: PublishRequest) -> ControlResponse {
         let ctx = &self.ctx;
-        if !ctx.certificate.has_role(Role::Publish) {
+        let certificate = ctx.certificate();
+        if !certificate.has_role(Role::Publish) {
             return error("this node's certificate does not grant the publish role");
         }
         if ctx.outbox.last_kind() == Some(ParticipationKind::WithdrawalEffective) {
@@ -140,22 +205,21 @@ impl Api {
             payload: p.payload,
             tags: p.tags,
             created: Timestamp::now(),
-            publisher: ctx.certificate.id(),
+            publisher: certificate.id(),
         };
-        let item = match SignedItem::sign(body, &ctx.key, &ctx.certificate) {
+        let item = match SignedItem::sign(body, &ctx.key, &certificate) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
         };
         let id = item.id();
         let message = GossipMessage::Item {
-            item,
-            certificate: ctx.certificate.clone(),
+            item: item.clone(),
+            certificate: certificate.clone(),
         };
         let data = match codec::encode(&message) {
             Ok(d) => d,
             Err(e) => return error(e.to_string()),
         };
-        let GossipMessage::Item { item, certificate } = message;
         let item = match EncodedItem::new(item) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
@@ -195,6 +259,15 @@ impl Api {
                     .is_ok()
             })
             .unwrap_or(false);
+        let publisher_revoked = cert.as_ref().and_then(|c| {
+            self.ctx
+                .revocations
+                .status(&item.body.publisher, c)
+                .map(|e| RevokedView {
+                    reason: e.reason,
+                    effective: e.effective,
+                })
+        });
         let b = &item.body;
         ItemView {
             id,
@@ -206,8 +279,9 @@ impl Api {
             created: b.created,
             publisher: b.publisher,
             publisher_name: cert
-                .map(|c| c.body.entity_name)
+                .map(|c| c.body.subject.display_name())
                 .unwrap_or_else(|| "(unknown certificate)".into()),
+            publisher_revoked,
             payload_media_type: b.payload.as_ref().map(|p| p.media_type.clone()),
             payload_size: b.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
             verified,
@@ -241,23 +315,40 @@ impl Api {
         let Ok(snap) = self.client.snapshot().await else {
             return error("the node is shutting down");
         };
+        let revocations = &self.ctx.revocations;
+        let view = |cert: &Certificate, peer: String, connected: bool| {
+            let c = &cert.body;
+            let id = cert.id();
+            MemberView {
+                entity_name: c.subject.display_name(),
+                entity_type: c.subject.entity_type(),
+                sector: c.subject.sector(),
+                member_state: c.subject.member_state(),
+                member_key: c.member_key,
+                certificate: id,
+                serial: c.serial,
+                peer_id: peer,
+                connected,
+                not_after: c.not_after,
+                revoked: revocations.status(&id, cert).map(|e| RevokedView {
+                    reason: e.reason,
+                    effective: e.effective,
+                }),
+            }
+        };
         let mut members: Vec<MemberView> = snap
             .members
             .iter()
-            .map(|(peer, cert)| {
-                let c = &cert.body;
-                MemberView {
-                    entity_name: c.entity_name.clone(),
-                    entity_type: c.entity_type,
-                    sector: c.sector,
-                    member_state: c.member_state,
-                    member_key: c.member_key,
-                    peer_id: peer.to_string(),
-                    connected: true,
-                    not_after: c.not_after,
-                }
-            })
+            .map(|(peer, cert)| view(cert, peer.to_string(), true))
             .collect();
+        // Revoked members are no longer connected: list every certificate a
+        // revocation reaches that this node can name.
+        for cert in crate::revocations::revoked_certificates(&self.ctx) {
+            if members.iter().all(|m| m.certificate != cert.id()) {
+                let peer = crate::network::peers::peer_id_of(&cert.body.member_key).to_string();
+                members.push(view(&cert, peer, false));
+            }
+        }
         members.sort_by(|a, b| a.entity_name.cmp(&b.entity_name));
         ControlResponse::Members { members }
     }

@@ -112,7 +112,7 @@ impl Authority {
                     info!(
                         index = entry.index,
                         kind = %event.body.kind,
-                        entity = %c.entity_name,
+                        entity = %c.subject.display_name(),
                         "participation registered"
                     );
                     let _ = self.feed.send(entry.clone());

@@ -76,6 +76,8 @@ pub struct Settings {
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
     pub authority: bool,
     pub control_socket: PathBuf,
+    /// The certificate file, replaced by a renewal; none in the demo.
+    pub certificate_path: Option<PathBuf>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -143,11 +145,22 @@ impl Config {
         let key = files::read_secret_key(&self.key_file)?;
         let certificate = files::read_certificate(&self.certificate_file)?;
         let community = files::read_community(&self.community_file)?;
+        community.check_shape().map_err(|e| {
+            ConfigError::Certificate(format!("the community file is unusable: {e}"))
+        })?;
         certificate
             .verify_for_peer(&community, Timestamp::now(), &key.public())
             .map_err(|e| ConfigError::Certificate(e.to_string()))?;
         if self.authority && key.public() != community.authority {
             return Err(ConfigError::NotAuthority(community.authority));
+        }
+        if self.authority
+            && cairn_protocol::EncryptionSecretKey::derive_from(&key).public()
+                != community.authority_encryption
+        {
+            return Err(ConfigError::Certificate(
+                "the community file's authority encryption key is not this node's: pseudonyms could not be revealed here; ask the issuer to fix the community file".into(),
+            ));
         }
         let listen = self
             .listen
@@ -171,6 +184,7 @@ impl Config {
                 .control_socket
                 .clone()
                 .unwrap_or_else(|| self.data_dir.join("cairnd.sock")),
+            certificate_path: Some(self.certificate_file.clone()),
         })
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::authority::Authority;
 use crate::ingest::worker::Ingest;
+use crate::network::admission::Admission;
+use crate::revocations::Revocations;
 use crate::sync::index::SyncIndex;
 use crate::sync::manager::Sync;
 use cairn_protocol::{Certificate, Community, SecretKey};
@@ -15,7 +17,12 @@ use tokio::sync::Notify;
 pub struct Context {
     pub community: Community,
     pub key: SecretKey,
-    pub certificate: Certificate,
+    /// Presents this node's certificate (renewals swap it there).
+    pub admission: Arc<Admission>,
+    pub revocations: Arc<Revocations>,
+    /// Where the certificate file is, so a renewal replaces it (none in the
+    /// demo, whose certificates live in memory).
+    pub certificate_path: Option<std::path::PathBuf>,
     pub items: ItemStore,
     pub outbox: Arc<Outbox>,
     /// Present on the community's authority node only.
@@ -28,4 +35,11 @@ pub struct Context {
     pub index: Arc<SyncIndex>,
     /// Catch-up sessions and their progress.
     pub sync: Sync,
+}
+
+impl Context {
+    /// This node's certificate as it presents it now.
+    pub fn certificate(&self) -> Certificate {
+        self.admission.certificate()
+    }
 }

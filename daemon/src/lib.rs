@@ -8,9 +8,11 @@ pub mod context;
 pub mod control;
 pub mod demo;
 pub mod ingest;
+pub mod log_limit;
 pub mod network;
 pub mod node;
 pub mod participation;
+pub mod revocations;
 pub mod sync;
 #[cfg(test)]
 mod testutil;

@@ -101,7 +101,7 @@ async fn main() {
                     println!(
                         "{}: OK: {} in community \"{}\", certificate valid until {}",
                         config.display(),
-                        s.certificate.body.entity_name,
+                        s.certificate.body.subject.display_name(),
                         s.community.name,
                         s.certificate.body.not_after
                     )

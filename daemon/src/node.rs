@@ -6,9 +6,11 @@ use crate::authority::Authority;
 use crate::config::Settings;
 use crate::context::Context;
 use crate::ingest::worker;
+use crate::network::admission::Admission;
 use crate::network::behaviour::{build_swarm, BuildError};
 use crate::network::client::Client;
 use crate::network::event_loop::EventLoop;
+use crate::revocations::Revocations;
 use crate::sync::index::SyncIndex;
 use crate::sync::manager;
 use crate::{control, participation};
@@ -61,11 +63,23 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
             settings.key.clone(),
         ))
     });
+    let revocations = Arc::new(Revocations::load(
+        settings.community.clone(),
+        store.revocations.clone(),
+        store.stored_revocations.clone(),
+        cairn_protocol::Timestamp::now(),
+    ));
+    let admission = Arc::new(Admission::new(
+        settings.community.clone(),
+        settings.certificate.clone(),
+        revocations.clone(),
+    ));
     let index = Arc::new(SyncIndex::new(store.items.index()?));
     let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
     let (stored, _) = broadcast::channel(STORED_FEED);
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
+        revocations.clone(),
         store.items.clone(),
         index.clone(),
         verdict_tx,
@@ -77,12 +91,15 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         client.clone(),
         index.clone(),
         ingest.clone(),
+        revocations.clone(),
         shutdown_rx.clone(),
     );
     let ctx = Arc::new(Context {
         community: settings.community.clone(),
         key: settings.key.clone(),
-        certificate: settings.certificate.clone(),
+        admission: admission.clone(),
+        revocations: revocations.clone(),
+        certificate_path: settings.certificate_path.clone(),
         items: store.items.clone(),
         outbox: store.outbox.clone(),
         authority,
@@ -96,8 +113,9 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         .expect("a 32-byte seed is a valid ed25519 key");
     let peer_id = keypair.public().to_peer_id();
     let topic = IdentTopic::new(settings.community.items_topic());
-    let mut swarm = build_swarm(keypair, &topic)?;
+    let mut swarm = build_swarm(keypair, &topic, Some(admission))?;
     for addr in &settings.listen {
+        refuse_taken_port(addr)?;
         swarm
             .listen_on(addr.clone())
             .map_err(|e| StartError::Listen {
@@ -139,6 +157,32 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         ctx,
         stored,
     })
+}
+
+/// libp2p listens with SO_REUSEPORT, so a second node on a port already in
+/// use would start silently beside the first. Binding the address once
+/// without it first makes a taken port the error it should be.
+fn refuse_taken_port(addr: &Multiaddr) -> Result<(), StartError> {
+    use libp2p::multiaddr::Protocol;
+    let mut ip = None;
+    let mut port = None;
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(a) => ip = Some(std::net::IpAddr::V4(a)),
+            Protocol::Ip6(a) => ip = Some(std::net::IpAddr::V6(a)),
+            Protocol::Tcp(p) => port = Some(p),
+            _ => {}
+        }
+    }
+    match (ip, port) {
+        (Some(ip), Some(port)) if port != 0 => std::net::TcpListener::bind((ip, port))
+            .map(drop)
+            .map_err(|e| StartError::Listen {
+                addr: addr.clone(),
+                detail: format!("{e}: is another cairnd (or another program) using this port?"),
+            }),
+        _ => Ok(()),
+    }
 }
 
 impl RunningNode {

@@ -40,14 +40,15 @@ pub fn record(ctx: &Context, kind: ParticipationKind) -> Result<SignedEvent, Str
     let now = Timestamp::now();
     // The authority would refuse it for good, and the outbox delivers in
     // order: an event that can never be registered must not be queued.
-    ctx.certificate
+    let certificate = ctx.certificate();
+    certificate
         .check_validity(now)
         .map_err(|e| format!("cannot notify the authority: this node's {e}"))?;
     let body = EventBody {
         community: ctx.community.id,
         kind,
         effective: now,
-        certificate: ctx.certificate.clone(),
+        certificate,
         sequence: ctx.outbox.next_sequence(),
     };
     let event = SignedEvent::sign(body, &ctx.key).map_err(|e| e.to_string())?;

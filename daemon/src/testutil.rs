@@ -1,8 +1,10 @@
 //! Test fixtures: a community with an issuer, and certified members.
 
+use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
-    Certificate, CertificateBody, Community, CommunityId, EntityType, ItemBody, ItemKind, Role,
-    SecretKey, Sector, SignedItem, Timestamp, Tlp,
+    Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, Entity, EntityType,
+    ItemBody, ItemKind, Revocation, RevocationReason, Role, SecretKey, Sector, SignedItem, Subject,
+    Timestamp, Tlp,
 };
 
 pub struct Fixture {
@@ -20,6 +22,8 @@ impl Fixture {
             name: "fixture".into(),
             issuers: vec![issuer.public()],
             authority: authority.public(),
+            authority_encryption: EncryptionSecretKey::derive_from(&authority).public(),
+            max_validity_days: 366,
         };
         Fixture {
             issuer,
@@ -43,10 +47,13 @@ impl Fixture {
             serial: 1,
             issuer: issuer.public(),
             member_key: key.public(),
-            entity_name: name.into(),
-            entity_type: EntityType::Essential,
-            sector: Sector::Health,
-            member_state: "DE".parse().unwrap(),
+            encryption_key: EncryptionSecretKey::derive_from(key).public(),
+            subject: Subject::Entity(Entity {
+                name: name.into(),
+                entity_type: EntityType::Essential,
+                sector: Sector::Health,
+                member_state: "DE".parse().unwrap(),
+            }),
             roles: vec![Role::Publish, Role::Receive],
             not_before: now.minus_millis(60_000),
             not_after: now.plus_days(30),
@@ -84,5 +91,36 @@ impl Fixture {
         let key = Self::key("rogue");
         let cert = Certificate::issue(self.body(&key, &key, "Rogue Ltd"), &key).unwrap();
         (self.item_with(&key, &cert, "fake alert"), cert)
+    }
+
+    fn revocation_of(&self, cert: &Certificate, by: &SecretKey) -> Revocation {
+        let now = Timestamp::now();
+        let body = RevocationBody {
+            community: self.community.id,
+            issuer: by.public(),
+            certificates: vec![RevokedCertificate {
+                id: cert.id(),
+                serial: cert.body.serial,
+                member_key: cert.body.member_key,
+            }],
+            reason: RevocationReason::Misbehaviour,
+            effective: now.minus_millis(1_000),
+            issued: now,
+        };
+        Revocation::issue(body, by).unwrap()
+    }
+
+    /// `name`'s certificate and the issuer's revocation of it.
+    pub fn revoked_member(&self, name: &str) -> (Certificate, Revocation) {
+        let (_, cert) = self.certificate(name);
+        let r = self.revocation_of(&cert, &self.issuer);
+        (cert, r)
+    }
+
+    /// `name`'s certificate and a revocation signed by someone not an issuer.
+    pub fn self_revoked(&self, name: &str) -> (Certificate, Revocation) {
+        let (key, cert) = self.certificate(name);
+        let r = self.revocation_of(&cert, &key);
+        (cert, r)
     }
 }

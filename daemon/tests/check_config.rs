@@ -25,15 +25,17 @@ fn setup(authority_is_member: bool) -> Setup {
     let issuer = SecretKey::generate();
     let member = SecretKey::generate();
     let authority = if authority_is_member {
-        member.public()
+        member.clone()
     } else {
-        SecretKey::generate().public()
+        SecretKey::generate()
     };
     let community = Community {
         id: CommunityId::generate(),
         name: "Check ISAC".into(),
         issuers: vec![issuer.public()],
-        authority,
+        authority: authority.public(),
+        authority_encryption: cairn_protocol::EncryptionSecretKey::derive_from(&authority).public(),
+        max_validity_days: 366,
     };
     let now = Timestamp::now();
     let body = CertificateBody {
@@ -41,10 +43,13 @@ fn setup(authority_is_member: bool) -> Setup {
         serial: 1,
         issuer: issuer.public(),
         member_key: member.public(),
-        entity_name: "Check Hospital".into(),
-        entity_type: EntityType::Essential,
-        sector: Sector::Health,
-        member_state: "DE".parse().unwrap(),
+        encryption_key: cairn_protocol::EncryptionSecretKey::derive_from(&member).public(),
+        subject: cairn_protocol::Subject::Entity(cairn_protocol::Entity {
+            name: "Check Hospital".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().unwrap(),
+        }),
         roles: vec![Role::Publish, Role::Receive],
         not_before: now.minus_millis(60_000),
         not_after: now.plus_days(30),

@@ -6,10 +6,10 @@ use crate::codec::{self, CodecError};
 use crate::community::{Community, CommunityId};
 use crate::encryption::EncryptionPublicKey;
 use crate::entity::Role;
-use crate::subject::Subject;
 use crate::hash::sha256;
 use crate::identity::{PreparedKey, PublicKey, SecretKey};
 use crate::signing::{signing_input, Signature, DOMAIN_CERTIFICATE};
+use crate::subject::Subject;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +88,9 @@ impl CertificateBody {
     /// Structural checks that need no keys.
     pub fn check_shape(&self) -> Result<(), CertificateError> {
         let bad = |m: &str| Err(CertificateError::Malformed(m.to_string()));
-        self.subject.check_shape().map_err(CertificateError::Malformed)?;
+        self.subject
+            .check_shape()
+            .map_err(CertificateError::Malformed)?;
         if self.encryption_key.check().is_err() {
             return bad("the encryption key is not a valid X25519 key");
         }

@@ -5,13 +5,13 @@
 //! `RegisterWatch`, a stream of them until the client hangs up). JSON rather
 //! than the wire codec so an operator can speak it with `socat` when needed.
 
-use crate::certificate::CertificateId;
+use crate::certificate::{Certificate, CertificateId};
 use crate::community::CommunityId;
 use crate::entity::{EntityType, MemberState, Sector};
 use crate::event::{EventId, ParticipationKind};
 use crate::identity::PublicKey;
 use crate::item::{ItemId, ItemKind, Payload};
-use crate::revocation::RevocationReason;
+use crate::revocation::{Revocation, RevocationId, RevocationReason};
 use crate::time::Timestamp;
 use crate::tlp::Tlp;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,14 @@ pub enum ControlRequest {
     /// Reconcile with every connected member now; the node streams
     /// `SyncProgress` lines and ends with `SyncDone`.
     Sync,
+    /// Enforce a revocation and spread it to the community.
+    PublishRevocation {
+        revocation: Box<Revocation>,
+    },
+    /// Present a renewed certificate (same key) from now on.
+    InstallCertificate {
+        certificate: Box<Certificate>,
+    },
 }
 
 /// A new item, before the node signs it.
@@ -58,16 +66,37 @@ pub struct PublishRequest {
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum ControlResponse {
     Status(NodeStatus),
-    Published { id: ItemId, stored: bool },
-    Items { items: Vec<ItemView> },
+    Published {
+        id: ItemId,
+        stored: bool,
+    },
+    Items {
+        items: Vec<ItemView>,
+    },
     Item(ItemView),
-    Members { members: Vec<MemberView> },
-    Participation { events: Vec<ParticipationView> },
-    Register { entries: Vec<RegisterView> },
+    Members {
+        members: Vec<MemberView>,
+    },
+    Participation {
+        events: Vec<ParticipationView>,
+    },
+    Register {
+        entries: Vec<RegisterView>,
+    },
     RegisterEntry(RegisterView),
     SyncProgress(SyncStatus),
     SyncDone(SyncStatus),
-    Error { message: String },
+    RevocationPublished {
+        id: RevocationId,
+        new: bool,
+    },
+    CertificateInstalled {
+        certificate: CertificateId,
+        not_after: Timestamp,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// Catch-up progress.

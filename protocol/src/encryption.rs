@@ -60,7 +60,12 @@ impl EncryptionSecretKey {
     }
 
     /// Opens what [`seal`] sealed to this key with the same `info` and `aad`.
-    pub fn open(&self, sealed: &Sealed, info: &[u8], aad: &[u8]) -> Result<Vec<u8>, EncryptionError> {
+    pub fn open(
+        &self,
+        sealed: &Sealed,
+        info: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, EncryptionError> {
         let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(sealed.encapsulated_key.as_bytes())
             .map_err(|_| EncryptionError::NotOpened)?;
         hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
@@ -77,7 +82,11 @@ impl EncryptionSecretKey {
 
 impl std::fmt::Debug for EncryptionSecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EncryptionSecretKey(<redacted>, public {})", self.public())
+        write!(
+            f,
+            "EncryptionSecretKey(<redacted>, public {})",
+            self.public()
+        )
     }
 }
 
@@ -137,16 +146,16 @@ mod tests {
         assert_eq!(key(1).public(), key(1).public());
         assert_ne!(key(1).public(), key(2).public());
         // The encryption key is not the signing key's bytes.
-        assert_ne!(
-            key(1).public().0,
-            SecretKey::from_seed(&[1; 32]).public().0
-        );
+        assert_ne!(key(1).public().0, SecretKey::from_seed(&[1; 32]).public().0);
     }
 
     #[test]
     fn only_the_recipient_opens_and_only_in_context() {
         let sealed = seal(&key(1).public(), b"info", b"aad", b"secret words").unwrap();
-        assert_eq!(key(1).open(&sealed, b"info", b"aad").unwrap(), b"secret words");
+        assert_eq!(
+            key(1).open(&sealed, b"info", b"aad").unwrap(),
+            b"secret words"
+        );
         assert_eq!(
             key(2).open(&sealed, b"info", b"aad"),
             Err(EncryptionError::NotOpened)

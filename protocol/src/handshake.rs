@@ -138,7 +138,10 @@ mod tests {
     fn summaries_tell_sets_apart() {
         let a = RevocationId([1; 32]);
         let b = RevocationId([2; 32]);
-        assert_eq!(RevocationSummary::of(&[a, b]), RevocationSummary::of(&[a, b]));
+        assert_eq!(
+            RevocationSummary::of(&[a, b]),
+            RevocationSummary::of(&[a, b])
+        );
         assert_ne!(RevocationSummary::of(&[a]), RevocationSummary::of(&[a, b]));
         assert_ne!(RevocationSummary::of(&[a]), RevocationSummary::of(&[b]));
         assert_eq!(RevocationSummary::of(&[]).count, 0);

@@ -140,15 +140,11 @@ impl ItemBody {
         if self.tags.len() > MAX_TAGS {
             return bad(format!("more than {MAX_TAGS} tags"));
         }
-        if let Some(t) = self
-            .tags
-            .iter()
-            .find(|t| {
-                t.is_empty()
-                    || t.len() > MAX_TAG
-                    || t.chars().any(|c| c.is_whitespace() || c.is_control())
-            })
-        {
+        if let Some(t) = self.tags.iter().find(|t| {
+            t.is_empty()
+                || t.len() > MAX_TAG
+                || t.chars().any(|c| c.is_whitespace() || c.is_control())
+        }) {
             return bad(format!(
                 "tag {t:?} must be 1-{MAX_TAG} bytes without spaces or control characters"
             ));

@@ -30,9 +30,9 @@ pub mod wire;
 
 pub use certificate::{Authentic, Certificate, CertificateBody, CertificateError, CertificateId};
 pub use community::{Community, CommunityId};
+pub use encryption::{EncryptionPublicKey, EncryptionSecretKey};
 pub use entity::{EntityType, MemberState, Role, Sector};
 pub use event::{EventBody, EventError, EventId, ParticipationKind, SignedEvent};
-pub use encryption::{EncryptionPublicKey, EncryptionSecretKey};
 pub use identity::{PreparedKey, PublicKey, SecretKey};
 pub use item::{ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
 pub use item_encoding::{EncodedItem, ItemBytes};

@@ -87,7 +87,10 @@ pub enum Revocation {
     },
     /// A withdrawal registered by the authority: it revokes the member's key
     /// from the event's effective time.
-    Withdrawal { event: SignedEvent, receipt: Receipt },
+    Withdrawal {
+        event: Box<SignedEvent>,
+        receipt: Receipt,
+    },
 }
 
 /// What one revocation does to the certificates it reaches.
@@ -159,7 +162,10 @@ impl Revocation {
 
     /// The revocation a registered withdrawal amounts to.
     pub fn from_withdrawal(event: SignedEvent, receipt: Receipt) -> Self {
-        Revocation::Withdrawal { event, receipt }
+        Revocation::Withdrawal {
+            event: Box::new(event),
+            receipt,
+        }
     }
 
     /// The content address.

@@ -46,7 +46,11 @@ fn an_issuer_revocation_verifies_and_tampering_breaks_it() {
     let c = cert_for(&member());
     let r = revoke(&c, RevocationReason::Misbehaviour, T0.plus_days(2));
     assert_eq!(r.verify(&community(), T0.plus_days(3)).unwrap().len(), 1);
-    let Revocation::Issued { mut body, signature } = r else {
+    let Revocation::Issued {
+        mut body,
+        signature,
+    } = r
+    else {
         unreachable!()
     };
     body.effective = T0;
@@ -122,9 +126,15 @@ fn items_after_the_effective_time_are_refused_older_ones_kept() {
 #[test]
 fn key_compromise_refuses_back_dated_items_and_every_certificate_of_the_key() {
     let c = cert_for(&member());
-    let set = set_of(&revoke(&c, RevocationReason::KeyCompromise, T0.plus_days(2)));
+    let set = set_of(&revoke(
+        &c,
+        RevocationReason::KeyCompromise,
+        T0.plus_days(2),
+    ));
     // Back-dated before the effective time: still refused unless held.
-    assert!(set.check_item(&c.id(), &c, T0.plus_millis(1), false).is_err());
+    assert!(set
+        .check_item(&c.id(), &c, T0.plus_millis(1), false)
+        .is_err());
     assert_eq!(set.check_item(&c.id(), &c, T0.plus_millis(1), true), Ok(()));
     // A renewal for the same key is just as compromised.
     let r = renewed(&c);
@@ -176,7 +186,10 @@ fn a_registered_withdrawal_revokes_the_members_key_from_its_effective_time() {
     later.not_before = T0.plus_days(10);
     later.not_after = T0.plus_days(20);
     let later = Certificate::issue(later, &issuer()).unwrap();
-    assert_eq!(set.check_peer(&later.id(), &later, T0.plus_days(11)), Ok(()));
+    assert_eq!(
+        set.check_peer(&later.id(), &later, T0.plus_days(11)),
+        Ok(())
+    );
 }
 
 #[test]

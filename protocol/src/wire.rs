@@ -5,14 +5,17 @@
 
 use crate::certificate::Certificate;
 use crate::event::SignedEvent;
+use crate::handshake::RevocationSummary;
 use crate::item::{ItemId, SignedItem};
 use crate::item_encoding::ItemBytes;
-use crate::handshake::RevocationSummary;
 use crate::receipt::Receipt;
 use crate::revocation::{Revocation, RevocationId};
 use serde::{Deserialize, Serialize};
 
 /// What travels on the community's gossipsub topic.
+// Items are nearly all of the traffic: boxing them to shrink the rare
+// revocation variant would cost an allocation per item.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GossipMessage {
     /// An item with its publisher's certificate, so any node can verify it
@@ -23,6 +26,29 @@ pub enum GossipMessage {
     },
     /// A revocation, spread at once to every member.
     Revocation { revocation: Revocation },
+}
+
+/// Which kind of gossip a frame carries, read from its variant byte so the
+/// receiver can route it (and apply that kind's size limit) before
+/// decoding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipKind {
+    Item,
+    Revocation,
+}
+
+/// Largest gossiped revocation: a withdrawal (event, certificate, receipt)
+/// is under 2 KiB; an issuer revocation naming 64 certificates under 8 KiB.
+pub const MAX_GOSSIP_REVOCATION: usize = 16 * 1024;
+
+/// The kind of a gossip frame, `None` if it is neither (it is then
+/// rejected as undecodable) or larger than its kind allows.
+pub fn gossip_kind(frame: &[u8]) -> Option<GossipKind> {
+    match frame.get(1)? {
+        0 if frame.len() <= crate::codec::MAX_FRAME => Some(GossipKind::Item),
+        1 if frame.len() <= MAX_GOSSIP_REVOCATION => Some(GossipKind::Revocation),
+        _ => None,
+    }
 }
 
 /// A direct request from one node to another.
@@ -87,12 +113,12 @@ pub fn request_limit(frame: &[u8]) -> Option<usize> {
     const SMALL: usize = 16 * 1024;
     let ids = |n: usize| n * 33 + 16;
     Some(match frame.get(1)? {
-        0 => SMALL,                                     // Certificate
-        1 => SMALL,                                     // Participation
-        2 => crate::codec::MAX_FRAME,                   // Reconcile (negentropy)
-        3 => ids(MAX_FETCH_IDS),                        // Fetch
-        4 => 128,                                       // Revocations (summary)
-        5 => ids(crate::revocation::MAX_REVOCATIONS),   // FetchRevocations
+        0 => SMALL,                                   // Certificate
+        1 => SMALL,                                   // Participation
+        2 => crate::codec::MAX_FRAME,                 // Reconcile (negentropy)
+        3 => ids(MAX_FETCH_IDS),                      // Fetch
+        4 => 128,                                     // Revocations (summary)
+        5 => ids(crate::revocation::MAX_REVOCATIONS), // FetchRevocations
         _ => return None,
     })
 }

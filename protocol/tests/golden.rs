@@ -39,14 +39,14 @@ macro_rules! certificate_hex {
             "208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c", // issuer key
             "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
             "208071b9337319956a36720bf2ddf44bb960e9a5f08bc147bf31530514c046510b", // X25519 key
-            "00",                                         // subject: Entity
+            "00",                                 // subject: Entity
             "1453742e204578616d706c6520486f73706974616c", // "St. Example Hospital"
-            "00",                                         // entity type: essential
-            "04",                                         // sector: health
-            "024445",                                     // member state "DE"
-            "020001",                                     // roles [publish, receive]
-            "fd00505c18a3010000",                         // not_before T0
-            "fd007c0d70aa010000",                         // not_after T0 + 365 d
+            "00",                                 // entity type: essential
+            "04",                                 // sector: health
+            "024445",                             // member state "DE"
+            "020001",                             // roles [publish, receive]
+            "fd00505c18a3010000",                 // not_before T0
+            "fd007c0d70aa010000",                 // not_after T0 + 365 d
             "40c80da7902b39342aaf9722d3556df17c77e29c8f76de935792731fb44036f17c",
             "91c62d42a89bf5df458cadaca61c9a068accfd631c199d4784faee89c7d08b01", // signature
         )
@@ -81,8 +81,8 @@ macro_rules! item_hex {
 macro_rules! revocation_hex {
     () => {
         concat!(
-            "00",                                 // variant: Issued
-            "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
+            "00",                                                                 // variant: Issued
+            "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
             "208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c", // issuer key
             "01",                                                                 // one certificate
             "20955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287", // its id
@@ -132,8 +132,8 @@ const REVOCATION_ID: &str = "15a519d2fbbaacd39c4429983fec350ab7e629ea577771afeba
 const GOSSIP_ITEM_HEX: &str = concat!("02", "00", item_hex!(), certificate_hex!());
 const GOSSIP_REVOCATION_HEX: &str = concat!("02", "01", revocation_hex!());
 const HANDSHAKE_HELLO_HEX: &str = concat!(
-    "02",               // codec version
-    "00",               // variant 0: Hello
+    "02",                                                                 // codec version
+    "00",                                                                 // variant 0: Hello
     certificate_hex!(), // the dialer's certificate
     "01",               // revocation summary: count 1
     "20a6d3cd1ae2bb4ee0c72fb3ce8656a4ef1ef73c0769114a14ac76a3f75a993337", // digest
@@ -187,7 +187,10 @@ fn the_fixtures_are_valid_values() {
     assert_eq!(e.verify(&community(), T0.plus_days(2)), Ok(()));
     assert_eq!(receipt().verify(&community(), &e.id()), Ok(()));
     assert_eq!(
-        revocation().verify(&community(), T0.plus_days(4)).unwrap().len(),
+        revocation()
+            .verify(&community(), T0.plus_days(4))
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -215,7 +218,10 @@ fn frames_of_the_previous_version_are_refused_plainly() {
     let mut old = hex::decode(CERTIFICATE_HEX).unwrap();
     old[0] = 1;
     let err = codec::decode::<Certificate>(&old).unwrap_err().to_string();
-    assert!(err.contains("version 1") && err.contains("another Cairn release"), "{err}");
+    assert!(
+        err.contains("version 1") && err.contains("another Cairn release"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@ mod common;
 mod strategies;
 
 use cairn_protocol::codec::{self, VERSION};
-use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
+use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{Certificate, EncodedItem, ItemBody, SignedItem};
 use common::*;
@@ -88,10 +88,10 @@ fn decode_everything(frame: &[u8]) {
         }
         Err(_) => {}
     }
-    if let Ok(h) = codec::decode::<Handshake>(frame) {
-        if let Handshake::Hello { certificate, .. } | Handshake::Welcome { certificate, .. } = h {
-            let _ = certificate.verify_for_peer(&community(), now, &member().public());
-        }
+    if let Ok(Handshake::Hello { certificate, .. } | Handshake::Welcome { certificate, .. }) =
+        codec::decode::<Handshake>(frame)
+    {
+        let _ = certificate.verify_for_peer(&community(), now, &member().public());
     }
     if let Ok(request) = codec::decode::<Request>(frame) {
         match request {

@@ -89,6 +89,25 @@ pub fn write_certificate(path: &Path, c: &Certificate) -> Result<(), FileError> 
     write_json(path, c)
 }
 
+/// Replaces the certificate at `path` atomically (a renewal): written to a
+/// temporary file beside it, fsynced, then renamed over it, so a crash
+/// leaves the old or the new certificate, never half of one.
+pub fn replace_certificate(path: &Path, c: &Certificate) -> Result<(), FileError> {
+    let tmp = path.with_extension("renewing");
+    let _ = fs::remove_file(&tmp);
+    write_certificate(&tmp, c)?;
+    fs::rename(&tmp, path).map_err(|source| FileError::Write {
+        path: path.into(),
+        source,
+    })?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
 /// Reads a certificate. Its signature is checked by whoever uses it, against
 /// the community it is meant for.
 pub fn read_certificate(path: &Path) -> Result<Certificate, FileError> {

@@ -5,6 +5,7 @@
 //!   ([`ItemStore`]); losing them costs a re-fetch from peers;
 //! - `outbox.log`: this node's participation events and receipts ([`Outbox`]);
 //! - `register.log`: on the authority's node only, its register ([`Register`]);
+//! - `revocations.log`: every revocation the node knows ([`RevocationLog`]);
 //! - `lock`: held while any handle from a [`Store`] lives, so one cairnd owns
 //!   the directory.
 //!
@@ -22,6 +23,7 @@ mod lock;
 pub mod log;
 pub mod outbox;
 pub mod register;
+pub mod revocations;
 #[cfg(test)]
 mod testutil;
 
@@ -29,6 +31,7 @@ pub use error::StoreError;
 pub use items::ItemStore;
 pub use outbox::Outbox;
 pub use register::Register;
+pub use revocations::RevocationLog;
 
 use lock::DirLock;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -47,6 +50,9 @@ pub struct Store {
     pub outbox: Arc<Outbox>,
     /// Present when opened as the community authority's node.
     pub register: Option<Arc<Register>>,
+    pub revocations: Arc<RevocationLog>,
+    /// What `revocations.log` held when opened, for the daemon to verify.
+    pub stored_revocations: Vec<cairn_protocol::Revocation>,
     dir: PathBuf,
 }
 
@@ -63,6 +69,8 @@ impl Store {
         items.dir_lock = Some(lock.clone());
         let mut outbox = Outbox::open(dir)?;
         outbox.dir_lock = Some(lock.clone());
+        let (mut revocations, stored_revocations) = RevocationLog::open(dir)?;
+        revocations.dir_lock = Some(lock.clone());
         let register = if authority {
             let mut register = Register::open(dir)?;
             register.dir_lock = Some(lock);
@@ -74,6 +82,8 @@ impl Store {
             items,
             outbox: Arc::new(outbox),
             register,
+            revocations: Arc::new(revocations),
+            stored_revocations,
             dir: dir.into(),
         })
     }

@@ -32,7 +32,7 @@ pub const OUTBOX_FILE: &str = "outbox.log";
 /// the variant index.
 #[derive(Serialize, Deserialize)]
 enum Record {
-    Pushed(SignedEvent),
+    Pushed(Box<SignedEvent>),
     Acknowledged { event: EventId, receipt: Receipt },
 }
 
@@ -89,7 +89,7 @@ impl Outbox {
     /// [`Outbox::next_sequence`]. Pushing an event that is already here
     /// changes nothing; returns whether the event was new.
     pub fn push(&self, event: &SignedEvent) -> Result<bool, StoreError> {
-        self.write(Record::Pushed(event.clone()))
+        self.write(Record::Pushed(Box::new(event.clone())))
     }
 
     /// Records the authority's receipt for a pushed event, durably. Repeating
@@ -204,7 +204,7 @@ impl State {
         match record {
             Record::Pushed(event) => {
                 self.by_id.insert(event.id(), self.entries.len());
-                self.entries.push((event, None));
+                self.entries.push((*event, None));
             }
             Record::Acknowledged { event, receipt } => {
                 let i = self.by_id[&event];

@@ -42,6 +42,7 @@ fn the_directory_stays_locked_while_any_handle_lives() {
         items,
         outbox,
         register,
+        revocations,
         ..
     } = store;
     assert!(locked());
@@ -50,6 +51,8 @@ fn the_directory_stays_locked_while_any_handle_lives() {
     drop(outbox);
     assert!(locked());
     drop(register);
+    assert!(locked());
+    drop(revocations);
     Store::open(dir.path(), true).unwrap();
 }
 

@@ -1,10 +1,11 @@
 //! Real, signed protocol values for the store's tests, built only through the
 //! protocol crate's public API so the tests store what a node would.
 
+use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
-    Certificate, CertificateBody, CommunityId, EntityType, EventBody, ItemBody, ItemKind,
-    ParticipationKind, Receipt, ReceiptBody, Role, SecretKey, Sector, SignedEvent, SignedItem,
-    Timestamp, Tlp,
+    Certificate, CertificateBody, CommunityId, EncryptionSecretKey, Entity, EntityType, EventBody,
+    ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody, Revocation, RevocationReason,
+    Role, SecretKey, Sector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
 };
 
 pub const T0: Timestamp = Timestamp(1_800_000_000_000);
@@ -29,10 +30,13 @@ pub fn certificate_for(key: &SecretKey, serial: u64) -> Certificate {
         serial,
         issuer: issuer().public(),
         member_key: key.public(),
-        entity_name: "St. Example Hospital".into(),
-        entity_type: EntityType::Essential,
-        sector: Sector::Health,
-        member_state: "DE".parse().unwrap(),
+        encryption_key: EncryptionSecretKey::derive_from(key).public(),
+        subject: Subject::Entity(Entity {
+            name: "St. Example Hospital".into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().unwrap(),
+        }),
         roles: vec![Role::Publish, Role::Receive],
         not_before: T0,
         not_after: T0.plus_days(365),
@@ -85,4 +89,22 @@ pub fn receipt(event: &SignedEvent, register_index: u64) -> Receipt {
         authority: authority().public(),
     };
     Receipt::sign(body, &authority()).unwrap()
+}
+
+/// An issuer's revocation of [`certificate`].
+pub fn revocation() -> Revocation {
+    let c = certificate();
+    let body = RevocationBody {
+        community: COMMUNITY,
+        issuer: issuer().public(),
+        certificates: vec![RevokedCertificate {
+            id: c.id(),
+            serial: c.body.serial,
+            member_key: c.body.member_key,
+        }],
+        reason: RevocationReason::Misbehaviour,
+        effective: T0.plus_days(4),
+        issued: T0.plus_days(4),
+    };
+    Revocation::issue(body, &issuer()).unwrap()
 }

@@ -254,9 +254,9 @@ async fn print_summary(nodes: &[RunningNode]) {
             e.registered_at.to_rfc3339(),
             e.kind.as_str(),
             e.entity_name,
-            e.entity_type.as_str(),
-            e.sector.as_str(),
-            e.member_state
+            e.entity_type.map_or("-", |t| t.as_str()),
+            e.sector.map_or("-", |s| s.as_str()),
+            e.member_state.map_or("-".to_string(), |m| m.to_string())
         );
     }
     println!("\nItems on each node (all signatures and certificates verified):");

@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use cairn_protocol::{
-    Certificate, CertificateBody, Community, CommunityId, EntityType, Role, SecretKey, Sector,
-    Timestamp,
+    Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, EntityType, Role,
+    SecretKey, Sector, Subject, Timestamp,
 };
 use cairn_store::files;
 use std::path::{Path, PathBuf};
@@ -84,6 +84,8 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
         name: "Demo cross-sector ISAC".into(),
         issuers: vec![issuer.public()],
         authority: keys[0].public(),
+        authority_encryption: EncryptionSecretKey::derive_from(&keys[0]).public(),
+        max_validity_days: cairn_protocol::community::DEFAULT_MAX_VALIDITY_DAYS,
     };
     let community_path = root.join("community.json");
     files::write_community(&community_path, &community)?;
@@ -97,13 +99,16 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             serial: serial as u64 + 1,
             issuer: issuer.public(),
             member_key: key.public(),
-            entity_name: entity.name.into(),
-            entity_type: entity.entity_type,
-            sector: entity.sector,
-            member_state: entity
-                .member_state
-                .parse()
-                .expect("demo states are EU codes"),
+            encryption_key: EncryptionSecretKey::derive_from(key).public(),
+            subject: Subject::Entity(cairn_protocol::Entity {
+                name: entity.name.into(),
+                entity_type: entity.entity_type,
+                sector: entity.sector,
+                member_state: entity
+                    .member_state
+                    .parse()
+                    .expect("demo states are EU codes"),
+            }),
             roles: entity.roles.to_vec(),
             // A little slack for clocks; demo certificates last a year.
             not_before: now.minus_millis(60_000),

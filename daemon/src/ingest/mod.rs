@@ -9,24 +9,30 @@
 
 pub mod worker;
 
+use crate::revocations::Revocations;
 use cairn_protocol::codec::{self, CodecError};
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
     Authentic, Certificate, CertificateId, Community, EncodedItem, ItemError, Timestamp,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Why gossiped data was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("undecodable gossip message: {0}")]
     Decode(#[from] CodecError),
+    #[error("gossip message is not an item")]
+    NotAnItem,
 }
 
-/// Decodes a gossip message without verifying it.
+/// Decodes a gossiped item without verifying it (revocations take another
+/// path: the network task routes by the message's kind before decoding).
 pub fn decode_gossip(data: &[u8]) -> Result<(EncodedItem, Certificate), IngestError> {
     match codec::decode::<GossipMessage>(data)? {
         GossipMessage::Item { item, certificate } => Ok((EncodedItem::new(item)?, certificate)),
+        GossipMessage::Revocation { .. } => Err(IngestError::NotAnItem),
     }
 }
 
@@ -81,14 +87,24 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
 pub struct Verifier {
     community: Community,
     authentic: HashMap<CertificateId, Result<Authentic, String>>,
+    revocations: Option<Arc<Revocations>>,
 }
 
 impl Verifier {
-    /// A verifier for `community`.
+    /// A verifier for `community` that knows of no revocation.
     pub fn new(community: Community) -> Self {
         Verifier {
             community,
             authentic: HashMap::new(),
+            revocations: None,
+        }
+    }
+
+    /// A verifier that also refuses items of revoked publishers.
+    pub fn with_revocations(community: Community, revocations: Arc<Revocations>) -> Self {
+        Verifier {
+            revocations: Some(revocations),
+            ..Verifier::new(community)
         }
     }
 
@@ -133,6 +149,9 @@ impl Verifier {
             .zip(held)
             .map(|(((item, _), id), held)| (item, id, *held))
             .collect();
+        // One snapshot per batch: a revocation that arrives meanwhile applies
+        // from the next batch on.
+        let revoked = self.revocations.as_ref().map(|r| r.set());
         par_map(&work, |(item, id, held)| {
             let publisher = self.authentic[*id].as_ref().map_err(Clone::clone)?;
             let checked = if *held {
@@ -140,7 +159,12 @@ impl Verifier {
             } else {
                 item.verify_from(publisher, &self.community, now)
             };
-            checked.map_err(|e| e.to_string())
+            checked.map_err(|e| e.to_string())?;
+            if let Some(set) = &revoked {
+                set.check_item(id, publisher.certificate(), item.item().body.created, *held)
+                    .map_err(|e| ItemError::Certificate(e).to_string())?;
+            }
+            Ok(())
         })
     }
 }

@@ -76,9 +76,16 @@ pub struct Stopped;
 pub struct Ingest {
     tx: mpsc::Sender<Job>,
     gossip_bytes: Arc<Semaphore>,
+    verdicts: mpsc::Sender<Verdict>,
 }
 
 impl Ingest {
+    /// Where gossip verdicts reach the network task (for gossip checked
+    /// elsewhere, revocations).
+    pub fn verdicts(&self) -> mpsc::Sender<Verdict> {
+        self.verdicts.clone()
+    }
+
     /// Queues gossip without waiting. False if the queue or the byte budget
     /// is full.
     pub fn try_gossip(&self, data: Vec<u8>, message_id: MessageId, source: PeerId) -> bool {
@@ -123,6 +130,7 @@ impl Ingest {
 /// benchmarks; a lagging receiver misses announcements, never items).
 pub fn spawn(
     community: Community,
+    revocations: Arc<crate::revocations::Revocations>,
     store: ItemStore,
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
@@ -131,12 +139,20 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(QUEUE);
     let sinks = Sinks {
         index,
-        verdicts,
+        verdicts: verdicts.clone(),
         stored,
     };
-    let task = tokio::spawn(run(rx, Verifier::new(community), store, sinks));
+    let verifier = Verifier::with_revocations(community, revocations);
+    let task = tokio::spawn(run(rx, verifier, store, sinks));
     let gossip_bytes = Arc::new(Semaphore::new(GOSSIP_BYTES));
-    (Ingest { tx, gossip_bytes }, task)
+    (
+        Ingest {
+            tx,
+            gossip_bytes,
+            verdicts,
+        },
+        task,
+    )
 }
 
 /// Where the worker's results go besides the callers.

@@ -4,17 +4,20 @@
 //! validation) are fixed here rather than configurable, because a node with
 //! different values silently fails to exchange messages with the others.
 
+use super::admission::Admission;
 use super::codec::{FrameCodec, PROTOCOL};
 use cairn_protocol::codec::MAX_FRAME;
 use cairn_protocol::hash::sha256;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{connection_limits, identity::Keypair, noise, ping, tcp, yamux, Swarm};
+use libp2p::{connection_limits, identity::Keypair, ping, Swarm};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Score given to a connected peer until its certificate verifies: far below
-/// the graylist threshold, so gossipsub ignores everything it sends, never
+/// Score given to a peer whose certificate no longer serves (expired or
+/// revoked while connected) until it is disconnected: far below the
+/// graylist threshold, so gossipsub ignores everything it sends, never
 /// grafts it into the mesh and never publishes to it.
 pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 
@@ -25,9 +28,11 @@ pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 pub const PING_INTERVAL: Duration = Duration::from_secs(2);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connections accepted before anyone has proved membership: enough for a
-/// large community, bounded so strangers cannot exhaust the node.
-const MAX_PENDING_INCOMING: u32 = 64;
+/// Connections in their handshake at once (each holds a slot for at most
+/// `transport::INBOUND_HANDSHAKE`): enough for a large community joining at
+/// once, bounded so strangers cannot exhaust the node's memory. Per address
+/// the bound is tighter (`address_limits`).
+const MAX_PENDING_INCOMING: u32 = 128;
 const MAX_ESTABLISHED_INCOMING: u32 = 512;
 const MAX_PER_PEER: u32 = 2;
 /// Concurrent inbound requests per connection; each may hold one frame.
@@ -40,6 +45,7 @@ const IDONTWANT_FROM: usize = 16 * 1024;
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
+    pub addresses: super::address_limits::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
     pub direct: request_response::Behaviour<FrameCodec>,
     pub ping: ping::Behaviour,
@@ -110,20 +116,22 @@ fn score_params(
     (params, gossipsub::PeerScoreThresholds::default())
 }
 
-/// Builds the swarm for `keypair`, subscribed to nothing yet.
+/// Builds the swarm for `keypair`, subscribed to nothing yet; every
+/// connection is admitted by `admission` before the swarm sees it (`None`
+/// only for the benchmarks' plain-gossipsub baseline).
 pub fn build_swarm(
     keypair: Keypair,
     items_topic: &gossipsub::IdentTopic,
+    admission: Option<Arc<Admission>>,
 ) -> Result<Swarm<Behaviour>, BuildError> {
     let config = gossipsub_config()?;
     let (params, thresholds) = score_params(items_topic);
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
+        .with_other_transport(|key| {
+            super::transport::build(key, admission)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
         .map_err(|e| BuildError::Transport(e.to_string()))?
         .with_behaviour(|_| {
             let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, config)?;
@@ -148,6 +156,7 @@ pub fn build_swarm(
             );
             Ok(Behaviour {
                 limits,
+                addresses: Default::default(),
                 gossipsub,
                 direct,
                 ping,
@@ -155,10 +164,8 @@ pub fn build_swarm(
         })
         .map_err(|e| BuildError::Gossipsub(e.to_string()))?
         // Members stay connected to each other; an idle community is normal.
+        // (Dial and handshake deadlines are the transport's.)
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
-        // A dial to an unreachable member gives up after 3 s, so the redial
-        // loop tries again soon after a partition heals.
-        .with_connection_timeout(Duration::from_secs(3))
         .build();
     Ok(swarm)
 }

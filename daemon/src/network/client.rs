@@ -49,6 +49,10 @@ pub enum Command {
     Snapshot {
         reply: oneshot::Sender<Snapshot>,
     },
+    /// Send this node's renewed certificate to every admitted member.
+    PresentCertificate {
+        certificate: Box<Certificate>,
+    },
     Shutdown,
 }
 
@@ -114,6 +118,16 @@ impl Client {
     /// The network's current state.
     pub async fn snapshot(&self) -> Result<Snapshot, Stopped> {
         self.ask(|reply| Command::Snapshot { reply }).await
+    }
+
+    /// Sends a renewed certificate to every connected member.
+    pub async fn present_certificate(&self, certificate: Certificate) -> Result<(), Stopped> {
+        self.tx
+            .send(Command::PresentCertificate {
+                certificate: Box::new(certificate),
+            })
+            .await
+            .map_err(|_| Stopped)
     }
 
     /// Asks the network task to close all connections and stop.

@@ -1,8 +1,11 @@
 //! The libp2p side of a node: one task owns the Swarm ([`event_loop`]);
 //! everything else talks to it through a [`client::Client`].
 
+pub mod address_limits;
+pub mod admission;
 pub mod behaviour;
 pub mod client;
 pub mod codec;
 pub mod event_loop;
 pub mod peers;
+pub mod transport;

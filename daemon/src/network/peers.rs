@@ -171,23 +171,9 @@ mod tests {
 
     #[test]
     fn admission_requires_a_live_connection() {
-        use cairn_protocol::{Certificate, CertificateBody, CommunityId, EntityType, Sector};
-        let issuer = SecretKey::from_seed(&[1; 32]);
-        let member = SecretKey::from_seed(&[2; 32]);
-        let body = CertificateBody {
-            community: CommunityId([1; 16]),
-            serial: 1,
-            issuer: issuer.public(),
-            member_key: member.public(),
-            entity_name: "Grid Operator".into(),
-            entity_type: EntityType::Essential,
-            sector: Sector::Energy,
-            member_state: "FR".parse().unwrap(),
-            roles: vec![Role::Publish],
-            not_before: Timestamp(0),
-            not_after: Timestamp(10),
-        };
-        let cert = Certificate::issue(body, &issuer).unwrap();
+        let f = crate::testutil::Fixture::new();
+        let (member, mut cert) = f.certificate("Grid Operator");
+        cert.body.roles = vec![Role::Publish];
         let mut peers = Peers::default();
         let p = peer_id_of(&member.public());
         assert!(

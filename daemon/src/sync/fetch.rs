@@ -52,7 +52,11 @@ pub struct Counters {
     pub fetched: AtomicU64,
 }
 
-async fn ask(client: &Client, peer: PeerId, request: Request) -> Result<Response, SyncError> {
+pub(super) async fn ask(
+    client: &Client,
+    peer: PeerId,
+    request: Request,
+) -> Result<Response, SyncError> {
     match client.request(peer, request).await {
         Err(_) => Err(SyncError::Stopped),
         Ok(Err(e)) => Err(SyncError::Request(e)),

@@ -84,6 +84,7 @@ struct Manager {
     client: Client,
     index: Arc<SyncIndex>,
     ingest: Ingest,
+    revocations: Arc<crate::revocations::Revocations>,
     status: watch::Sender<SyncStatus>,
 }
 
@@ -92,6 +93,7 @@ pub fn spawn(
     client: Client,
     index: Arc<SyncIndex>,
     ingest: Ingest,
+    revocations: Arc<crate::revocations::Revocations>,
     shutdown: watch::Receiver<bool>,
 ) -> (Sync, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(256);
@@ -100,6 +102,7 @@ pub fn spawn(
         client,
         index,
         ingest,
+        revocations,
         status: status_tx,
     };
     (Sync { tx, status }, tokio::spawn(m.run(rx, shutdown)))
@@ -209,6 +212,8 @@ impl Manager {
             let counters = Arc::new(Counters::default());
             let work = async {
                 let mut stats = SessionStats::default();
+                super::revocations::sync_revocations(&self.client, peer, &self.revocations)
+                    .await?;
                 let need = reconcile_with(&self.client, peer, &self.index, &mut stats).await?;
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");

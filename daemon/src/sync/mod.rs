@@ -7,3 +7,4 @@ pub mod fetch;
 pub mod index;
 pub mod manager;
 pub mod reconcile;
+pub mod revocations;

@@ -3,9 +3,9 @@
 //! `certificate.rs`, signed with the shared test keys.
 
 use crate::common::*;
-use cairn_protocol::subject::MAX_ENTITY_NAME;
 use cairn_protocol::entity::MEMBER_STATES;
 use cairn_protocol::item::{Payload, MAX_TAG, MAX_TAGS, MAX_TITLE};
+use cairn_protocol::subject::MAX_ENTITY_NAME;
 use cairn_protocol::{
     Certificate, CertificateBody, EncryptionSecretKey, Entity, EntityType, ItemBody, ItemKind,
     Role, Sector, SignedItem, Subject, Timestamp, Tlp,
@@ -35,8 +35,11 @@ pub fn any_text(chars: usize) -> impl Strategy<Value = String> {
 
 /// One-line text: any characters but controls, up to `chars` of them.
 pub fn line_text(chars: usize) -> impl Strategy<Value = String> {
-    proptest::collection::vec(any::<char>().prop_filter("no controls", |c| !c.is_control()), 0..=chars)
-        .prop_map(String::from_iter)
+    proptest::collection::vec(
+        any::<char>().prop_filter("no controls", |c| !c.is_control()),
+        0..=chars,
+    )
+    .prop_map(String::from_iter)
 }
 
 pub fn title() -> impl Strategy<Value = String> {

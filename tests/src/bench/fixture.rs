@@ -70,6 +70,11 @@ impl Fixture {
             name: "Benchmark ISAC".into(),
             issuers: vec![issuer.public()],
             authority: SecretKey::generate().public(),
+            authority_encryption: cairn_protocol::EncryptionSecretKey::derive_from(
+                &SecretKey::generate(),
+            )
+            .public(),
+            max_validity_days: cairn_protocol::community::DEFAULT_MAX_VALIDITY_DAYS,
         };
         Fixture {
             community,
@@ -88,10 +93,13 @@ impl Fixture {
             serial: self.serial,
             issuer: self.issuer.public(),
             member_key: key.public(),
-            entity_name: format!("Benchmark member {}", self.serial),
-            entity_type: EntityType::Essential,
-            sector: Sector::Health,
-            member_state: "DE".parse().expect("DE is a Member State"),
+            encryption_key: cairn_protocol::EncryptionSecretKey::derive_from(&key).public(),
+            subject: cairn_protocol::Subject::Entity(cairn_protocol::Entity {
+                name: format!("Benchmark member {}", self.serial),
+                entity_type: EntityType::Essential,
+                sector: Sector::Health,
+                member_state: "DE".parse().expect("DE is a Member State"),
+            }),
             roles: vec![Role::Publish, Role::Receive],
             not_before: now.minus_millis(60_000),
             not_after: now.plus_days(30),
@@ -122,6 +130,7 @@ impl Fixture {
             bootstrap,
             authority: false,
             control_socket: dir.join("c.sock"),
+            certificate_path: None,
         }
     }
 

@@ -114,7 +114,7 @@ impl PlainNode {
     /// Builds the swarm, subscribes, listens on loopback and starts the loop.
     pub async fn start() -> anyhow::Result<PlainNode> {
         let topic = IdentTopic::new(TOPIC);
-        let mut swarm = build_swarm(Keypair::generate_ed25519(), &topic)?;
+        let mut swarm = build_swarm(Keypair::generate_ed25519(), &topic, None)?;
         swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
         swarm.listen_on(LISTEN.parse()?)?;
         let addr = tokio::time::timeout(Duration::from_secs(10), async {

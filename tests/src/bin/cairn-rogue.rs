@@ -2,10 +2,10 @@
 //! swarm, codec and topic as `cairnd`) but skips every check an honest node
 //! makes, so tests can throw at honest nodes what an attacker would.
 //!
-//! It dials the bootstrap addresses, presents its certificate with
-//! `Request::Hello`, answers any Hello with a Welcome, subscribes to the
-//! community's items topic, waits until every bootstrap peer has answered its
-//! Hello and one is subscribed (or a timeout), then publishes `--count` items:
+//! It dials the bootstrap addresses through the real admission handshake,
+//! presenting its certificate, subscribes to the community's items topic,
+//! waits until every bootstrap peer has admitted or refused it and one is
+//! subscribed (or a timeout), then publishes `--count` items:
 //!
 //! - `--mode valid`: properly signed items;
 //! - `--mode forged`: even items with a flipped signature byte, odd items
@@ -16,7 +16,9 @@
 //! seconds so gossip can flow, and exits 0.
 
 use anyhow::{bail, Context as _};
+use cairn_daemon::network::admission::Admission;
 use cairn_daemon::network::behaviour::{build_swarm, Behaviour, BehaviourEvent};
+use cairn_daemon::revocations::Revocations;
 use cairn_protocol::codec;
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
@@ -88,12 +90,17 @@ struct Seen {
     connected: HashSet<PeerId>,
     subscribed: HashSet<PeerId>,
     answered: HashSet<PeerId>,
+    refused: HashSet<PeerId>,
 }
 
 impl Seen {
-    /// Every bootstrap peer answered the Hello, and one is subscribed.
+    /// Every bootstrap peer admitted or refused the rogue, and one admitted
+    /// peer is subscribed (or every one refused it).
     fn ready(&self) -> bool {
-        !self.subscribed.is_empty() && self.bootstrap.iter().all(|p| self.answered.contains(p))
+        let all_answered = self.bootstrap.iter().all(|p| self.answered.contains(p));
+        all_answered
+            && (!self.subscribed.is_empty()
+                || self.bootstrap.iter().all(|p| self.refused.contains(p)))
     }
 }
 
@@ -128,12 +135,10 @@ impl Rogue {
             SwarmEvent::ConnectionEstablished { peer_id, .. }
                 if self.seen.connected.insert(peer_id) =>
             {
+                // The handshake admitted it.
+                self.seen.answered.insert(peer_id);
                 say(format!("connected {peer_id}"));
-                let certificate = self.certificate.clone();
-                self.swarm
-                    .behaviour_mut()
-                    .direct
-                    .send_request(&peer_id, Request::Hello { certificate });
+                say(format!("welcomed-by {peer_id}"));
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -143,6 +148,17 @@ impl Rogue {
                 self.seen.connected.remove(&peer_id);
                 self.seen.subscribed.remove(&peer_id);
                 say(format!("disconnected {peer_id}"));
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } if format!("{error:?}").contains("RefusedByPeer") => {
+                self.seen.answered.insert(peer);
+                let detail = format!("{error:?}");
+                if self.seen.refused.insert(peer) {
+                    say(format!("refused-by {peer}: {detail}"));
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 say(format!("dial-failed {peer_id:?}: {error}"));
@@ -189,17 +205,10 @@ impl Rogue {
                     },
                 ..
             } => {
-                // Requests added to the protocol later are refused.
-                #[allow(unreachable_patterns)]
-                let response = match request {
-                    Request::Hello { .. } => Response::Welcome {
-                        certificate: self.certificate.clone(),
-                    },
-                    _ => Response::Refused {
-                        reason: "a rogue answers nothing but Hello".into(),
-                    },
+                let response = Response::Refused {
+                    reason: format!("a rogue answers nothing ({request:?})"),
                 };
-                say(format!("hello-from {peer}"));
+                say(format!("request-from {peer}"));
                 let _ = self
                     .swarm
                     .behaviour_mut()
@@ -212,16 +221,16 @@ impl Rogue {
                 ..
             } => {
                 self.seen.answered.insert(peer);
-                #[allow(unreachable_patterns)]
                 match response {
-                    Response::Welcome { .. } => say(format!("welcomed-by {peer}")),
-                    Response::Refused { reason } => say(format!("refused-by {peer}: {reason}")),
+                    Response::Refused { reason } => {
+                        say(format!("request-refused-by {peer}: {reason}"))
+                    }
                     _ => say(format!("other-response-from {peer}")),
                 }
             }
             request_response::Event::OutboundFailure { peer, error, .. } => {
                 self.seen.answered.insert(peer);
-                say(format!("hello-failed {peer}: {error}"));
+                say(format!("request-failed {peer}: {error}"));
             }
             _ => {}
         }
@@ -295,7 +304,18 @@ async fn main() -> anyhow::Result<()> {
     let certificate = files::read_certificate(&args.cert)?;
     let keypair = identity::Keypair::ed25519_from_bytes(key.to_seed().to_vec())?;
     let topic = IdentTopic::new(community.items_topic());
-    let mut swarm = build_swarm(keypair, &topic)?;
+    // The real admission handshake, presenting the rogue's certificate
+    // (its own checks of others are the honest ones: it wants in).
+    let scratch = tempfile::tempdir()?;
+    let (log, stored) = cairn_store::RevocationLog::open(scratch.path())?;
+    let revocations = std::sync::Arc::new(Revocations::load(
+        community.clone(),
+        std::sync::Arc::new(log),
+        stored,
+        Timestamp::now(),
+    ));
+    let admission = Admission::new(community.clone(), certificate.clone(), revocations);
+    let mut swarm = build_swarm(keypair, &topic, Some(std::sync::Arc::new(admission)))?;
     swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
     say(format!(
         "rogue {} certificate {} mode {}",

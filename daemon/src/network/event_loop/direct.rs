@@ -1,16 +1,22 @@
-//! Direct requests between members (request_response): admission by
-//! certificate, participation events for the authority, and catch-up
-//! requests, with answers that need the store computed off the network task.
+//! Direct requests between members (request_response): renewed
+//! certificates, participation events for the authority, catch-up of items
+//! and revocations, with answers that need the store computed off the
+//! network task. Only admitted members reach here: admission happens in the
+//! connection handshake (`network::admission`).
 
 use super::EventLoop;
 use crate::network::peers::{check_certificate, peer_id_of};
 use crate::sync::fetch::{answer_fetch, answer_reconcile};
+use crate::sync::revocations::answer_summary;
 use cairn_protocol::wire::{Request, Response};
-use cairn_protocol::{Role, Timestamp};
+use cairn_protocol::{Certificate, Role, Timestamp};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::PeerId;
-use std::time::Instant;
 use tracing::{debug, info, info_span, warn};
+
+/// Time a withdrawn member's receipt has to reach it before the revocation
+/// its withdrawal amounts to closes its connections.
+const WITHDRAWAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl EventLoop {
     pub(super) fn on_direct(&mut self, event: request_response::Event<Request, Response>) {
@@ -56,16 +62,24 @@ impl EventLoop {
         let span = info_span!("request", %peer);
         let _g = span.enter();
         match request {
-            Request::Hello { certificate } => match self.admit(peer, certificate) {
-                Ok(()) => {
-                    let certificate = self.ctx.certificate.clone();
-                    self.respond(channel, Response::Welcome { certificate });
-                }
-                Err(reason) => self.respond(channel, Response::Refused { reason }),
-            },
             _ if self.peers.certificate(&peer).is_none() => {
-                let reason = "present a valid certificate before other requests".to_string();
+                let reason = "this connection is not admitted".to_string();
                 self.respond(channel, Response::Refused { reason });
+            }
+            Request::Certificate { certificate } => {
+                let response = match self.renewed(peer, certificate) {
+                    Ok(()) => Response::Accepted,
+                    Err(reason) => Response::Refused { reason },
+                };
+                self.respond(channel, response);
+            }
+            Request::Revocations { summary } => {
+                let response = answer_summary(&self.ctx.revocations, &summary);
+                self.respond(channel, response);
+            }
+            Request::FetchRevocations { ids } => {
+                let revocations = self.ctx.revocations.get(&ids);
+                self.respond(channel, Response::Revocations { revocations });
             }
             Request::Reconcile { .. } | Request::Fetch { .. } if !self.may_receive(&peer) => {
                 let reason = "your certificate does not grant the receive role".to_string();
@@ -93,10 +107,32 @@ impl EventLoop {
                     return;
                 };
                 let client = self.client.clone();
+                let ctx = self.ctx.clone();
                 tokio::spawn(async move {
+                    let withdrawal = (event.body.kind
+                        == cairn_protocol::ParticipationKind::WithdrawalEffective)
+                        .then(|| event.clone());
                     let response = authority.handle(event).await;
+                    let revocation = match (withdrawal, &response) {
+                        (Some(event), Response::Receipt { receipt }) => Some(
+                            cairn_protocol::Revocation::from_withdrawal(event, receipt.clone()),
+                        ),
+                        _ => None,
+                    };
                     let _ = client.respond(channel, response).await;
                     drop(permit);
+                    // A registered withdrawal ends the member's access: the
+                    // member's event and this receipt revoke its key. The
+                    // receipt goes first, with a moment to reach the member
+                    // before its connections close.
+                    if let Some(revocation) = revocation {
+                        tokio::time::sleep(WITHDRAWAL_GRACE).await;
+                        if let Err(e) =
+                            crate::revocations::enforce_and_spread(&ctx, &client, revocation).await
+                        {
+                            warn!("withdrawal registered but not spread as a revocation: {e}");
+                        }
+                    }
                 });
             }
         }
@@ -141,50 +177,49 @@ impl EventLoop {
             return;
         }
         match response {
-            Response::Welcome { certificate } => {
-                if let Err(reason) = self.admit(peer, certificate) {
-                    warn!("peer welcomed us with an invalid certificate: {reason}");
-                }
-            }
-            Response::Refused { reason } => {
-                warn!("peer refused our certificate: {reason}");
-            }
-            _ => debug!("unexpected response to a hello"),
+            Response::Accepted => debug!("peer took the renewed certificate"),
+            Response::Refused { reason } => warn!("peer refused a request: {reason}"),
+            _ => debug!("unexpected response"),
         }
     }
 
-    /// Verifies a presented certificate and, if it holds, admits the peer.
-    fn admit(
-        &mut self,
-        peer: PeerId,
-        certificate: cairn_protocol::Certificate,
-    ) -> Result<(), String> {
-        if self.peers.certificate(&peer).is_some() {
-            return Ok(());
+    /// A member presents a renewed certificate: same key, valid, unrevoked.
+    fn renewed(&mut self, peer: PeerId, certificate: Certificate) -> Result<(), String> {
+        let now = Timestamp::now();
+        check_certificate(&certificate, &self.ctx.community, now, &peer)
+            .map_err(|e| e.to_string())?;
+        self.ctx
+            .revocations
+            .check_peer(&certificate, now)
+            .map_err(|e| e.to_string())?;
+        info!(not_after = %certificate.body.not_after, "member presented a renewed certificate");
+        self.peers.admit(peer, certificate);
+        self.set_score(&peer);
+        Ok(())
+    }
+
+    /// Records `peer`, whose certificate the handshake verified, as a
+    /// member, and starts what follows admission.
+    pub(super) fn admit(&mut self, peer: PeerId, certificate: Certificate) {
+        let entity = certificate.body.subject.display_name();
+        let key = certificate.body.member_key;
+        if let Some(other) = self
+            .peers
+            .admitted()
+            .find(|(p, c)| **p != peer && c.body.member_key == key)
+        {
+            // Cannot happen through noise (one key, one PeerId), kept as
+            // a guard for the invariant the members view relies on.
+            warn!(%entity, other = %other.0, "a second connection with an admitted member's key");
         }
-        match check_certificate(&certificate, &self.ctx.community, Timestamp::now(), &peer) {
-            Ok(()) => {
-                let entity = certificate.body.entity_name.clone();
-                if !self.peers.admit(peer, certificate) {
-                    // Its connection closed while we were checking.
-                    return Ok(());
-                }
-                info!(%entity, "member admitted");
-                self.refused.remove(&peer);
-                self.set_score(&peer);
-                // Items published while nobody was reachable can go now.
-                self.flush_queued_publishes();
-                if peer == peer_id_of(&self.ctx.community.authority) {
-                    self.ctx.participation_wake.notify_one();
-                }
-                self.ctx.sync.want_session(peer);
-                Ok(())
-            }
-            Err(e) => {
-                warn!("certificate refused: {e}");
-                self.refused.insert(peer, Instant::now());
-                Err(e.to_string())
-            }
+        self.peers.admit(peer, certificate);
+        info!(%entity, "member admitted");
+        self.set_score(&peer);
+        // Items published while nobody was reachable can go now.
+        self.flush_queued_publishes();
+        if peer == peer_id_of(&self.ctx.community.authority) {
+            self.ctx.participation_wake.notify_one();
         }
+        self.ctx.sync.want_session(peer);
     }
 }

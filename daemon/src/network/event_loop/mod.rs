@@ -5,10 +5,10 @@
 
 use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
 use super::client::{Client, Command, PublishOutcome, Snapshot};
-use super::peers::{application_score, Peers, ADMISSION_TIMEOUT};
+use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
-use cairn_protocol::wire::{Request, Response};
+use cairn_protocol::wire::{self, Request, Response};
 use cairn_protocol::Timestamp;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, PublishError};
@@ -34,6 +34,7 @@ const TICK: Duration = Duration::from_secs(1);
 const MAX_RESPONDERS: usize = 8;
 
 mod direct;
+mod revocation;
 
 /// State owned by the network task.
 pub struct EventLoop {
@@ -49,7 +50,8 @@ pub struct EventLoop {
     verdicts: mpsc::Receiver<Verdict>,
     /// Bounds concurrent answers to catch-up requests (each reads the store).
     responders: Arc<Semaphore>,
-    refused: HashMap<PeerId, Instant>,
+    /// Ticks when a revocation is added: admitted peers are checked again.
+    revocations_changed: tokio::sync::watch::Receiver<u64>,
 }
 
 impl EventLoop {
@@ -63,6 +65,7 @@ impl EventLoop {
         verdicts: mpsc::Receiver<Verdict>,
     ) -> Self {
         let topic = IdentTopic::new(ctx.community.items_topic());
+        let revocations_changed = ctx.revocations.watch();
         EventLoop {
             swarm,
             commands,
@@ -75,7 +78,7 @@ impl EventLoop {
             pending: HashMap::new(),
             verdicts,
             responders: Arc::new(Semaphore::new(MAX_RESPONDERS)),
-            refused: HashMap::new(),
+            revocations_changed,
         }
     }
 
@@ -108,6 +111,7 @@ impl EventLoop {
                         debug!(peer = %v.source, "late verdict for an expired gossip message");
                     }
                 }
+                Ok(()) = self.revocations_changed.changed() => self.drop_members_no_longer_valid(),
                 _ = tick.tick() => self.on_tick(),
             }
         }
@@ -116,37 +120,33 @@ impl EventLoop {
 
     fn on_tick(&mut self) {
         // Certificates expire while connections stay open: re-check them.
+        self.drop_members_no_longer_valid();
+        self.redial();
+    }
+
+    /// Disconnects admitted peers whose certificate expired or was revoked.
+    fn drop_members_no_longer_valid(&mut self) {
         let at = Timestamp::now();
-        let expired: Vec<PeerId> = self
+        let revocations = self.ctx.revocations.clone();
+        let invalid: Vec<(PeerId, String)> = self
             .peers
             .admitted()
-            .filter(|(_, c)| c.check_validity(at).is_err())
-            .map(|(p, _)| *p)
+            .filter_map(|(p, c)| {
+                c.check_validity(at)
+                    .and_then(|()| revocations.check_peer(c, at))
+                    .err()
+                    .map(|e| (*p, e.to_string()))
+            })
             .collect();
-        for peer in expired {
-            warn!(%peer, "member certificate no longer valid: disconnecting");
+        for (peer, why) in invalid {
+            warn!(%peer, "member certificate no longer serves ({why}): disconnecting");
             self.swarm
                 .behaviour_mut()
                 .gossipsub
                 .set_application_score(&peer, UNADMITTED_SCORE);
+            self.peers.disconnected(&peer);
             let _ = self.swarm.disconnect_peer_id(peer);
         }
-        let now = Instant::now();
-        for peer in self.peers.overdue(now, ADMISSION_TIMEOUT) {
-            warn!(%peer, "peer presented no valid certificate in time: disconnecting");
-            let _ = self.swarm.disconnect_peer_id(peer);
-        }
-        let due: Vec<PeerId> = self
-            .refused
-            .iter()
-            .filter(|(_, at)| now.duration_since(**at) > Duration::from_millis(500))
-            .map(|(p, _)| *p)
-            .collect();
-        for peer in due {
-            self.refused.remove(&peer);
-            let _ = self.swarm.disconnect_peer_id(peer);
-        }
-        self.redial();
     }
 
     fn redial(&mut self) {
@@ -187,6 +187,17 @@ impl EventLoop {
                 self.pending.insert(id, reply);
             }
             Command::Respond { channel, response } => self.respond(channel, *response),
+            Command::PresentCertificate { certificate } => {
+                let peers: Vec<PeerId> = self.peers.admitted().map(|(p, _)| *p).collect();
+                for peer in peers {
+                    self.swarm.behaviour_mut().direct.send_request(
+                        &peer,
+                        Request::Certificate {
+                            certificate: (*certificate).clone(),
+                        },
+                    );
+                }
+            }
             Command::Snapshot { reply } => {
                 let _ = reply.send(Snapshot {
                     peer_id: *self.swarm.local_peer_id(),
@@ -274,6 +285,11 @@ impl EventLoop {
             } if num_established.get() == 1 && self.peers.connected(peer_id, Instant::now()) => {
                 self.on_connected(peer_id)
             }
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                // A further connection to a member: its handshake result is
+                // not needed, the first connection's certificate stands.
+                let _ = self.ctx.admission.take_admitted(&peer_id);
+            }
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established: 0,
@@ -283,7 +299,6 @@ impl EventLoop {
                     info!(peer = %peer_id, "member disconnected");
                 }
                 self.peers.disconnected(&peer_id);
-                self.refused.remove(&peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
@@ -304,26 +319,32 @@ impl EventLoop {
         }
     }
 
-    /// A new peer: graylisted and asked for its certificate.
+    /// A new connection: its certificate was verified in the handshake,
+    /// before the swarm heard of it.
     fn on_connected(&mut self, peer: PeerId) {
         let span = info_span!("connect", %peer);
         let _g = span.enter();
-        // gossipsub registered the peer before this event reached us, so the
-        // score applies before any of its messages are handled.
-        self.swarm
-            .behaviour_mut()
-            .gossipsub
-            .set_application_score(&peer, UNADMITTED_SCORE);
-        let certificate = self.ctx.certificate.clone();
-        self.swarm
-            .behaviour_mut()
-            .direct
-            .send_request(&peer, Request::Hello { certificate });
-        debug!("connected; certificate sent");
+        match self.ctx.admission.take_admitted(&peer) {
+            Some(certificate) => self.admit(peer, certificate),
+            None => {
+                // Cannot happen with the admitting transport; refuse rather
+                // than serve a peer whose certificate nobody checked.
+                warn!("connection without a verified certificate: closing it");
+                self.peers.disconnected(&peer);
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
     }
 
     fn on_gossip(&mut self, event: gossipsub::Event) {
         match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } if wire::gossip_kind(&message.data) == Some(wire::GossipKind::Revocation) => {
+                self.on_gossip_revocation(propagation_source, message_id, message.data)
+            }
             gossipsub::Event::Message {
                 propagation_source,
                 message_id,
