@@ -103,7 +103,10 @@ impl Fixture {
                 serial: cert.body.serial,
                 member_key: cert.body.member_key,
             }],
-            reason: RevocationReason::Misbehaviour,
+            // Key compromise reaches every certificate of the key: fixtures
+            // issue a member's certificate afresh (another instant, another
+            // id) each time they are asked for it.
+            reason: RevocationReason::KeyCompromise,
             effective: now.minus_millis(1_000),
             issued: now,
         };

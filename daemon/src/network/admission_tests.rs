@@ -138,7 +138,7 @@ async fn a_revoked_member_is_refused_even_by_a_node_that_learns_it_in_the_handsh
     let a = node(&f, "hospital", vec![revocation.clone()]);
     let b = node(&f, "grid", vec![]);
     let (_, db) = connect(&a, &b).await;
-    assert!(matches!(db, Err(AdmissionError::Refused(_))));
+    assert!(matches!(db, Err(AdmissionError::Refused(_))), "{db:?}");
     // Once known, it is refused at the first step.
     let (da, db) = connect(&a, &b).await;
     assert!(matches!(db, Err(AdmissionError::Refused(_))));
