@@ -7,6 +7,7 @@
 //!
 //! Run from `fuzz/`: `cargo run --example write_seeds` (any toolchain).
 
+use cairn_fuzz::daemon_reconcile::{respond, Initiator};
 use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::control::{
@@ -17,7 +18,6 @@ use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{EncodedItem, ItemBytes, ParticipationKind, Tlp};
 use cairn_store::item_data::ItemData;
 use cairn_store::{files, Outbox, Register};
-use negentropy::Negentropy;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -32,10 +32,20 @@ fn main() {
     file_seeds(&root.join("files"));
 }
 
-/// Replaces `dir`'s contents with `seeds`.
+/// Replaces `dir`'s generated seeds with `seeds`. Files named `found-*`
+/// are inputs a fuzzing run found (kept as regression seeds) and stay.
 fn write(dir: &Path, seeds: &[(&str, Vec<u8>)]) {
-    let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).expect("corpus directory");
+    for entry in std::fs::read_dir(dir).expect("corpus directory") {
+        let path = entry.expect("a directory entry").path();
+        let found = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("found-"));
+        if !found {
+            std::fs::remove_file(&path).expect("an old seed removed");
+        }
+    }
     for (name, bytes) in seeds {
         std::fs::write(dir.join(name), bytes).expect("seed written");
     }
@@ -63,10 +73,7 @@ fn codec_seeds(dir: &Path) {
     let event = fixtures::event(1, ParticipationKind::Joined);
     let receipt = fixtures::receipt(&event, 0);
     let entry = fixtures::register_entry(&event, 0);
-    let opening = Negentropy::borrowed(&reconcile::ours().storage, reconcile::FRAME_LIMIT)
-        .expect("a valid limit")
-        .initiate()
-        .expect("a first message");
+    let (_, opening) = Initiator::start(&reconcile::ours().storage).expect("a first message");
 
     let mut seeds = vec![
         (
@@ -324,26 +331,14 @@ fn reconcile_seeds(dir: &Path) {
     let their_set = reconcile::storage(&their_entries);
 
     // Their opening message, which our side answers as responder.
-    let their_opening = Negentropy::borrowed(&their_set, reconcile::FRAME_LIMIT)
-        .expect("a valid limit")
-        .initiate()
-        .expect("a first message");
+    let (_, their_opening) = Initiator::start(&their_set).expect("a first message");
     // Their answer to our opening, which our side reads as initiator.
-    let our_opening = Negentropy::borrowed(our_set, reconcile::FRAME_LIMIT)
-        .expect("a valid limit")
-        .initiate()
-        .expect("a first message");
-    let their_answer = Negentropy::borrowed(&their_set, reconcile::FRAME_LIMIT)
-        .expect("a valid limit")
-        .reconcile(&our_opening)
-        .expect("an answer");
+    let (_, our_opening) = Initiator::start(our_set).expect("a first message");
+    let their_answer = respond(&their_set, &our_opening).expect("an answer");
     // A message listing ids outright, as for a small range.
     let small: BTreeSet<_> = ours.iter().take(10).copied().collect();
     let small_set = reconcile::storage(&small);
-    let id_list = Negentropy::borrowed(&small_set, reconcile::FRAME_LIMIT)
-        .expect("a valid limit")
-        .initiate()
-        .expect("a first message");
+    let (_, id_list) = Initiator::start(&small_set).expect("a first message");
 
     let with = |mode: u8, body: &[u8]| [&[mode][..], body].concat();
     let seeds = vec![

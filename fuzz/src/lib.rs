@@ -11,6 +11,17 @@ pub mod fixtures;
 pub mod reconcile;
 pub mod scratch;
 
+/// The daemon's reconciliation functions, compiled from the daemon's own
+/// source file: the reconcile target then runs exactly what a node runs on
+/// a peer's message, while linking cairn-daemon would build libp2p with
+/// coverage instrumentation, minutes of CI for three functions. The file
+/// needs only cairn-protocol, negentropy and thiserror; should it ever use
+/// the rest of the daemon, the fuzz build says so at once. Left out of this
+/// crate's own tests, where the file's tests would look for the daemon.
+#[cfg(not(test))]
+#[path = "../../daemon/src/sync/reconcile.rs"]
+pub mod daemon_reconcile;
+
 pub use alloc::{measure, Measured};
 
 /// The record log's frame: `u32 LE length | u32 LE crc32 | payload`, as

@@ -6,10 +6,6 @@ use negentropy::{Id, NegentropyStorageVector};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-/// `reconcile::FRAME_LIMIT` in the daemon.
-pub const FRAME_LIMIT: u64 = 512 * 1024;
-/// `reconcile::MAX_ROUNDS` in the daemon.
-pub const MAX_ROUNDS: usize = 64;
 /// negentropy refuses a smaller frame limit; messages over our sets then
 /// have to be cut and resumed, which the daemon's limit never forces here.
 pub const SMALLEST_LIMIT: u64 = 4096;
