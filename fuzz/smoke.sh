@@ -72,13 +72,17 @@ for t in $targets; do
     -rss_limit_mb=512 -malloc_limit_mb=128 \
     -artifact_prefix="artifacts/$t-" -print_final_stats=1 >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
     echo "fuzz: $t ok, ${runs:-?} runs, $cov"
     passed=$((passed + 1))
   else
     echo "fuzz: $t FAILED; its output ends:"
     tail -n 40 "$log"
-    echo "fuzz: reproduce with: cd fuzz && cargo +nightly fuzz run $t artifacts/$t-<file>"
+    for found in artifacts/"$t"-*; do
+      if [ -e "$found" ]; then
+        echo "fuzz: reproduce with: cd fuzz && cargo +nightly fuzz run $t $found"
+      fi
+    done
     failed=$((failed + 1))
   fi
 done
