@@ -1,9 +1,10 @@
-#![no_main]
 //! The control socket's JSON lines: requests as cairnd reads them
 //! (`daemon/src/control.rs`, first byte 0) and responses as the CLI reads
 //! them (`cli/src/client.rs`, first byte 1). Whatever parses must serialise
 //! to one line (a raw newline would split the stream) that parses back to
 //! the same value, and parsing must stay within an allocation bound.
+
+#![no_main]
 
 use cairn_fuzz::measure;
 use cairn_protocol::control::{ControlRequest, ControlResponse, MAX_REQUEST_LINE};

@@ -1,4 +1,3 @@
-#![no_main]
 //! The files an operator hands a node, read as cairnd and the CLI read
 //! them: a community (first byte 0), a certificate (1) or a secret key (2).
 //!
@@ -6,6 +5,8 @@
 //! read again it is the same value, a certificate has an encoding (its id
 //! and signature are computed over it), and a key file held exactly 64 hex
 //! digits of seed.
+
+#![no_main]
 
 use cairn_fuzz::{measure, scratch};
 use cairn_protocol::codec;

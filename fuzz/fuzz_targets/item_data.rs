@@ -1,4 +1,3 @@
-#![no_main]
 //! The item data file read at a location the sled index gives, where both
 //! the file and the index entry may be damaged: the input is the location
 //! (offset as u64 LE, length as u32 LE) and then the file.
@@ -8,6 +7,8 @@
 //! damage (never as an I/O error, which would stop the store from opening
 //! instead of dropping the entry), and a damaged length never makes it
 //! allocate more than the largest record.
+
+#![no_main]
 
 use cairn_fuzz::{crc32, measure, scratch};
 use cairn_store::item_data::{ItemData, Location, ReadError};

@@ -1,4 +1,3 @@
-#![no_main]
 //! The outbox, replayed from an `outbox.log` of arbitrary records. The
 //! input is a log file whose frame checksums the target repairs, so the
 //! fuzzer explores record contents rather than crc32s (the `record_log`
@@ -7,6 +6,8 @@
 //! An outbox that opens holds events numbered 1, 2, 3... in order, each
 //! receipt acknowledging its own event; it accepts the next event and a
 //! receipt, and reopening shows exactly what was there plus those.
+
+#![no_main]
 
 use cairn_fuzz::{fixtures, measure, repair_checksums, scratch};
 use cairn_protocol::ParticipationKind;

@@ -1,4 +1,3 @@
-#![no_main]
 //! Negentropy reconciliation messages from peers, handled by the daemon's
 //! own functions (`daemon/src/sync/reconcile.rs`, compiled into the fuzz
 //! crate) over an in-memory item set built as the daemon builds its
@@ -12,6 +11,8 @@
 //! negentropy directly with the smallest frame limit it allows, so that
 //! messages are cut and resumed as they are in the daemon only for
 //! differences of tens of thousands of items; nothing may be lost.
+
+#![no_main]
 
 use cairn_fuzz::daemon_reconcile::{respond, Initiator, FRAME_LIMIT, MAX_ROUNDS};
 use cairn_fuzz::measure;

@@ -1,4 +1,3 @@
-#![no_main]
 //! The record log under the outbox and the register, read from a file of
 //! arbitrary bytes (what a crash, a bad disk or another program may leave).
 //!
@@ -7,6 +6,8 @@
 //! it (a torn tail), and otherwise refuses and leaves the file untouched.
 //! After a successful open, an append lands right behind the valid records:
 //! reopening reads them all, plus the new one.
+
+#![no_main]
 
 use cairn_fuzz::{frame_at, measure, scratch, valid_frames};
 use cairn_store::log::RecordLog;

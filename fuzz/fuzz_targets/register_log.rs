@@ -1,4 +1,3 @@
-#![no_main]
 //! The authority's register, replayed from a `register.log` of arbitrary
 //! records. The input is a log file whose frame checksums the target
 //! repairs, so the fuzzer explores record contents (the `record_log` target
@@ -8,6 +7,8 @@
 //! its own event at that index, each event once; it registers a new event
 //! at the next index, hands back the existing entry for a repeated one, and
 //! reopening shows exactly what was there plus the new entry.
+
+#![no_main]
 
 use cairn_fuzz::{fixtures, measure, repair_checksums, scratch};
 use cairn_protocol::ParticipationKind;

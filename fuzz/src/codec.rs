@@ -172,6 +172,10 @@ impl Inspect for RegisterEntry {
     }
 }
 
+// The enums below end in a wildcard arm: a variant added to the wire is
+// still round-tripped by `round_trip`, and the fuzz build keeps compiling
+// until someone adds the checks that variant deserves here.
+#[allow(unreachable_patterns)]
 impl Inspect for GossipMessage {
     fn inspect(&self) {
         match self {
@@ -191,6 +195,7 @@ impl Inspect for GossipMessage {
                     );
                 }
             }
+            _ => {}
         }
     }
 }
@@ -202,7 +207,7 @@ impl Inspect for Request {
             Request::Participation { event } => event.inspect(),
             // Reconciliation messages have their own target; fetch ids are
             // only looked up.
-            Request::Reconcile { .. } | Request::Fetch { .. } => {}
+            _ => {}
         }
     }
 }
@@ -212,7 +217,6 @@ impl Inspect for Response {
         match self {
             Response::Welcome { certificate } => certificate.inspect(),
             Response::Receipt { receipt } => receipt.inspect(),
-            Response::Refused { .. } | Response::Reconcile { .. } => {}
             Response::Items {
                 certificates,
                 items,
@@ -225,6 +229,9 @@ impl Inspect for Response {
                     item(&raw.0);
                 }
             }
+            // Refusals and reconciliation messages (which have their own
+            // target) need nothing more.
+            _ => {}
         }
     }
 }
