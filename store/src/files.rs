@@ -6,7 +6,7 @@
 //! Communities and certificates are JSON so an operator can read what they
 //! were given before trusting it.
 
-use cairn_protocol::{Certificate, Community, SecretKey};
+use cairn_protocol::{codec, Certificate, Community, SecretKey};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fs;
 use std::io::Write;
@@ -111,7 +111,16 @@ pub fn replace_certificate(path: &Path, c: &Certificate) -> Result<(), FileError
 /// Reads a certificate. Its signature is checked by whoever uses it, against
 /// the community it is meant for.
 pub fn read_certificate(path: &Path) -> Result<Certificate, FileError> {
-    read_json(path, "certificate file")
+    let certificate: Certificate = read_json(path, "certificate file")?;
+    // Its id and its signature are over its codec encoding, and the id is
+    // taken before anything is checked (`cairn cert show` prints it first):
+    // JSON too large to encode would fail every use, or panic there.
+    codec::encode(&certificate).map_err(|e| FileError::Invalid {
+        path: path.into(),
+        what: "certificate file",
+        detail: e.to_string(),
+    })?;
+    Ok(certificate)
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FileError> {
@@ -187,6 +196,28 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
         let err = read_secret_key(&p).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn a_certificate_too_large_to_encode_is_refused() {
+        // Found by the files fuzz target: such a file was accepted, and
+        // taking its id (the first thing `cairn cert show` does) panicked.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cert.json");
+        let key = SecretKey::from_seed(&[1; 32]).public().to_string();
+        let name = "A".repeat(codec::MAX_FRAME);
+        let json = format!(
+            r#"{{"body":{{"community":"{c}","serial":1,"issuer":"{key}","member_key":"{key}",
+            "entity_name":"{name}","entity_type":"essential","sector":"health",
+            "member_state":"DE","roles":["publish"],"not_before":0,"not_after":1}},
+            "signature":"{s}"}}"#,
+            c = "09".repeat(16),
+            s = "00".repeat(64),
+        );
+        fs::write(&p, json).unwrap();
+        let err = read_certificate(&p).unwrap_err().to_string();
+        assert!(err.contains("not a valid certificate file"), "{err}");
+        assert!(err.contains("limit"), "{err}");
     }
 
     #[test]

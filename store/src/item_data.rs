@@ -13,7 +13,7 @@
 //! beyond that length need checking.
 
 use crate::error::StoreError;
-use crate::log::{frame_at, open_append_only, push_frame, HEADER};
+use crate::log::{frame_at, open_append_only, push_frame, HEADER, MAX_RECORD};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -28,9 +28,13 @@ pub struct Location {
 }
 
 impl Location {
-    /// The offset just past the frame.
+    /// The offset just past the frame. Saturates: a damaged index entry can
+    /// hold any offset, and its end must still compare as past the synced
+    /// length (so the entry is checked) rather than wrap around below it.
     pub fn end(&self) -> u64 {
-        self.offset + HEADER as u64 + u64::from(self.len)
+        self.offset
+            .saturating_add(HEADER as u64)
+            .saturating_add(u64::from(self.len))
     }
 }
 
@@ -99,7 +103,7 @@ impl ItemData {
         for p in payloads {
             let len = u32::try_from(p.len()).map_err(|_| StoreError::RecordSize {
                 size: p.len(),
-                max: crate::log::MAX_RECORD,
+                max: MAX_RECORD,
             })?;
             locations.push(Location {
                 offset: self.len + buf.len() as u64,
@@ -145,6 +149,21 @@ pub enum ReadError {
 impl DataReader {
     /// The payload of the frame at `at`, checked against its checksum.
     pub fn read(&self, at: Location) -> Result<Vec<u8>, ReadError> {
+        // Locations come from the index, which may be damaged: a length no
+        // frame can have must not size the buffer (a damaged u32 would
+        // reserve 4 GiB), and an offset no file reaches is damage too, not
+        // an I/O error that would stop the store from opening.
+        let impossible = at.len == 0
+            || at.len as usize > MAX_RECORD
+            || at.offset > i64::MAX as u64 - (HEADER + MAX_RECORD) as u64;
+        if impossible {
+            return Err(ReadError::Damaged(format!(
+                "the index places its frame at byte {}, {} bytes long, which no frame of {} can be",
+                at.offset,
+                at.len,
+                self.path.display()
+            )));
+        }
         let mut frame = vec![0; HEADER + at.len as usize];
         if let Err(e) = self.file.read_exact_at(&mut frame, at.offset) {
             return Err(match e.kind() {
@@ -225,6 +244,54 @@ mod tests {
             other => panic!("expected damage, got {other:?}"),
         }
         assert_eq!(reader.read(locs[1]).unwrap(), b"payload two");
+    }
+
+    #[test]
+    fn impossible_locations_are_damage_not_io_errors_or_huge_buffers() {
+        // Found by the item_data fuzz target: a damaged index entry's length
+        // sized the read buffer (4 GiB for u32::MAX), and an offset beyond
+        // what pread takes failed as an I/O error, which stops the store
+        // from opening instead of dropping the entry.
+        let dir = tempfile::tempdir().unwrap();
+        let (mut data, reader) = ItemData::open(&dir.path().join("items.data")).unwrap();
+        data.append(&[b"payload"]).unwrap();
+        for at in [
+            Location {
+                offset: 0,
+                len: u32::MAX,
+            },
+            Location {
+                offset: 0,
+                len: (MAX_RECORD + 1) as u32,
+            },
+            Location { offset: 0, len: 0 },
+            Location {
+                offset: i64::MAX as u64,
+                len: 7,
+            },
+            Location {
+                offset: u64::MAX - 3,
+                len: 7,
+            },
+        ] {
+            assert!(
+                matches!(reader.read(at), Err(ReadError::Damaged(_))),
+                "{at:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_damaged_location_saturates() {
+        // Found by the item_data fuzz target: recovery compares every
+        // index entry's end with the synced length, and a damaged offset
+        // overflowed (a panic in debug builds, a wrap to a small end that
+        // skipped the check in release builds).
+        let at = Location {
+            offset: u64::MAX - 3,
+            len: 7,
+        };
+        assert_eq!(at.end(), u64::MAX);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use cairn_protocol::ItemId;
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
+use std::collections::HashSet;
 
 /// Largest reconciliation message; well inside the 1 MiB wire frame.
 pub const FRAME_LIMIT: u64 = 512 * 1024;
@@ -33,9 +34,12 @@ fn protocol(e: negentropy::Error) -> ReconcileError {
 /// The initiating side of one session.
 pub struct Initiator<'a> {
     neg: Negentropy<'a, NegentropyStorageVector>,
-    /// Ids the peer has and we lack.
+    /// Ids the peer has and we lack, each once, complete when the session
+    /// is.
     pub need: Vec<ItemId>,
-    /// Ids we have and the peer lacks (it fetches them in its own session).
+    /// Ids we have and the peer lacks (it fetches them in its own session),
+    /// as negentropy reports them: when messages are cut at the frame limit
+    /// it may report some twice.
     pub have: usize,
     pub rounds: usize,
     pub bytes_sent: usize,
@@ -74,8 +78,16 @@ impl<'a> Initiator<'a> {
             .map_err(protocol)?;
         self.have += have.len();
         self.need.extend(need.into_iter().map(|id| ItemId(*id)));
-        if let Some(m) = &next {
-            self.bytes_sent += m.len();
+        match &next {
+            Some(m) => self.bytes_sent += m.len(),
+            None => {
+                // negentropy 0.5.3 reports some ids twice when large
+                // differences make messages hit the frame limit (found by the
+                // reconcile fuzz target); each would be fetched twice and the
+                // second copy counted as refused.
+                let mut seen = HashSet::with_capacity(self.need.len());
+                self.need.retain(|id| seen.insert(*id));
+            }
         }
         Ok(next)
     }
@@ -156,6 +168,32 @@ mod tests {
             small.2,
             large.2
         );
+    }
+
+    #[test]
+    fn needed_ids_are_reported_once_when_messages_hit_the_frame_limit() {
+        // Found by the reconcile fuzz target: with differences this large in
+        // both directions, negentropy 0.5.3 reports 103 of the needed ids
+        // twice (and 51 of ours twice in `have`).
+        let a = SyncIndex::new(
+            (0..200_000u32)
+                .filter(|n| n % 2 != 0)
+                .map(|n| (1_000 + u64::from(n / 3), id(n)))
+                .collect(),
+        );
+        let mut theirs: Vec<(u64, ItemId)> = (0..200_000u32)
+            .filter(|n| n % 3 != 0)
+            .map(|n| (1_000 + u64::from(n / 3), id(n)))
+            .collect();
+        theirs.extend((0..20_000u32).map(|n| {
+            let extra = ItemId(cairn_protocol::hash::sha256(&[b"extra", &n.to_le_bytes()]));
+            (1_000 + u64::from(n), extra)
+        }));
+        let b = SyncIndex::new(theirs);
+        let (need, _, _, _) = run(&a, &b);
+        let distinct: std::collections::HashSet<ItemId> = need.iter().copied().collect();
+        assert_eq!(distinct.len(), 66_666 + 20_000);
+        assert_eq!(need.len(), distinct.len(), "an id is needed twice");
     }
 
     #[test]

@@ -1,0 +1,480 @@
+//! Writes the seed corpora under `fuzz/corpus/` from real encodings: values
+//! made with the fixture community and encoded by the protocol crate, log
+//! files written by the store itself, and a few broken variants of each.
+//! Everything is deterministic (fixed keys and instants), so running it
+//! again changes no byte unless an encoding changed, which is then worth
+//! seeing in review.
+//!
+//! Run from `fuzz/`: `cargo run --example write_seeds` (any toolchain).
+
+use cairn_fuzz::daemon_reconcile::{respond, Initiator};
+use cairn_fuzz::{fixtures, frame, reconcile};
+use cairn_protocol::codec::{self, VERSION};
+use cairn_protocol::control::{
+    ControlRequest, ControlResponse, ItemView, NodeStatus, PublishRequest, RegisterView, SyncStatus,
+};
+use cairn_protocol::item::{ItemKind, Payload};
+use cairn_protocol::wire::{GossipMessage, Request, Response};
+use cairn_protocol::{EncodedItem, ItemBytes, ParticipationKind, Tlp};
+use cairn_store::item_data::ItemData;
+use cairn_store::{files, Outbox, Register};
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    codec_seeds(&root.join("codec"));
+    control_seeds(&root.join("control"));
+    reconcile_seeds(&root.join("reconcile"));
+    log_seeds(&root);
+    item_data_seeds(&root.join("item_data"));
+    file_seeds(&root.join("files"));
+}
+
+/// Replaces `dir`'s generated seeds with `seeds`. Files named `found-*`
+/// are inputs a fuzzing run found (kept as regression seeds) and stay.
+fn write(dir: &Path, seeds: &[(&str, Vec<u8>)]) {
+    std::fs::create_dir_all(dir).expect("corpus directory");
+    for entry in std::fs::read_dir(dir).expect("corpus directory") {
+        let path = entry.expect("a directory entry").path();
+        let found = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("found-"));
+        if !found {
+            std::fs::remove_file(&path).expect("an old seed removed");
+        }
+    }
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes).expect("seed written");
+    }
+    println!("{}: {} seeds", dir.display(), seeds.len());
+}
+
+fn selector(name: &str) -> u8 {
+    let i = cairn_fuzz::codec::TYPES
+        .iter()
+        .position(|row| row.name == name)
+        .expect("a row of codec::TYPES");
+    u8::try_from(i).expect("fewer than 256 types")
+}
+
+fn codec_seed<T: serde::Serialize>(row: &str, value: &T) -> Vec<u8> {
+    let mut seed = vec![selector(row)];
+    seed.extend(codec::encode(value).expect("encodes"));
+    seed
+}
+
+fn codec_seeds(dir: &Path) {
+    let cert = fixtures::certificate();
+    let item = fixtures::item("Beaconing C2 seen at two hospitals", true);
+    let plain = fixtures::item("Phishing wave", false);
+    let event = fixtures::event(1, ParticipationKind::Joined);
+    let receipt = fixtures::receipt(&event, 0);
+    let entry = fixtures::register_entry(&event, 0);
+    let (_, opening) = Initiator::start(&reconcile::ours().storage).expect("a first message");
+
+    let mut seeds = vec![
+        (
+            "gossip-item",
+            codec_seed(
+                "gossip",
+                &GossipMessage::Item {
+                    item: item.clone(),
+                    certificate: cert.clone(),
+                },
+            ),
+        ),
+        (
+            "request-hello",
+            codec_seed(
+                "request",
+                &Request::Hello {
+                    certificate: cert.clone(),
+                },
+            ),
+        ),
+        (
+            "request-participation",
+            codec_seed(
+                "request",
+                &Request::Participation {
+                    event: event.clone(),
+                },
+            ),
+        ),
+        (
+            "request-reconcile",
+            codec_seed(
+                "request",
+                &Request::Reconcile {
+                    message: opening.clone(),
+                },
+            ),
+        ),
+        (
+            "request-fetch",
+            codec_seed(
+                "request",
+                &Request::Fetch {
+                    ids: vec![item.id(), plain.id()],
+                },
+            ),
+        ),
+        (
+            "response-welcome",
+            codec_seed(
+                "response",
+                &Response::Welcome {
+                    certificate: cert.clone(),
+                },
+            ),
+        ),
+        (
+            "response-receipt",
+            codec_seed(
+                "response",
+                &Response::Receipt {
+                    receipt: receipt.clone(),
+                },
+            ),
+        ),
+        (
+            "response-refused",
+            codec_seed(
+                "response",
+                &Response::Refused {
+                    reason: "at most 1024 ids per fetch".into(),
+                },
+            ),
+        ),
+        (
+            "response-reconcile",
+            codec_seed("response", &Response::Reconcile { message: opening }),
+        ),
+        (
+            "response-items",
+            codec_seed(
+                "response",
+                &Response::Items {
+                    certificates: vec![cert.clone()],
+                    items: vec![
+                        ItemBytes::from(&EncodedItem::new(item.clone()).expect("encodes")),
+                        ItemBytes::from(&EncodedItem::new(plain.clone()).expect("encodes")),
+                    ],
+                },
+            ),
+        ),
+        ("item-payload", codec_seed("item", &item)),
+        ("item-plain", codec_seed("item", &plain)),
+        ("certificate", codec_seed("certificate", &cert)),
+        ("event", codec_seed("event", &event)),
+        ("receipt", codec_seed("receipt", &receipt)),
+        ("register-entry", codec_seed("register-entry", &entry)),
+    ];
+
+    // Broken frames: each must be refused, and they start the fuzzer next
+    // to the edges the codec guards.
+    let mut truncated = codec_seed("item", &plain);
+    truncated.truncate(truncated.len() - 10);
+    let mut trailing = codec_seed("certificate", &cert);
+    trailing.push(0);
+    let mut wrong_version = codec_seed("receipt", &receipt);
+    wrong_version[1] = VERSION + 1;
+    // Fetch with two ids (each a 32-byte string), the count written as a
+    // three-byte varint.
+    let mut overlong = vec![selector("request"), VERSION, 3, 0xfb, 2, 0];
+    for id in [item.id(), plain.id()] {
+        overlong.push(32);
+        overlong.extend(id.0);
+    }
+    // Items claiming 2^40 certificates in a few bytes.
+    let mut forged = vec![selector("response"), VERSION, 4, 0xfd];
+    forged.extend((1u64 << 40).to_le_bytes());
+    seeds.extend([
+        ("broken-item-truncated", truncated),
+        ("broken-certificate-trailing-byte", trailing),
+        ("broken-receipt-version", wrong_version),
+        ("broken-fetch-overlong-count", overlong),
+        ("broken-items-forged-count", forged),
+    ]);
+    write(dir, &seeds);
+}
+
+fn control_line<T: serde::Serialize>(side: u8, value: &T) -> Vec<u8> {
+    let mut seed = vec![side];
+    seed.extend(serde_json::to_vec(value).expect("serialises"));
+    seed.push(b'\n');
+    seed
+}
+
+fn control_seeds(dir: &Path) {
+    let item = fixtures::item("Phishing wave", false);
+    let cert = fixtures::certificate();
+    let event = fixtures::event(1, ParticipationKind::Joined);
+    let entry = fixtures::register_entry(&event, 0);
+    let sync = SyncStatus {
+        running: false,
+        peer: Some("12D3KooWExample".into()),
+        needed: 3,
+        fetched: 3,
+        sessions: 2,
+        last_completed: Some(fixtures::now()),
+        last_error: None,
+    };
+    let view = ItemView {
+        id: item.id(),
+        kind: ItemKind::IndicatorOfCompromise,
+        tlp: Tlp::Amber,
+        title: item.body.title.clone(),
+        body: "line one\nline \"two\"".into(),
+        tags: vec!["rsit:phishing".into()],
+        created: item.body.created,
+        publisher: cert.id(),
+        publisher_name: cert.body.entity_name.clone(),
+        payload_media_type: None,
+        payload_size: 0,
+        verified: true,
+    };
+    let status = NodeStatus {
+        entity_name: cert.body.entity_name.clone(),
+        peer_id: "12D3KooWExample".into(),
+        member_key: cert.body.member_key,
+        community_id: fixtures::community().id,
+        community_name: fixtures::community().name,
+        listen_addrs: vec!["/ip4/127.0.0.1/tcp/7400".into()],
+        connected_members: 2,
+        items: 40,
+        outbox_pending: 0,
+        is_authority: false,
+        register_entries: None,
+        certificate_not_after: cert.body.not_after,
+        sync: sync.clone(),
+    };
+    let publish = ControlRequest::Publish(PublishRequest {
+        kind: ItemKind::Vulnerability,
+        tlp: Tlp::Clear,
+        title: "CVE-2026-1234 in a PACS viewer".into(),
+        body: "Patch to 4.2.1.".into(),
+        payload: Some(Payload {
+            media_type: "application/json".into(),
+            bytes: b"{}".to_vec(),
+        }),
+        tags: vec!["cve:CVE-2026-1234".into()],
+    });
+    let seeds = vec![
+        ("request-status", control_line(0, &ControlRequest::Status)),
+        ("request-publish", control_line(0, &publish)),
+        (
+            "request-list-items",
+            control_line(0, &ControlRequest::ListItems { limit: 20 }),
+        ),
+        (
+            "request-show-item",
+            control_line(0, &ControlRequest::ShowItem { id: item.id() }),
+        ),
+        ("request-sync", control_line(0, &ControlRequest::Sync)),
+        (
+            "broken-request-truncated",
+            b"\x00{\"op\":\"publish\",\"kind\":\"vulnerability\",\"tl".to_vec(),
+        ),
+        (
+            "response-status",
+            control_line(1, &ControlResponse::Status(status)),
+        ),
+        (
+            "response-items",
+            control_line(
+                1,
+                &ControlResponse::Items {
+                    items: vec![view.clone()],
+                },
+            ),
+        ),
+        (
+            "response-register-entry",
+            control_line(1, &ControlResponse::RegisterEntry(RegisterView::of(&entry))),
+        ),
+        (
+            "response-sync-done",
+            control_line(1, &ControlResponse::SyncDone(sync)),
+        ),
+        (
+            "response-error",
+            control_line(
+                1,
+                &ControlResponse::Error {
+                    message: "no request line within 5 s".into(),
+                },
+            ),
+        ),
+    ];
+    write(dir, &seeds);
+}
+
+fn reconcile_seeds(dir: &Path) {
+    let reconcile::Ours {
+        entries: ours,
+        storage: our_set,
+        ..
+    } = reconcile::ours();
+    // A peer lacking every 7th of our items and holding four of its own.
+    let mut session = vec![0u8; reconcile::MASK_BYTES];
+    for n in (0..reconcile::OURS).step_by(7) {
+        session[n as usize / 8] |= 1 << (n % 8);
+    }
+    for k in 0..4u8 {
+        session.extend([k * 50, k, 1, 2, 3, 4, 5, 6, 7]);
+    }
+    let their_entries = reconcile::theirs(&session);
+    let their_set = reconcile::storage(&their_entries);
+
+    // Their opening message, which our side answers as responder.
+    let (_, their_opening) = Initiator::start(&their_set).expect("a first message");
+    // Their answer to our opening, which our side reads as initiator.
+    let (_, our_opening) = Initiator::start(our_set).expect("a first message");
+    let their_answer = respond(&their_set, &our_opening).expect("an answer");
+    // A message listing ids outright, as for a small range.
+    let small: BTreeSet<_> = ours.iter().take(10).copied().collect();
+    let small_set = reconcile::storage(&small);
+    let (_, id_list) = Initiator::start(&small_set).expect("a first message");
+
+    let with = |mode: u8, body: &[u8]| [&[mode][..], body].concat();
+    let seeds = vec![
+        ("respond-opening", with(0, &their_opening)),
+        ("respond-id-list", with(0, &id_list)),
+        ("initiator-answer", with(1, &their_answer)),
+        ("session", with(2, &session)),
+        ("session-small-frames", with(3, &session)),
+        ("broken-respond-garbage", with(0, b"\x61garbage")),
+        ("broken-respond-version", with(0, b"\x00")),
+    ];
+    write(dir, &seeds);
+}
+
+fn log_seeds(root: &Path) {
+    // The framing alone: valid records, a torn tail, damage in the middle.
+    let (a, b) = (frame(b"first record"), frame(b"second record"));
+    let mut torn = [a.clone(), b.clone()].concat();
+    torn.truncate(torn.len() - 5);
+    let mut damaged = [a.clone(), b.clone(), a.clone()].concat();
+    damaged[a.len() + 10] ^= 1;
+    let zero_tail = [a.clone(), vec![0; 24]].concat();
+    write(
+        &root.join("record_log"),
+        &[
+            ("two-records", [a.clone(), b].concat()),
+            ("torn-tail", torn),
+            ("damaged-middle", damaged),
+            ("zero-filled-tail", zero_tail),
+        ],
+    );
+
+    // Real logs, written by the store.
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let dir = scratch.path();
+    let joined = fixtures::event(1, ParticipationKind::Joined);
+    let withdrew = fixtures::event(2, ParticipationKind::WithdrawalEffective);
+    {
+        let outbox = Outbox::open(dir).expect("outbox");
+        outbox.push(&joined).expect("push");
+        outbox
+            .acknowledge(&joined.id(), &fixtures::receipt(&joined, 0))
+            .expect("acknowledge");
+        outbox.push(&withdrew).expect("push");
+    }
+    let outbox_log = std::fs::read(dir.join(cairn_store::outbox::OUTBOX_FILE)).expect("read");
+    let first_push = frame_len(&outbox_log);
+    write(
+        &root.join("outbox_log"),
+        &[
+            ("pushed-acknowledged-pushed", outbox_log.clone()),
+            ("pushed", outbox_log[..first_push].to_vec()),
+        ],
+    );
+
+    {
+        let register = Register::open(dir).expect("register");
+        for event in [&joined, &withdrew] {
+            register
+                .append(event, |index| {
+                    Ok::<_, Infallible>(fixtures::receipt(event, index))
+                })
+                .expect("append");
+        }
+    }
+    let register_log = std::fs::read(dir.join(cairn_store::register::REGISTER_FILE)).expect("read");
+    let first_entry = frame_len(&register_log);
+    write(
+        &root.join("register_log"),
+        &[
+            ("two-entries", register_log.clone()),
+            ("one-entry", register_log[..first_entry].to_vec()),
+        ],
+    );
+}
+
+/// The size of the first frame of a log file.
+fn frame_len(log: &[u8]) -> usize {
+    8 + u32::from_le_bytes(log[..4].try_into().expect("4 bytes")) as usize
+}
+
+fn item_data_seeds(dir: &Path) {
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let path = scratch.path().join("items.data");
+    let items = [
+        fixtures::item("Phishing wave", false),
+        fixtures::item("Beaconing C2", true),
+    ];
+    let encoded: Vec<Vec<u8>> = items
+        .iter()
+        .map(|i| codec::encode(i).expect("encodes"))
+        .collect();
+    let locations = {
+        let (mut data, _reader) = ItemData::open(&path).expect("data file");
+        let payloads: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        let locations = data.append(&payloads).expect("append");
+        data.sync().expect("sync");
+        locations
+    };
+    let file = std::fs::read(&path).expect("read");
+    let seed = |offset: u64, len: u32| {
+        [&offset.to_le_bytes()[..], &len.to_le_bytes()[..], &file[..]].concat()
+    };
+    let (first, second) = (locations[0], locations[1]);
+    write(
+        dir,
+        &[
+            ("first", seed(first.offset, first.len)),
+            ("second", seed(second.offset, second.len)),
+            ("wrong-length", seed(second.offset, second.len - 1)),
+            ("past-the-end", seed(second.end(), 16)),
+            ("huge-length", seed(first.offset, u32::MAX)),
+        ],
+    );
+}
+
+fn file_seeds(dir: &Path) {
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let read = |name: &str| std::fs::read(scratch.path().join(name)).expect("read");
+    files::write_community(&scratch.path().join("community"), &fixtures::community())
+        .expect("write");
+    files::write_certificate(
+        &scratch.path().join("certificate"),
+        &fixtures::certificate(),
+    )
+    .expect("write");
+    files::write_secret_key(&scratch.path().join("key"), &fixtures::member()).expect("write");
+    let with = |kind: u8, body: &[u8]| [&[kind][..], body].concat();
+    write(
+        dir,
+        &[
+            ("community", with(0, &read("community"))),
+            ("certificate", with(1, &read("certificate"))),
+            ("key", with(2, &read("key"))),
+            ("broken-certificate", with(1, b"{\"body\": 1}")),
+            ("broken-key", with(2, b"zz\n")),
+        ],
+    );
+}
