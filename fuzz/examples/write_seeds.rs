@@ -13,9 +13,13 @@ use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::control::{
     ControlRequest, ControlResponse, ItemView, NodeStatus, PublishRequest, RegisterView, SyncStatus,
 };
+use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{ItemKind, Payload};
+use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
-use cairn_protocol::{EncodedItem, ItemBytes, ParticipationKind, Tlp};
+use cairn_protocol::{
+    EncodedItem, ItemBytes, ParticipationKind, Revocation, RevocationReason, Tlp,
+};
 use cairn_store::item_data::ItemData;
 use cairn_store::{files, Outbox, Register};
 use std::collections::BTreeSet;
@@ -74,6 +78,24 @@ fn codec_seeds(dir: &Path) {
     let receipt = fixtures::receipt(&event, 0);
     let entry = fixtures::register_entry(&event, 0);
     let (_, opening) = Initiator::start(&reconcile::ours().storage).expect("a first message");
+    let revocation = Revocation::issue(
+        RevocationBody {
+            community: fixtures::community().id,
+            issuer: fixtures::issuer().public(),
+            certificates: vec![RevokedCertificate {
+                id: cert.id(),
+                serial: cert.body.serial,
+                member_key: cert.body.member_key,
+            }],
+            reason: RevocationReason::KeyCompromise,
+            effective: fixtures::now(),
+            issued: fixtures::now(),
+        },
+        &fixtures::issuer(),
+    )
+    .expect("a well-formed revocation");
+    let leaving = fixtures::event(2, ParticipationKind::WithdrawalEffective);
+    let withdrawal = Revocation::from_withdrawal(leaving.clone(), fixtures::receipt(&leaving, 1));
 
     let mut seeds = vec![
         (
@@ -87,10 +109,10 @@ fn codec_seeds(dir: &Path) {
             ),
         ),
         (
-            "request-hello",
+            "request-certificate",
             codec_seed(
                 "request",
-                &Request::Hello {
+                &Request::Certificate {
                     certificate: cert.clone(),
                 },
             ),
@@ -123,11 +145,11 @@ fn codec_seeds(dir: &Path) {
             ),
         ),
         (
-            "response-welcome",
+            "response-revocations",
             codec_seed(
                 "response",
-                &Response::Welcome {
-                    certificate: cert.clone(),
+                &Response::Revocations {
+                    revocations: vec![revocation.clone(), withdrawal.clone()],
                 },
             ),
         ),
@@ -172,6 +194,40 @@ fn codec_seeds(dir: &Path) {
         ("event", codec_seed("event", &event)),
         ("receipt", codec_seed("receipt", &receipt)),
         ("register-entry", codec_seed("register-entry", &entry)),
+        ("revocation-issued", codec_seed("revocation", &revocation)),
+        (
+            "revocation-withdrawal",
+            codec_seed("revocation", &withdrawal),
+        ),
+        (
+            "gossip-revocation",
+            codec_seed(
+                "gossip",
+                &GossipMessage::Revocation {
+                    revocation: revocation.clone(),
+                },
+            ),
+        ),
+        (
+            "handshake-hello",
+            codec_seed(
+                "handshake",
+                &Handshake::Hello {
+                    certificate: cert.clone(),
+                    revocations: RevocationSummary::of(&[revocation.id()]),
+                },
+            ),
+        ),
+        (
+            "handshake-revocations",
+            codec_seed(
+                "handshake",
+                &Handshake::Revocations {
+                    revocations: vec![revocation.clone(), withdrawal.clone()],
+                    more: false,
+                },
+            ),
+        ),
     ];
 
     // Broken frames: each must be refused, and they start the fuzzer next
@@ -232,13 +288,14 @@ fn control_seeds(dir: &Path) {
         tags: vec!["rsit:phishing".into()],
         created: item.body.created,
         publisher: cert.id(),
-        publisher_name: cert.body.entity_name.clone(),
+        publisher_name: cert.body.subject.display_name(),
+        publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
         verified: true,
     };
     let status = NodeStatus {
-        entity_name: cert.body.entity_name.clone(),
+        entity_name: cert.body.subject.display_name(),
         peer_id: "12D3KooWExample".into(),
         member_key: cert.body.member_key,
         community_id: fixtures::community().id,

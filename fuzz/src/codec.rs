@@ -14,10 +14,11 @@
 use crate::fixtures;
 use crate::measure;
 use cairn_protocol::codec::{self, MAX_FRAME};
+use cairn_protocol::handshake::Handshake;
 use cairn_protocol::hash::sha256;
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, EncodedItem, ItemId, Receipt, RegisterEntry, SignedEvent, SignedItem,
+    Certificate, EncodedItem, ItemId, Receipt, RegisterEntry, Revocation, SignedEvent, SignedItem,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Debug;
@@ -44,6 +45,8 @@ codec_types! {
     "event" => round_trip::<SignedEvent>,
     "receipt" => round_trip::<Receipt>,
     "register-entry" => round_trip::<RegisterEntry>,
+    "revocation" => round_trip::<Revocation>,
+    "handshake" => round_trip::<Handshake>,
 }
 
 /// Runs the check the input's first byte selects; other selectors are
@@ -195,6 +198,36 @@ impl Inspect for GossipMessage {
                     );
                 }
             }
+            GossipMessage::Revocation { revocation } => revocation.inspect(),
+        }
+    }
+}
+
+impl Inspect for Revocation {
+    fn inspect(&self) {
+        let _ = self.id();
+        if let Ok(effects) = self.verify(&fixtures::community(), fixtures::now()) {
+            // What verifies must apply without panicking, to any certificate.
+            let mut set = cairn_protocol::RevocationSet::default();
+            set.add(effects);
+            let c = fixtures::certificate();
+            let _ = set.check_peer(&c.id(), &c, fixtures::now());
+            let _ = set.check_item(&c.id(), &c, fixtures::now(), false);
+        }
+    }
+}
+
+impl Inspect for Handshake {
+    fn inspect(&self) {
+        match self {
+            Handshake::Hello { certificate, .. } | Handshake::Welcome { certificate, .. } => {
+                certificate.inspect()
+            }
+            Handshake::Revocations { revocations, .. } => {
+                for r in revocations {
+                    r.inspect();
+                }
+            }
             _ => {}
         }
     }
@@ -203,7 +236,7 @@ impl Inspect for GossipMessage {
 impl Inspect for Request {
     fn inspect(&self) {
         match self {
-            Request::Hello { certificate } => certificate.inspect(),
+            Request::Certificate { certificate } => certificate.inspect(),
             Request::Participation { event } => event.inspect(),
             // Reconciliation messages have their own target; fetch ids are
             // only looked up.
@@ -215,7 +248,11 @@ impl Inspect for Request {
 impl Inspect for Response {
     fn inspect(&self) {
         match self {
-            Response::Welcome { certificate } => certificate.inspect(),
+            Response::Revocations { revocations } => {
+                for r in revocations {
+                    r.inspect();
+                }
+            }
             Response::Receipt { receipt } => receipt.inspect(),
             Response::Items {
                 certificates,

@@ -9,8 +9,9 @@ use cairn_protocol::item::{ItemBody, ItemKind, Payload};
 use std::sync::OnceLock;
 
 use cairn_protocol::{
-    Certificate, Community, CommunityId, EntityType, EventBody, ParticipationKind, Receipt,
-    ReceiptBody, RegisterEntry, Role, SecretKey, Sector, SignedEvent, SignedItem, Timestamp, Tlp,
+    Certificate, Community, CommunityId, EncryptionSecretKey, Entity, EntityType, EventBody,
+    ParticipationKind, Receipt, ReceiptBody, RegisterEntry, Role, SecretKey, Sector, SignedEvent,
+    SignedItem, Subject, Timestamp, Tlp,
 };
 
 /// The instant everything here is issued at.
@@ -39,6 +40,8 @@ pub fn community() -> Community {
         name: "Fuzz community".into(),
         issuers: vec![issuer().public()],
         authority: authority().public(),
+        authority_encryption: EncryptionSecretKey::derive_from(&authority()).public(),
+        max_validity_days: 366,
     }
 }
 
@@ -49,10 +52,13 @@ pub fn certificate_for(key: &SecretKey, name: &str, roles: Vec<Role>) -> Certifi
         serial: 7,
         issuer: issuer().public(),
         member_key: key.public(),
-        entity_name: name.into(),
-        entity_type: EntityType::Essential,
-        sector: Sector::Health,
-        member_state: "DE".parse().expect("a Member State"),
+        encryption_key: EncryptionSecretKey::derive_from(key).public(),
+        subject: Subject::Entity(Entity {
+            name: name.into(),
+            entity_type: EntityType::Essential,
+            sector: Sector::Health,
+            member_state: "DE".parse().expect("a Member State"),
+        }),
         roles,
         not_before: T0,
         not_after: T0.plus_days(365),
