@@ -17,8 +17,24 @@ pub enum CertCommand {
     /// Issue a member certificate signed by an issuer of the community; prints its id
     Issue(IssueArgs),
     /// Show a certificate, and whether it verifies against a community now
+    /// (exits non-zero when it does not)
     Show(ShowArgs),
+    /// Revoke certificates (issuer, offline); prints the revocation's id.
+    /// Hand the file to any node with `cairn revocation publish`
+    Revoke(crate::revoke::RevokeArgs),
+    /// Re-issue a certificate for the same key and entity with a new serial
+    /// and validity (issuer, offline); install it with `cairn cert install`
+    Renew(crate::revoke::RenewArgs),
+    /// Make the local node present a renewed certificate, without a restart
+    Install {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
+
+/// Validity of a new certificate unless the issuer says otherwise: short,
+/// so a leaked key ages out even if its revocation never arrives.
+pub const DEFAULT_VALID_DAYS: u64 = 90;
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
@@ -53,8 +69,8 @@ pub struct IssueArgs {
     /// Serial number [default: the current time in milliseconds]
     #[arg(long)]
     serial: Option<u64>,
-    /// Days the certificate stays valid
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Days the certificate stays valid (at most the community's maximum)
+    #[arg(long, default_value_t = DEFAULT_VALID_DAYS, value_parser = clap::value_parser!(u64).range(1..))]
     valid_days: u64,
     /// Start of validity, RFC 3339 (e.g. 2026-03-01T00:00:00Z) [default: now]
     #[arg(long, value_name = "TIME", value_parser = rfc3339::parse)]
@@ -76,23 +92,49 @@ pub struct ShowArgs {
     json: bool,
 }
 
-pub fn run(cmd: &CertCommand, out: &mut dyn Write) -> Result<()> {
+/// Runs an offline certificate command; `node` is for `install`.
+pub fn run(
+    cmd: &CertCommand,
+    node: impl FnOnce() -> crate::client::Client,
+    out: &mut dyn Write,
+) -> Result<()> {
     match cmd {
         CertCommand::Issue(a) => issue(a, out),
         CertCommand::Show(a) => show(a, out),
+        CertCommand::Revoke(a) => crate::revoke::revoke(a, out),
+        CertCommand::Renew(a) => crate::revoke::renew(a, out),
+        CertCommand::Install { file } => crate::revoke::install(&node(), file, out),
     }
+}
+
+/// The issuer's key, refused unless it is one of `community`'s issuers.
+pub fn issuer_key(
+    community: &cairn_protocol::Community,
+    path: &std::path::Path,
+    community_path: &std::path::Path,
+) -> Result<cairn_protocol::SecretKey> {
+    let issuer = keys::read_secret(path)?;
+    if !community.is_issuer(&issuer.public()) {
+        bail!(
+            "{} is not an issuer key of community '{}' ({}): sign with the key the community was created with",
+            path.display(),
+            community.name,
+            community_path.display()
+        );
+    }
+    Ok(issuer)
 }
 
 fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
     let community = files::read_community(&a.community)?;
-    let issuer = keys::read_secret(&a.issuer_key)?;
-    if !community.is_issuer(&issuer.public()) {
-        bail!(
-            "{} is not an issuer key of community '{}' ({}): sign with the key the community was created with",
-            a.issuer_key.display(),
-            community.name,
-            a.community.display()
-        );
+    let issuer = issuer_key(&community, &a.issuer_key, &a.community)?;
+    let (member_key, encryption_key) = keys::member_keys_arg(
+        &a.member_key,
+        a.member_encryption_key.as_deref(),
+        ("--member-key", "--member-encryption-key"),
+    )?;
+    if a.roles.contains(&Role::Authority) && member_key != community.authority {
+        bail!("the authority role belongs to the community's authority key only ({}); this member key is not it", community.authority);
     }
     let mut roles: Vec<Role> = Vec::new();
     for r in &a.roles {
@@ -101,11 +143,6 @@ fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let not_before = a.not_before.unwrap_or_else(Timestamp::now);
-    let (member_key, encryption_key) = keys::member_keys_arg(
-        &a.member_key,
-        a.member_encryption_key.as_deref(),
-        ("--member-key", "--member-encryption-key"),
-    )?;
     let body = CertificateBody {
         community: community.id,
         serial: a.serial.unwrap_or_else(|| Timestamp::now().millis()),
@@ -125,6 +162,12 @@ fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
     let cert = Certificate::issue(body, &issuer)?;
     cert.verify(&community, not_before)
         .context("the new certificate does not verify against its community")?;
+    if cert.body.not_after <= Timestamp::now() {
+        bail!(
+            "the certificate would already have expired (valid until {}): move --not-before later or raise --valid-days",
+            cert.body.not_after.to_rfc3339()
+        );
+    }
     files::write_certificate(&a.out, &cert)?;
     writeln!(out, "{}", cert.id())?;
     Ok(())
@@ -163,7 +206,10 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<()> {
         Some((name, Err(e))) => format!("NO, against community '{name}' at {now}: {e}"),
     };
     write!(out, "{}", describe(&cert, verdict))?;
-    Ok(())
+    match check {
+        Some((_, Err(e))) => bail!("the certificate does not verify: {e}"),
+        _ => Ok(()),
+    }
 }
 
 /// A field a pseudonym may leave undisclosed.

@@ -12,6 +12,7 @@ mod keys;
 mod node;
 mod publish;
 mod render;
+mod revoke;
 mod rfc3339;
 mod sync;
 mod table;
@@ -72,8 +73,11 @@ enum Command {
     /// Items this node holds
     #[command(subcommand)]
     Items(ItemsCommand),
-    /// Members this node knows of
+    /// Members this node knows of (revoked ones marked)
     Members(Json),
+    /// Revocations: hand one to the local node, which enforces and spreads it
+    #[command(subcommand)]
+    Revocation(RevocationCommand),
     /// Notify the competent authority that this entity joined (Art. 29(4))
     Join(Json),
     /// Notify the competent authority that this entity's withdrawal took effect (Art. 29(4))
@@ -83,6 +87,16 @@ enum Command {
     /// The participation register (competent authority nodes)
     #[command(subcommand)]
     Register(RegisterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RevocationCommand {
+    /// Enforce a revocation file (from `cairn cert revoke`) on the local node
+    /// and spread it to the community
+    Publish {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,7 +126,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Key(cmd) => keys::run(cmd, out),
         Command::Community(cmd) => community::run(cmd, out),
-        Command::Cert(cmd) => cert::run(cmd, out),
+        Command::Cert(cmd) => cert::run(cmd, node, out),
+        Command::Revocation(RevocationCommand::Publish { file }) => {
+            revoke::publish(&node(), file, out)
+        }
         Command::Status(a) if a.watch => sync::watch_status(&node(), &a.out, out),
         Command::Status(a) => node::status(&node(), &a.out, out),
         Command::Sync(o) => sync::run(&node(), o, out),

@@ -343,11 +343,42 @@ impl Api {
             .collect();
         // Revoked members are no longer connected: list every certificate a
         // revocation reaches that this node can name.
-        for cert in crate::revocations::revoked_certificates(&self.ctx) {
+        let (named, unnamed) = crate::revocations::revoked_certificates(&self.ctx, &snap.seen);
+        for cert in named {
             if members.iter().all(|m| m.certificate != cert.id()) {
                 let peer = crate::network::peers::peer_id_of(&cert.body.member_key).to_string();
                 members.push(view(&cert, peer, false));
             }
+        }
+        // Revoked certificates this node never saw: shown by id and key.
+        for c in unnamed {
+            let effect = self
+                .ctx
+                .revocations
+                .all()
+                .into_iter()
+                .find_map(|r| match r {
+                    Revocation::Issued { body, .. } if body.certificates.contains(&c) => {
+                        Some(RevokedView {
+                            reason: body.reason,
+                            effective: body.effective,
+                        })
+                    }
+                    _ => None,
+                });
+            members.push(MemberView {
+                entity_name: format!("(certificate {} not seen by this node)", c.id),
+                entity_type: None,
+                sector: None,
+                member_state: None,
+                member_key: c.member_key,
+                certificate: c.id,
+                serial: c.serial,
+                peer_id: crate::network::peers::peer_id_of(&c.member_key).to_string(),
+                connected: false,
+                not_after: Timestamp(0),
+                revoked: effect,
+            });
         }
         members.sort_by(|a, b| a.entity_name.cmp(&b.entity_name));
         ControlResponse::Members { members }

@@ -225,24 +225,47 @@ pub async fn enforce_and_spread(
 
 /// Every certificate a known revocation reaches that this node can name:
 /// from the revocation itself (a withdrawal carries the member's
-/// certificate) or from the publisher certificates it stores.
-pub fn revoked_certificates(ctx: &crate::context::Context) -> Vec<Certificate> {
+/// certificate), from the members admitted since start (`seen`), or from the
+/// publisher certificates it stores. Revoked certificates it has never seen
+/// are returned by id in the second list.
+pub fn revoked_certificates(
+    ctx: &crate::context::Context,
+    seen: &[Certificate],
+) -> (
+    Vec<Certificate>,
+    Vec<cairn_protocol::revocation::RevokedCertificate>,
+) {
     let mut out: Vec<Certificate> = Vec::new();
+    let mut unnamed = Vec::new();
+    let set = ctx.revocations.set();
     for r in ctx.revocations.all() {
         match r {
             Revocation::Withdrawal { event, .. } => out.push(event.body.certificate),
             Revocation::Issued { body, .. } => {
                 for c in body.certificates {
-                    if let Ok(Some(cert)) = ctx.items.certificate(&c.id) {
-                        out.push(cert);
+                    let known = seen
+                        .iter()
+                        .find(|s| s.id() == c.id)
+                        .cloned()
+                        .or_else(|| ctx.items.certificate(&c.id).ok().flatten());
+                    match known {
+                        Some(cert) => out.push(cert),
+                        None => unnamed.push(c),
                     }
                 }
             }
         }
     }
+    // A key revocation also reaches the key's other certificates.
+    for cert in seen {
+        if set.status(&cert.id(), cert).is_some() {
+            out.push(cert.clone());
+        }
+    }
     out.sort_by_key(|c| c.id());
     out.dedup_by_key(|c| c.id());
-    out
+    unnamed.retain(|u| out.iter().all(|c| c.id() != u.id));
+    (out, unnamed)
 }
 
 #[cfg(test)]

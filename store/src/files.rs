@@ -6,7 +6,7 @@
 //! Communities and certificates are JSON so an operator can read what they
 //! were given before trusting it.
 
-use cairn_protocol::{codec, Certificate, Community, SecretKey};
+use cairn_protocol::{codec, Certificate, Community, Revocation, SecretKey};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fs;
 use std::io::Write;
@@ -87,6 +87,16 @@ pub fn read_community(path: &Path) -> Result<Community, FileError> {
 /// Writes a certificate as JSON. Never overwrites.
 pub fn write_certificate(path: &Path, c: &Certificate) -> Result<(), FileError> {
     write_json(path, c)
+}
+
+/// Writes a revocation file (JSON, like certificates: it is public).
+pub fn write_revocation(path: &Path, r: &Revocation) -> Result<(), FileError> {
+    write_json(path, r)
+}
+
+/// Reads a revocation file; its signature is checked by the node.
+pub fn read_revocation(path: &Path) -> Result<Revocation, FileError> {
+    read_json(path, "revocation file")
 }
 
 /// Replaces the certificate at `path` atomically (a renewal): written to a

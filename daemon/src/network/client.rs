@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub peer_id: PeerId,
     pub listen_addrs: Vec<Multiaddr>,
     pub members: Vec<(PeerId, Certificate)>,
+    /// Certificates of members admitted since start, connected or not.
+    pub seen: Vec<Certificate>,
     pub connected_peers: usize,
 }
 

@@ -72,10 +72,16 @@ enum State {
     Admitted { certificate: Box<Certificate> },
 }
 
-/// Connected peers and their admission state.
+/// Most certificates of former peers remembered for the members view.
+const MAX_REMEMBERED: usize = 10_000;
+
+/// Connected peers and their admission state, and the certificates of
+/// every member admitted since the node started (so a member revoked and
+/// disconnected can still be named).
 #[derive(Debug, Default)]
 pub struct Peers {
     peers: HashMap<PeerId, State>,
+    seen: HashMap<cairn_protocol::CertificateId, Certificate>,
 }
 
 impl Peers {
@@ -92,6 +98,10 @@ impl Peers {
     pub fn admit(&mut self, peer: PeerId, certificate: Certificate) -> bool {
         let was_pending = matches!(self.peers.get(&peer), Some(State::Pending { .. }));
         if self.peers.contains_key(&peer) {
+            if self.seen.len() >= MAX_REMEMBERED {
+                self.seen.clear();
+            }
+            self.seen.insert(certificate.id(), certificate.clone());
             self.peers.insert(
                 peer,
                 State::Admitted {
@@ -132,6 +142,11 @@ impl Peers {
             State::Admitted { certificate } => Some((p, certificate.as_ref())),
             _ => None,
         })
+    }
+
+    /// Certificates of every member admitted since start (bounded).
+    pub fn seen(&self) -> impl Iterator<Item = &Certificate> {
+        self.seen.values()
     }
 
     /// Whether any connection to `peer` is open.

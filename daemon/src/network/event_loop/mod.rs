@@ -207,6 +207,7 @@ impl EventLoop {
                         .admitted()
                         .map(|(p, c)| (*p, c.clone()))
                         .collect(),
+                    seen: self.peers.seen().cloned().collect(),
                     connected_peers: self.swarm.connected_peers().count(),
                 });
             }

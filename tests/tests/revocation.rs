@@ -1,0 +1,150 @@
+//! Revocation end to end with real `cairnd` processes: the issuer revokes a
+//! member offline (`cairn cert revoke`), any node is handed the file
+//! (`cairn revocation publish`), and every member cuts the revoked one off;
+//! a node that was offline learns it when it reconnects, before it takes
+//! anything from the revoked member.
+
+use cairn_protocol::control::MemberView;
+use cairn_tests::community::Community;
+use cairn_tests::{bins, expect, NodeProc};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+/// The bound on a revocation taking effect across connected members.
+const TAKES_EFFECT: Duration = Duration::from_secs(2);
+
+/// Signs a revocation of `member`'s certificate with the real issuer.
+fn revoke(c: &Community, member: usize, reason: &str) -> PathBuf {
+    let out = c.path().join(format!("revoke-{member}-{reason}.json"));
+    bins::cairn_ok([
+        "cert",
+        "revoke",
+        "--community",
+        bins::s(&c.community_file),
+        "--issuer-key",
+        bins::s(&c.issuer_key),
+        "--cert",
+        bins::s(&c.members[member].cert_file),
+        "--reason",
+        reason,
+        "--out",
+        bins::s(&out),
+    ]);
+    out
+}
+
+/// `node`'s view of the member whose key is `key`, if it lists it.
+fn view_of(node: &NodeProc, key: &str) -> Result<Option<MemberView>, String> {
+    Ok(node
+        .try_members()?
+        .into_iter()
+        .find(|m| m.member_key.to_string() == key))
+}
+
+/// Waits until `node` lists `key` as revoked and not connected.
+fn sees_revoked(node: &NodeProc, key: &str, timeout: Duration) {
+    node.wait(
+        "the member is shown revoked and disconnected",
+        timeout,
+        || match view_of(node, key)? {
+            Some(m) if m.revoked.is_some() && !m.connected => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+}
+
+fn titles(node: &NodeProc) -> BTreeSet<String> {
+    node.items().into_iter().map(|i| i.title).collect()
+}
+
+#[test]
+fn a_revoked_member_is_cut_off_by_every_member_within_two_seconds() {
+    let c = Community::create(3);
+    let (authority, members) = c.start_all();
+    let all: Vec<&NodeProc> = std::iter::once(&authority).chain(&members).collect();
+    expect::all_admitted(&all, DEADLINE);
+    let revoked_key = c.members[2].public_key.clone();
+    let before = members[2].publish("near-miss", "GREEN", "published before revocation", "x");
+    expect::items_everywhere(&all, &BTreeSet::from([before.clone()]), DEADLINE);
+
+    let file = revoke(&c, 2, "misbehaviour");
+    let said = members[0].cli_ok(["revocation", "publish", bins::s(&file)]);
+    assert!(said.contains("enforced and spread"), "{said}");
+    let t0 = Instant::now();
+    for n in [&authority, &members[0], &members[1]] {
+        let left = TAKES_EFFECT.saturating_sub(t0.elapsed());
+        sees_revoked(n, &revoked_key, left.max(Duration::from_millis(1)));
+    }
+    eprintln!(
+        "revocation in force on every member after {:?}",
+        t0.elapsed()
+    );
+
+    // What the revoked member publishes now reaches nobody; what it
+    // published before stays, marked.
+    members[2].publish("near-miss", "GREEN", "published after revocation", "x");
+    std::thread::sleep(Duration::from_secs(3));
+    for n in [&authority, &members[0], &members[1]] {
+        let held = titles(n);
+        assert!(held.contains("published before revocation"), "{}", n.name);
+        assert!(
+            !held.contains("published after revocation"),
+            "{} took an item from a revoked member",
+            n.name
+        );
+        let item = n
+            .items()
+            .into_iter()
+            .find(|i| i.id.to_string() == before)
+            .unwrap();
+        let shown = n.cli_ok(["items", "show", &before]);
+        assert!(
+            item.publisher_revoked.is_some() && shown.contains("REVOKED"),
+            "{shown}"
+        );
+    }
+    // The refusing nodes say why, in their own logs.
+    cairn_tests::until("a member logs the refusal", DEADLINE, &all, || {
+        if [&members[0], &members[1], &authority]
+            .iter()
+            .any(|n| n.log_text().contains("was revoked (misbehaviour"))
+        {
+            Ok(())
+        } else {
+            Err("no refusal logged yet".into())
+        }
+    });
+}
+
+#[test]
+fn a_node_offline_during_the_revocation_learns_it_before_taking_anything_from_the_revoked_member() {
+    let c = Community::create(3);
+    let (authority, mut members) = c.start_all();
+    {
+        let all: Vec<&NodeProc> = std::iter::once(&authority).chain(&members).collect();
+        expect::all_admitted(&all, DEADLINE);
+    }
+    let revoked_key = c.members[2].public_key.clone();
+    // member-2 goes offline; member-3 (bootstrapped to it) is revoked.
+    members[1].kill9();
+    let file = revoke(&c, 2, "misbehaviour");
+    members[0].cli_ok(["revocation", "publish", bins::s(&file)]);
+    sees_revoked(&members[0], &revoked_key, DEADLINE);
+    sees_revoked(&authority, &revoked_key, DEADLINE);
+    members[2].publish("near-miss", "GREEN", "sent while member-2 was away", "x");
+
+    // member-2 comes back; member-3 keeps trying to reach it.
+    members[1].restart();
+    sees_revoked(&members[1], &revoked_key, DEADLINE);
+    members[2].publish("near-miss", "GREEN", "sent after member-2 returned", "x");
+    std::thread::sleep(Duration::from_secs(3));
+    let held = titles(&members[1]);
+    assert!(
+        !held.contains("sent while member-2 was away")
+            && !held.contains("sent after member-2 returned"),
+        "member-2 took items from the revoked member: {held:?}\n{}",
+        members[1].log_tail(40)
+    );
+}
