@@ -51,7 +51,11 @@ pub fn status(s: &NodeStatus) -> String {
             "certificate valid until",
             s.certificate_not_after.to_rfc3339(),
         ),
-    ])
+    ]) + &s
+        .warnings
+        .iter()
+        .map(|w| format!("WARNING: {w}\n"))
+        .collect::<String>()
 }
 
 fn sync_summary(s: &cairn_protocol::control::SyncStatus) -> String {

@@ -184,6 +184,9 @@ impl Api {
             register_entries: self.ctx.authority.as_ref().map(|a| a.register.len()),
             certificate_not_after: c.not_after,
             sync: self.ctx.sync.status().borrow().clone(),
+            warnings: crate::expiry::warning(&cert, Timestamp::now())
+                .into_iter()
+                .collect(),
         })
     }
 

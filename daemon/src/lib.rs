@@ -7,6 +7,7 @@ pub mod config;
 pub mod context;
 pub mod control;
 pub mod demo;
+pub mod expiry;
 pub mod ingest;
 pub mod log_limit;
 pub mod network;

@@ -138,6 +138,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         tokio::spawn(event_loop.run()),
         sync_task,
         tokio::spawn(control::serve(listener, api.clone(), shutdown_rx.clone())),
+        tokio::spawn(crate::expiry::watch(ctx.clone(), shutdown_rx.clone())),
         tokio::spawn(participation::deliver(
             ctx.clone(),
             client.clone(),

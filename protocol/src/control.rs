@@ -132,6 +132,9 @@ pub struct NodeStatus {
     pub register_entries: Option<u64>,
     pub certificate_not_after: Timestamp,
     pub sync: SyncStatus,
+    /// What the operator should act on (a certificate about to expire).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One item as shown to a person.
