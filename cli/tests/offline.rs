@@ -185,13 +185,22 @@ fn an_authority_certificate_can_start_later_and_then_does_not_verify_yet() {
         ],
     );
     ok(&refs(&args));
-    let shown = ok(&[
+    // A certificate that does not verify is shown in full, and the command
+    // fails, so scripts cannot take it for a good one.
+    let out = cairn(&[
         "cert",
         "show",
         &arg(d, "authority.cert"),
         "--community",
         &arg(d, "community.json"),
     ]);
+    assert!(
+        !out.status.success(),
+        "a failed verification exits non-zero"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does not verify"), "{stderr}");
+    let shown = String::from_utf8(out.stdout).unwrap();
     assert!(
         shown.contains("valid from    2999-01-01T00:00:00Z\n"),
         "{shown}"
