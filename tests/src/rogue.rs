@@ -19,6 +19,8 @@ pub struct RogueArgs<'a> {
     pub mode: &'a str,
     pub count: usize,
     pub linger_secs: f64,
+    /// A creation time to claim for every item (ms since the epoch).
+    pub created_ms: Option<u64>,
 }
 
 /// A running `cairn-rogue`, killed on drop.
@@ -46,6 +48,9 @@ impl RogueProc {
             .args(["--linger", &a.linger_secs.to_string()]);
         for b in &a.bootstrap {
             cmd.args(["--bootstrap", b]);
+        }
+        if let Some(ms) = a.created_ms {
+            cmd.args(["--created-ms", &ms.to_string()]);
         }
         let child = cmd
             .stdin(Stdio::null())

@@ -55,6 +55,7 @@ impl Honest {
             mode,
             count,
             linger_secs: 1.5,
+            created_ms: None,
         };
         let mut rogue = RogueProc::spawn(self.c.path(), name, &args);
         // While it is connected, no honest node may count it as a member.

@@ -148,3 +148,86 @@ fn a_node_offline_during_the_revocation_learns_it_before_taking_anything_from_th
         members[1].log_tail(40)
     );
 }
+
+#[test]
+fn items_back_dated_with_a_compromised_key_are_refused_by_every_node_that_knows() {
+    use cairn_tests::rogue::{RogueArgs, RogueProc};
+    let c = Community::create(2);
+    let (authority, mut members) = c.start_all();
+    {
+        let all: Vec<&NodeProc> = std::iter::once(&authority).chain(&members).collect();
+        expect::all_admitted(&all, DEADLINE);
+    }
+    // member-1's key leaks; its operator stops the node. member-2 is offline.
+    members[0].kill9();
+    members[1].kill9();
+    let cert: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&c.members[0].cert_file).unwrap()).unwrap();
+    let not_before = cert["body"]["not_before"].as_u64().unwrap();
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    // Claimed creation time: before the revocation, inside the validity.
+    let back_dated = (now_ms() - 500).max(not_before + 1);
+    std::thread::sleep(Duration::from_millis(50));
+    let file = revoke(&c, 0, "key-compromise");
+    authority.cli_ok(["revocation", "publish", bins::s(&file)]);
+
+    // The thief reaches member-2 before member-2 hears of the revocation.
+    c.write_config(&c.members[1], &[]);
+    members[1].restart();
+    let thief = RogueArgs {
+        community: &c.community_file,
+        key: &c.members[0].key_file,
+        cert: &c.members[0].cert_file,
+        bootstrap: vec![members[1].addr.clone()],
+        mode: "valid",
+        count: 2,
+        linger_secs: 1.5,
+        created_ms: Some(back_dated),
+    };
+    let mut rogue = RogueProc::spawn(c.path(), "thief", &thief);
+    rogue.finish(DEADLINE);
+    members[1].wait("member-2 took the back-dated items", DEADLINE, || {
+        let n = expect::titles_with(&[&members[1]], "ROGUE-valid-").len();
+        if n == 2 {
+            Ok(())
+        } else {
+            Err(format!("{n} of 2\n{}", rogue.describe()))
+        }
+    });
+
+    // member-2 meets the community: it learns the revocation in the
+    // handshake, keeps what it held (marked), and whoever reconciles with it
+    // refuses the back-dated items.
+    members[1].cli_ok(["sync"]);
+    c.write_config(&c.members[1], std::slice::from_ref(&authority.addr));
+    members[1].restart();
+    let key = c.members[0].public_key.clone();
+    sees_revoked(&members[1], &key, DEADLINE);
+    authority.cli_ok(["sync"]);
+    members[1].cli_ok(["sync"]);
+    // The authority was offered them by catch-up and refused them.
+    authority.wait("the authority refuses the offered items", DEADLINE, || {
+        if authority.log_text().contains("refused=2") {
+            Ok(())
+        } else {
+            Err("no catch-up refused them yet".into())
+        }
+    });
+    assert!(
+        expect::titles_with(&[&authority], "ROGUE-valid-").is_empty(),
+        "the authority took back-dated items of a compromised key\n{}",
+        authority.log_tail(30)
+    );
+    let held: Vec<_> = members[1]
+        .items()
+        .into_iter()
+        .filter(|i| i.title.contains("ROGUE-valid-"))
+        .collect();
+    assert_eq!(held.len(), 2, "items held before the revocation stay");
+    assert!(held.iter().all(|i| i.publisher_revoked.is_some()));
+}

@@ -81,6 +81,10 @@ struct Args {
     /// Seconds to keep running after publishing
     #[arg(long, default_value_t = 2.0)]
     linger: f64,
+    /// Claim this creation time (ms since the epoch) for every item, as a
+    /// thief holding a leaked key would to back-date them
+    #[arg(long, value_name = "MS")]
+    created_ms: Option<u64>,
 }
 
 /// What the rogue has seen of its peers.
@@ -260,6 +264,7 @@ impl Rogue {
 fn item(
     i: usize,
     mode: Mode,
+    created: Timestamp,
     community: &Community,
     key: &SecretKey,
     certificate: &Certificate,
@@ -273,7 +278,7 @@ fn item(
         body: "Block this address at the perimeter.".into(),
         payload: None,
         tags: vec!["rsit:malicious-code".into()],
-        created: Timestamp::now(),
+        created,
         publisher: certificate.id(),
     };
     let mut item = SignedItem::sign(body, key, certificate).context("signing")?;
@@ -346,7 +351,8 @@ async fn main() -> anyhow::Result<()> {
         rogue.seen.answered.len()
     ));
     for i in 0..args.count {
-        let (title, item) = item(i, args.mode, &community, &key, &certificate)?;
+        let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
+        let (title, item) = item(i, args.mode, created, &community, &key, &certificate)?;
         rogue.publish(&title, item);
         // Let the swarm send it before the next one.
         rogue
