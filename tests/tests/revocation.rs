@@ -218,6 +218,11 @@ fn items_back_dated_with_a_compromised_key_are_refused_by_every_node_that_knows(
             Err("no catch-up refused them yet".into())
         }
     });
+    // Refused for good: later sessions do not fetch them again.
+    authority.cli_ok(["sync"]);
+    authority.cli_ok(["sync"]);
+    let refusals = authority.log_text().matches("refused=2").count();
+    assert_eq!(refusals, 1, "refused items were fetched again");
     assert!(
         expect::titles_with(&[&authority], "ROGUE-valid-").is_empty(),
         "the authority took back-dated items of a compromised key\n{}",

@@ -5,12 +5,13 @@
 
 use super::index::SyncIndex;
 use super::reconcile::{self, Initiator, ReconcileError};
+use super::refused::RefusedIds;
 use crate::ingest::par_map;
-use crate::ingest::worker::Ingest;
+use crate::ingest::worker::{Ingest, Refusal};
 use crate::network::client::Client;
 use cairn_protocol::codec;
 use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
-use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemBytes, ItemId};
+use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, Timestamp};
 use cairn_store::ItemStore;
 use futures::StreamExt;
 use libp2p::PeerId;
@@ -103,13 +104,14 @@ pub async fn fetch_from(
     ids: Vec<ItemId>,
     ingest: &Ingest,
     counters: &Counters,
+    refused_ids: &RefusedIds,
     stats: &mut SessionStats,
 ) -> Result<(), SyncError> {
     stats.needed = ids.len();
     counters.needed.store(ids.len() as u64, Ordering::Relaxed);
     let chunks: Vec<Vec<ItemId>> = ids.chunks(FETCH_BATCH).map(<[ItemId]>::to_vec).collect();
     let mut results = futures::stream::iter(chunks)
-        .map(|chunk| fetch_chunk(client, peer, chunk, ingest, counters))
+        .map(|chunk| fetch_chunk(client, peer, chunk, ingest, counters, refused_ids))
         .buffer_unordered(IN_FLIGHT);
     while let Some(r) = results.next().await {
         let (stored, refused) = r?;
@@ -126,6 +128,7 @@ async fn fetch_chunk(
     mut wanted: Vec<ItemId>,
     ingest: &Ingest,
     counters: &Counters,
+    refused_ids: &RefusedIds,
 ) -> Result<(u64, u64), SyncError> {
     let (mut stored, mut refused) = (0, 0);
     while !wanted.is_empty() {
@@ -164,14 +167,25 @@ async fn fetch_chunk(
         counters
             .fetched
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let submitted: Vec<(ItemId, Timestamp)> = batch
+            .iter()
+            .map(|(i, _)| (i.id(), i.item().body.created))
+            .collect();
         let results = ingest
             .submit(batch, false)
             .await
             .map_err(|_| SyncError::Stopped)?;
-        for r in results {
+        let horizon = Timestamp::now().plus_millis(cairn_protocol::item::MAX_CLOCK_SKEW_MS);
+        for ((id, created), r) in submitted.into_iter().zip(results) {
             match r {
                 Ok(_) => stored += 1,
-                Err(_) => refused += 1,
+                Err(e) => {
+                    refused += 1;
+                    // Only the future-dated may pass later; the rest never will.
+                    if matches!(e, Refusal::Invalid(_)) && created <= horizon {
+                        refused_ids.insert(id);
+                    }
+                }
             }
         }
     }

@@ -85,6 +85,7 @@ struct Manager {
     index: Arc<SyncIndex>,
     ingest: Ingest,
     revocations: Arc<crate::revocations::Revocations>,
+    refused: super::refused::RefusedIds,
     status: watch::Sender<SyncStatus>,
 }
 
@@ -103,6 +104,7 @@ pub fn spawn(
         index,
         ingest,
         revocations,
+        refused: Default::default(),
         status: status_tx,
     };
     (Sync { tx, status }, tokio::spawn(m.run(rx, shutdown)))
@@ -215,10 +217,20 @@ impl Manager {
                 super::revocations::sync_revocations(&self.client, peer, &self.revocations)
                     .await?;
                 let need = reconcile_with(&self.client, peer, &self.index, &mut stats).await?;
+                let need = self.refused.filter(need);
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");
                 }
-                fetch_from(&self.client, peer, need, &self.ingest, &counters, &mut stats).await?;
+                fetch_from(
+                    &self.client,
+                    peer,
+                    need,
+                    &self.ingest,
+                    &counters,
+                    &self.refused,
+                    &mut stats,
+                )
+                .await?;
                 Ok::<_, super::fetch::SyncError>(stats)
             };
             tokio::pin!(work);

@@ -7,4 +7,5 @@ pub mod fetch;
 pub mod index;
 pub mod manager;
 pub mod reconcile;
+pub mod refused;
 pub mod revocations;
