@@ -218,8 +218,9 @@ mod tests {
         let name = "A".repeat(codec::MAX_FRAME);
         let json = format!(
             r#"{{"body":{{"community":"{c}","serial":1,"issuer":"{key}","member_key":"{key}",
-            "entity_name":"{name}","entity_type":"essential","sector":"health",
-            "member_state":"DE","roles":["publish"],"not_before":0,"not_after":1}},
+            "encryption_key":"{key}","subject":{{"Entity":{{"name":"{name}",
+            "entity_type":"essential","sector":"health","member_state":"DE"}}}},
+            "roles":["publish"],"not_before":0,"not_after":1}},
             "signature":"{s}"}}"#,
             c = "09".repeat(16),
             s = "00".repeat(64),

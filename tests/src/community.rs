@@ -235,6 +235,19 @@ impl Issuer<'_> {
         }
     }
 
+    /// Re-signs the certificate at `path` after `change` — what a careless
+    /// or older issuing tool could produce (`cairn cert issue` refuses, say,
+    /// a certificate that has already expired).
+    pub fn resign(&self, path: &Path, change: impl FnOnce(&mut cairn_protocol::CertificateBody)) {
+        let cert = cairn_store::files::read_certificate(path).expect("a certificate");
+        let issuer = cairn_store::files::read_secret_key(self.issuer_key).expect("the issuer key");
+        let mut body = cert.body;
+        change(&mut body);
+        let cert = cairn_protocol::Certificate::issue(body, &issuer).expect("re-signed");
+        std::fs::remove_file(path).expect("the old certificate removed");
+        cairn_store::files::write_certificate(path, &cert).expect("certificate written");
+    }
+
     /// `cairn cert issue` against this issuer's community file; returns the
     /// certificate id it printed.
     #[allow(clippy::too_many_arguments)]

@@ -202,11 +202,14 @@ fn an_expired_certificate_gets_nothing_in() {
         "Rogue Expired",
         ROGUE_ENTITY,
         ROGUE_ROLES,
-        CertOptions {
-            not_before: Some("2020-01-01T00:00:00Z"),
-            valid_days: Some(1),
-        },
+        CertOptions::default(),
     );
+    // `cairn cert issue` refuses to make an expired certificate; the issuer
+    // signs one anyway.
+    c.issuer().resign(&cert, |b| {
+        b.not_before = cairn_protocol::Timestamp(1_577_836_800_000); // 2020-01-01
+        b.not_after = b.not_before.plus_days(1);
+    });
 
     let rogue = h.rogue("rogue-expired", &rogue_key, &cert, "valid", 3);
     h.assert_refused(&rogue, "expired", "expired");
