@@ -174,6 +174,15 @@ mod tests {
     }
 
     #[test]
+    fn a_listing_of_zero_items_is_refused_not_shown_as_empty() {
+        let err = Cli::try_parse_from(["cairn", "items", "list", "--limit", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--limit"), "{err}");
+        assert!(Cli::try_parse_from(["cairn", "items", "list", "--limit", "1"]).is_ok());
+    }
+
+    #[test]
     fn vocabularies_reject_unknown_words_listing_the_valid_ones() {
         let base = [
             "cairn",

@@ -23,9 +23,9 @@ pub struct Json {
 pub enum ItemsCommand {
     /// The newest items, newest first
     List {
-        /// How many items to show
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        /// How many items to show (1 to 10000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        limit: u64,
         #[command(flatten)]
         out: Json,
     },
@@ -71,7 +71,9 @@ pub fn publish(client: &Client, a: &PublishArgs, out: &mut dyn Write) -> Result<
 pub fn items(client: &Client, cmd: &ItemsCommand, out: &mut dyn Write) -> Result<()> {
     match cmd {
         ItemsCommand::List { limit, out: o } => {
-            match client.request(&ControlRequest::ListItems { limit: *limit })? {
+            match client.request(&ControlRequest::ListItems {
+                limit: *limit as usize,
+            })? {
                 ControlResponse::Items { items } => print(out, o, &items, || render::items(&items)),
                 other => Err(unexpected("list-items", &other)),
             }

@@ -292,6 +292,9 @@ impl Api {
     }
 
     fn list_items(&self, limit: usize) -> ControlResponse {
+        if limit == 0 {
+            return error("a listing of 0 items was asked for: give a limit of 1 or more");
+        }
         let mut items = Vec::new();
         for id in self.ctx.index.newest(limit.min(10_000)) {
             match self.ctx.items.get(&id) {

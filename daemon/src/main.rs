@@ -21,8 +21,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Cairn node: NIS2 Art. 29 cybersecurity information sharing"
 )]
 struct Cli {
+    /// Log lines as `text` (coloured only on a terminal) or `json`, one
+    /// object per line, for log shippers
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -58,12 +68,17 @@ enum Command {
     },
 }
 
-fn init_logging(default: &str) {
+fn init_logging(default: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        // Colour codes are noise in a file or in journald.
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 async fn run(config: PathBuf) -> anyhow::Result<()> {
@@ -88,13 +103,13 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { config } => {
-            init_logging("info,libp2p_gossipsub=warn");
+            init_logging("info,libp2p_gossipsub=warn", cli.log_format);
             run(config.clone())
                 .await
                 .with_context(|| format!("cairnd with {}", config.display()))
         }
         Command::Check { config } => {
-            init_logging("warn");
+            init_logging("warn", cli.log_format);
             Config::load(&config)
                 .and_then(|c| c.settings())
                 .map(|s| {
@@ -109,7 +124,7 @@ async fn main() {
                 .map_err(Into::into)
         }
         Command::Demo { keep, dir } => {
-            init_logging("warn");
+            init_logging("warn", cli.log_format);
             demo::run(keep, dir).await
         }
     };

@@ -158,3 +158,52 @@ fn authority_without_the_authority_key_fails() {
     let (ok, _, stderr) = check(&s.config);
     assert!(ok, "{stderr}");
 }
+
+/// Starts `cairnd run` with `args` before the subcommand, reads its stderr
+/// until it has logged a few lines, and stops it.
+fn first_log_lines(setup: &Setup, args: &[&str]) -> String {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairnd"))
+        .args(args)
+        .arg("run")
+        .arg("--config")
+        .arg(&setup.config)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut text = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+#[test]
+fn logs_carry_no_colour_codes_off_a_terminal_and_come_as_json_when_asked() {
+    let s = setup(false);
+    let text = first_log_lines(&s, &[]);
+    assert!(text.contains("listening on"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a piped log: {text:?}"
+    );
+
+    let s = setup(false);
+    let json = first_log_lines(&s, &["--log-format", "json"]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert!(!lines.is_empty(), "nothing logged");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v.get("level").is_some() && v.get("fields").is_some(),
+            "{line}"
+        );
+    }
+}

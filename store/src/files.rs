@@ -45,18 +45,9 @@ pub fn write_secret_key(path: &Path, key: &SecretKey) -> Result<(), FileError> {
 }
 
 /// Reads a secret key file, refusing one that group or others can read.
+/// What the file is comes first: a file that holds no key is reported as
+/// such, not as a key with loose permissions.
 pub fn read_secret_key(path: &Path) -> Result<SecretKey, FileError> {
-    let meta = fs::metadata(path).map_err(|source| FileError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(FileError::TooOpen {
-            path: path.into(),
-            mode,
-        });
-    }
     let text = zeroize::Zeroizing::new(read(path)?);
     let invalid = |detail: &str| FileError::Invalid {
         path: path.into(),
@@ -71,6 +62,17 @@ pub fn read_secret_key(path: &Path) -> Result<SecretKey, FileError> {
         .as_slice()
         .try_into()
         .map_err(|_| invalid("expected 64 hexadecimal digits"))?;
+    let meta = fs::metadata(path).map_err(|source| FileError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(FileError::TooOpen {
+            path: path.into(),
+            mode,
+        });
+    }
     Ok(SecretKey::from_seed(&seed))
 }
 
@@ -229,6 +231,17 @@ mod tests {
         let err = read_certificate(&p).unwrap_err().to_string();
         assert!(err.contains("not a valid certificate file"), "{err}");
         assert!(err.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn a_readable_file_that_is_no_key_is_called_that_not_too_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("notes.txt");
+        fs::write(&p, "meeting notes\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = read_secret_key(&p).unwrap_err().to_string();
+        assert!(err.contains("not a valid secret key file"), "{err}");
+        assert!(!err.contains("chmod"), "{err}");
     }
 
     #[test]
