@@ -3,7 +3,7 @@
 
 use crate::table::{self, clean_line, clean_text, Table};
 use cairn_protocol::control::{ItemView, MemberView, NodeStatus, ParticipationView, RegisterView};
-use cairn_protocol::ParticipationKind;
+use cairn_protocol::{EntityType, ParticipationKind, Sector};
 
 /// Hex digits of an id shown in tables; `cairn items show` accepts them.
 pub const SHORT_ID: usize = 12;
@@ -197,8 +197,21 @@ pub const REGISTER_HEADERS: [&str; 7] = [
     "MS",
 ];
 
-/// Room left for entries that arrive after the widths were fixed.
-const REGISTER_MIN_WIDTHS: [usize; 7] = [5, 20, 9, 24, 19, 12, 2];
+/// Room left for entries that arrive after the widths were fixed: every
+/// type and sector fits; longer entity names are shortened with "…".
+fn register_min_widths() -> [usize; 7] {
+    let longest =
+        |words: &mut dyn Iterator<Item = &'static str>| words.map(str::len).max().unwrap_or(0);
+    [
+        5,
+        20,
+        9,
+        32,
+        longest(&mut EntityType::ALL.iter().map(|t| t.as_str())),
+        longest(&mut Sector::ALL.iter().map(|t| t.as_str())),
+        2,
+    ]
+}
 
 pub fn register_row(v: &RegisterView) -> Vec<String> {
     vec![
@@ -216,13 +229,28 @@ pub fn register_row(v: &RegisterView) -> Vec<String> {
 pub fn register_widths(entries: &[RegisterView]) -> Vec<usize> {
     let mut t = Table::new(&REGISTER_HEADERS);
     entries.iter().for_each(|e| t.row(register_row(e)));
-    t.widths(&REGISTER_MIN_WIDTHS)
+    t.widths(&register_min_widths())
 }
 
-/// One register line padded to `widths`.
+/// One register line padded to `widths`; a cell wider than its column is
+/// shortened, so lines printed after the widths were fixed stay aligned.
 pub fn register_line(v: &RegisterView, widths: &[usize]) -> String {
-    let cells: Vec<String> = register_row(v).iter().map(|c| clean_line(c)).collect();
+    let cells: Vec<String> = register_row(v)
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| fit(&clean_line(c), *w))
+        .collect();
     table::line(&cells, widths)
+}
+
+/// `s` cut to `width` characters, ending in "…" when cut.
+fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width || width == 0 {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
 }
 
 /// The header line for `widths`.
@@ -328,6 +356,16 @@ mod tests {
             "{later}"
         );
         assert!(register(&first).contains("JOINED"));
+        // A later entity with a long name, type and sector keeps the columns.
+        let mut long = register_view(3, ParticipationKind::Joined);
+        long.entity_name =
+            "Landesbetrieb für Informationstechnik und Finanzmarktinfrastruktur".into();
+        long.sector = Some(Sector::FinancialMarketInfrastructures);
+        long.entity_type = Some(EntityType::CompetentAuthority);
+        let line = register_line(&long, &widths);
+        let column = |text: &str, word: &str| text.find(word).map(|b| text[..b].chars().count());
+        assert_eq!(column(&header, "MS"), column(&line, "DE"), "{header}{line}");
+        assert!(line.contains('…'), "{line}");
     }
 
     #[test]
