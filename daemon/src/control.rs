@@ -16,12 +16,17 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, watch, Semaphore};
 use tracing::{debug, warn};
 
-/// Concurrent control connections; more wait for a slot.
+/// Requests served at once; more wait for a slot, after they were read.
 const MAX_CONNECTIONS: usize = 32;
 
-/// How long a client has to send its request line. A connection that sends
-/// nothing must not hold a slot that operators need.
-const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Connections waiting for their request line at once. Past it the oldest
+/// waiting one is closed: a real client writes its line at once, so idle
+/// connections, however many, can never keep the owner's CLI out.
+const MAX_WAITING: usize = 128;
+
+/// How long a client has to send its request line (`cairn` sends it
+/// right after connecting).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Errors setting up the socket.
 #[derive(Debug, thiserror::Error)]
@@ -53,35 +58,67 @@ pub fn bind(path: &Path) -> Result<UnixListener, ControlError> {
     Ok(listener)
 }
 
+/// Connections still waiting for their request line, oldest first; each
+/// entry can close its connection.
+#[derive(Default)]
+struct Waiting {
+    next: u64,
+    queue: std::collections::VecDeque<(u64, tokio::sync::oneshot::Sender<()>)>,
+}
+
+impl Waiting {
+    /// Registers a new waiting connection, evicting the oldest past
+    /// [`MAX_WAITING`]; returns its id and the signal that evicts it.
+    fn enter(&mut self) -> (u64, tokio::sync::oneshot::Receiver<()>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = self.next;
+        self.next += 1;
+        self.queue.push_back((id, tx));
+        while self.queue.len() > MAX_WAITING {
+            if let Some((_, evict)) = self.queue.pop_front() {
+                let _ = evict.send(());
+            }
+        }
+        (id, rx)
+    }
+
+    fn leave(&mut self, id: u64) {
+        self.queue.retain(|(i, _)| *i != id);
+    }
+}
+
 /// Serves connections until `shutdown` turns true.
 pub async fn serve(listener: UnixListener, api: Api, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let waiting = Arc::new(std::sync::Mutex::new(Waiting::default()));
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
-            _ = shutdown.changed() => return,
-        };
         let stream = tokio::select! {
             r = listener.accept() => match r {
                 Ok((s, _)) => s,
-                Err(e) => { warn!("control socket accept failed: {e}"); continue; }
+                Err(e) => {
+                    warn!("control socket accept failed: {e}");
+                    // Out of descriptors, say: let waiting ones time out.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
             },
             _ = shutdown.changed() => return,
         };
-        let api = api.clone();
+        let (id, evicted) = waiting.lock().expect("waiting lock poisoned").enter();
+        let (api, slots, waiting) = (api.clone(), slots.clone(), waiting.clone());
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             // Streams (watch, sync) last until the client leaves; a stopping
             // node ends them rather than keep its state alive for them.
             tokio::select! {
-                r = connection(stream, api) => {
+                r = connection(stream, api, evicted, id, &waiting, slots) => {
                     if let Err(e) = r {
                         debug!("control connection ended: {e}");
                     }
                 }
                 _ = stop.changed() => {}
             }
-            drop(permit);
+            waiting.lock().expect("waiting lock poisoned").leave(id);
         });
     }
 }
@@ -92,19 +129,29 @@ async fn send(w: &mut (impl AsyncWriteExt + Unpin), r: &ControlResponse) -> std:
     w.write_all(&line).await
 }
 
-async fn connection(stream: UnixStream, api: Api) -> std::io::Result<()> {
+async fn connection(
+    stream: UnixStream,
+    api: Api,
+    evicted: tokio::sync::oneshot::Receiver<()>,
+    id: u64,
+    waiting: &std::sync::Mutex<Waiting>,
+    slots: Arc<Semaphore>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST_LINE as u64 + 1));
     let mut line = Vec::new();
-    if tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line))
-        .await
-        .is_err()
-    {
+    let arrived = tokio::select! {
+        r = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line)) => r.is_ok(),
+        _ = evicted => false,
+    };
+    waiting.lock().expect("waiting lock poisoned").leave(id);
+    if !arrived {
         let r = ControlResponse::Error {
             message: format!("no request line within {} s", REQUEST_TIMEOUT.as_secs()),
         };
         return send(&mut write, &r).await;
     }
+    let _permit = slots.acquire_owned().await.expect("semaphore never closed");
     if line.len() > MAX_REQUEST_LINE {
         let r = ControlResponse::Error {
             message: format!("request is over {MAX_REQUEST_LINE} bytes"),

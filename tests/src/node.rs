@@ -267,12 +267,12 @@ impl NodeProc {
     }
 
     pub fn try_items(&self) -> Result<Vec<ItemView>, String> {
-        self.try_json(&["items", "list", "--json", "--limit", "100000"])
+        self.try_json(&["items", "list", "--json", "--limit", "10000"])
     }
 
-    /// Every item the node holds (`items list --json --limit 100000`).
+    /// The items the node holds, up to the 10,000 one listing returns.
     pub fn items(&self) -> Vec<ItemView> {
-        self.json(&["items", "list", "--json", "--limit", "100000"])
+        self.json(&["items", "list", "--json", "--limit", "10000"])
     }
 
     pub fn try_members(&self) -> Result<Vec<MemberView>, String> {
