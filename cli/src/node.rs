@@ -60,8 +60,12 @@ pub fn status(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
 pub fn publish(client: &Client, a: &PublishArgs, out: &mut dyn Write) -> Result<()> {
     let request = ControlRequest::Publish(publish::request(a)?);
     match client.request(&request)? {
-        ControlResponse::Published { id, stored } => {
-            let json = serde_json::json!({ "id": id, "stored": stored });
+        ControlResponse::Published { id, stored, queued } => {
+            let json = serde_json::json!({ "id": id, "stored": stored, "queued": queued });
+            if let Some(why) = &queued {
+                // Said on stderr so scripts reading the id are not disturbed.
+                eprintln!("note: {why}");
+            }
             print(out, &Json { json: a.json }, &json, || format!("{id}\n"))
         }
         other => Err(unexpected("publish", &other)),

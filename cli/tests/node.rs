@@ -172,6 +172,37 @@ fn node_errors_are_one_line_with_the_nodes_message() {
 }
 
 #[test]
+fn publishing_with_no_member_reachable_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = ItemId([0x43; 32]);
+    let why = "no member is connected: the item is stored here".to_string();
+    let (sock, _node) = fake_node(
+        dir.path(),
+        vec![ControlResponse::Published {
+            id,
+            stored: true,
+            queued: Some(why.clone()),
+        }],
+    );
+    let out = cairn(&[
+        "publish",
+        "--kind",
+        "near-miss",
+        "--tlp",
+        "green",
+        "--title",
+        "Alone",
+        "--body",
+        "x",
+        "--socket",
+        sock.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{id}\n"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&why));
+}
+
+#[test]
 fn publish_sends_the_item_and_prints_its_id() {
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("advisory.txt");
@@ -179,7 +210,11 @@ fn publish_sends_the_item_and_prints_its_id() {
     let id = ItemId([0x42; 32]);
     let (sock, node) = fake_node(
         dir.path(),
-        vec![ControlResponse::Published { id, stored: true }],
+        vec![ControlResponse::Published {
+            id,
+            stored: true,
+            queued: None,
+        }],
     );
     let out = ok(&[
         "publish",

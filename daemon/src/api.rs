@@ -238,14 +238,25 @@ impl Api {
             },
             Err(_) => return error("the node is shutting down"),
         }
-        match self.client.publish(data).await {
-            Ok(PublishOutcome::Sent) => info!(item = %id, "item published"),
+        let queued = match self.client.publish(data).await {
+            Ok(PublishOutcome::Sent) => {
+                info!(item = %id, "item published");
+                None
+            }
             Ok(PublishOutcome::Queued) => {
-                info!(item = %id, "item stored; sent when a member is reachable")
+                info!(item = %id, "item stored; sent when a member is reachable");
+                Some(
+                    "no member is connected: the item is stored here and goes out when one connects (see `cairn status`)"
+                        .to_string(),
+                )
             }
             Err(_) => return error("the node is shutting down; the item is stored"),
+        };
+        ControlResponse::Published {
+            id,
+            stored: true,
+            queued,
         }
-        ControlResponse::Published { id, stored: true }
     }
 
     fn item_view(&self, id: ItemId, item: &SignedItem) -> ItemView {

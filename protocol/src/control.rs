@@ -69,6 +69,9 @@ pub enum ControlResponse {
     Published {
         id: ItemId,
         stored: bool,
+        /// Set when no member was reachable: stored, sent when one is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queued: Option<String>,
     },
     Items {
         items: Vec<ItemView>,

@@ -41,7 +41,9 @@ pub fn item(title: String) -> PublishRequest {
 /// Publishes one item; its id if the node acknowledged it.
 pub fn publish(socket: &Path, title: String) -> Result<String, String> {
     match request(socket, &ControlRequest::Publish(item(title)))? {
-        ControlResponse::Published { id, stored: true } => Ok(id.to_string()),
+        ControlResponse::Published {
+            id, stored: true, ..
+        } => Ok(id.to_string()),
         other => Err(format!("{other:?}")),
     }
 }
