@@ -205,7 +205,7 @@ fn register_min_widths() -> [usize; 7] {
     [
         5,
         20,
-        9,
+        20,
         32,
         longest(&mut EntityType::ALL.iter().map(|t| t.as_str())),
         longest(&mut Sector::ALL.iter().map(|t| t.as_str())),
@@ -275,8 +275,10 @@ pub fn register(entries: &[RegisterView]) -> String {
 /// How a participation event reads in a list.
 pub fn kind_label(kind: ParticipationKind) -> &'static str {
     match kind {
-        ParticipationKind::Joined => "JOINED",
-        ParticipationKind::WithdrawalEffective => "WITHDRAWN",
+        // The vocabulary's own words, as the demo, --json and the log use
+        // them: one fact, one spelling.
+        ParticipationKind::Joined => "joined",
+        ParticipationKind::WithdrawalEffective => "withdrawal-effective",
     }
 }
 
@@ -349,13 +351,15 @@ mod tests {
             &register_view(2, ParticipationKind::WithdrawalEffective),
             &widths,
         );
-        assert_eq!(header.find("EVENT"), later.find("WITHDRAWN"));
+        assert_eq!(header.find("EVENT"), later.find("withdrawal-effective"));
         assert_eq!(header.find("MS"), later.find("DE"));
         assert!(
-            later.starts_with("2      2025-11-25T14:27:36Z  WITHDRAWN  Stadtwerke Beispiel"),
+            later.starts_with(
+                "2      2025-11-25T14:27:36Z  withdrawal-effective  Stadtwerke Beispiel"
+            ),
             "{later}"
         );
-        assert!(register(&first).contains("JOINED"));
+        assert!(register(&first).contains("joined"));
         // A later entity with a long name, type and sector keeps the columns.
         let mut long = register_view(3, ParticipationKind::Joined);
         long.entity_name =

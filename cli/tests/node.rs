@@ -261,11 +261,12 @@ fn register_watch_streams_one_line_per_entry() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(
-        lines[1].starts_with("1      2025-11-25T14:27:36Z  JOINED     Stadtwerke Beispiel"),
+        lines[1]
+            .starts_with("1      2025-11-25T14:27:36Z  joined                Stadtwerke Beispiel"),
         "{stdout}"
     );
     assert!(
-        lines[2].contains("WITHDRAWN  Stadtwerke Beispiel "),
+        lines[2].contains("withdrawal-effective  Stadtwerke Beispiel "),
         "{stdout}"
     );
     // Columns line up with the header, whatever arrives later.
