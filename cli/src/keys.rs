@@ -22,8 +22,11 @@ pub enum KeyCommand {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Print the encryption public key instead of the signing key
-        #[arg(long)]
+        #[arg(long, conflicts_with = "peer_id")]
         encryption: bool,
+        /// Print the node's PeerId, for the `/p2p/…` part of bootstrap addresses
+        #[arg(long)]
+        peer_id: bool,
     },
 }
 
@@ -34,9 +37,15 @@ pub fn run(cmd: &KeyCommand, out: &mut dyn Write) -> Result<()> {
             files::write_secret_key(path, &key)?;
             writeln!(out, "{}", key.public())?;
         }
-        KeyCommand::Show { file, encryption } => {
+        KeyCommand::Show {
+            file,
+            encryption,
+            peer_id,
+        } => {
             let key = read_secret(file)?;
-            if *encryption {
+            if *peer_id {
+                writeln!(out, "{}", key.public().peer_id())?
+            } else if *encryption {
                 writeln!(out, "{}", EncryptionSecretKey::derive_from(&key).public())?
             } else {
                 writeln!(out, "{}", key.public())?

@@ -39,6 +39,21 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// The libp2p PeerId of the node holding this key, as bootstrap
+    /// addresses write it (`/p2p/12D3KooW…`): the base58 identity multihash
+    /// of the key's libp2p protobuf encoding. Here, without libp2p, so the
+    /// CLI can print it; the daemon's tests check it against libp2p's.
+    pub fn peer_id(&self) -> String {
+        // protobuf PublicKey { Type = Ed25519 (field 1, value 1),
+        // Data = 32 bytes (field 2) }, inside an identity multihash (code 0)
+        // of that length.
+        let mut bytes = vec![0x00, 36, 0x08, 0x01, 0x12, 32];
+        bytes.extend_from_slice(&self.0);
+        bs58::encode(bytes).into_string()
+    }
+}
+
 /// A [`PublicKey`] decoded for verification; see [`PublicKey::prepare`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreparedKey(VerifyingKey);

@@ -164,6 +164,11 @@ mod tests {
     fn peer_ids_carry_the_certified_key() {
         let k = SecretKey::from_seed(&[4; 32]).public();
         assert_eq!(peer_public_key(&peer_id_of(&k)), Some(k));
+        // The protocol crate's own rendering (for the CLI) is libp2p's.
+        for seed in 0..20u8 {
+            let k = SecretKey::from_seed(&[seed; 32]).public();
+            assert_eq!(k.peer_id(), peer_id_of(&k).to_string());
+        }
         assert_eq!(peer_public_key(&PeerId::random()), None);
     }
 
