@@ -7,7 +7,7 @@
 //! CLI ([`community`]), running and watching nodes ([`node`]), waiting with
 //! deadlines ([`wait`]) for conditions over many nodes ([`expect`]),
 //! loopback helpers ([`net`]), driving the rogue node ([`rogue`]) against an
-//! honest community ([`honest`]).
+//! honest community ([`honest`]) and the certificate-less stranger ([`stranger`]).
 
 pub mod bench;
 pub mod bins;
@@ -19,6 +19,7 @@ pub mod net;
 pub mod netns;
 pub mod node;
 pub mod rogue;
+pub mod stranger;
 pub mod wait;
 
 pub use community::{Community, NodeSpec};
