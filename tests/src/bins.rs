@@ -46,6 +46,11 @@ pub fn rogue() -> PathBuf {
     bin("cairn-rogue")
 }
 
+/// The certificate-less libp2p peer (`src/bin/cairn-stranger.rs`).
+pub fn stranger() -> PathBuf {
+    bin("cairn-stranger")
+}
+
 /// Runs `cairn` with `args` (offline commands: keys, communities, certificates).
 pub fn cairn_cmd<I, S>(args: I) -> Output
 where

@@ -6,17 +6,20 @@
 //! finding the binaries ([`bins`]), building a community with the `cairn`
 //! CLI ([`community`]), running and watching nodes ([`node`]), waiting with
 //! deadlines ([`wait`]) for conditions over many nodes ([`expect`]),
-//! loopback helpers ([`net`]) and driving the rogue node ([`rogue`]).
+//! loopback helpers ([`net`]), driving the rogue node ([`rogue`]) against an
+//! honest community ([`honest`]) and the certificate-less stranger ([`stranger`]).
 
 pub mod bench;
 pub mod bins;
 pub mod community;
 pub mod control;
 pub mod expect;
+pub mod honest;
 pub mod net;
 pub mod netns;
 pub mod node;
 pub mod rogue;
+pub mod stranger;
 pub mod wait;
 
 pub use community::{Community, NodeSpec};

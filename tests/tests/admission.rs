@@ -3,137 +3,15 @@
 //! valid certificate with forged items. Nothing the rogue should not get in
 //! is stored anywhere, while what it may send (valid items under a valid
 //! certificate) does arrive, so the tests can tell "refused" from "lost".
+//! The other certificates refused at connection are in `refusals.rs`; the
+//! honest community and the refusal checks both use are in
+//! `cairn_tests::honest`.
 
-use cairn_tests::community::{CertOptions, Community, Issuer};
-use cairn_tests::rogue::{RogueArgs, RogueProc};
-use cairn_tests::{bins, expect, NodeProc};
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-const DEADLINE: Duration = Duration::from_secs(20);
-const ROGUE_ROLES: &str = "publish,receive";
-const ROGUE_ENTITY: (&str, &str, &str) = ("essential", "health", "AT");
-
-/// A running community of an authority and two members, all admitted.
-struct Honest {
-    c: Community,
-    authority: NodeProc,
-    members: Vec<NodeProc>,
-}
-
-impl Honest {
-    fn start() -> Honest {
-        let c = Community::create(2);
-        let (authority, members) = c.start_all();
-        let h = Honest {
-            c,
-            authority,
-            members,
-        };
-        expect::all_admitted(&h.nodes(), DEADLINE);
-        h
-    }
-
-    fn nodes(&self) -> Vec<&NodeProc> {
-        std::iter::once(&self.authority)
-            .chain(&self.members)
-            .collect()
-    }
-
-    fn addrs(&self) -> Vec<String> {
-        self.nodes().iter().map(|n| n.addr.clone()).collect()
-    }
-
-    /// Runs the rogue to completion; returns it for its output.
-    fn rogue(&self, name: &str, key: &Path, cert: &Path, mode: &str, count: usize) -> RogueProc {
-        let args = RogueArgs {
-            community: &self.c.community_file,
-            key,
-            cert,
-            bootstrap: self.addrs(),
-            mode,
-            count,
-            linger_secs: 1.5,
-            created_ms: None,
-        };
-        let mut rogue = RogueProc::spawn(self.c.path(), name, &args);
-        // While it is connected, no honest node may count it as a member.
-        let rogue_key = bins::cairn_ok(["key", "show", bins::s(key)]);
-        expect_published(&rogue);
-        rogue.finish(DEADLINE);
-        rogue_key_absent(&self.nodes(), &rogue_key, &rogue);
-        rogue
-    }
-
-    /// No node holds an item whose title has `marker`.
-    fn assert_nothing_stored(&self, marker: &str, rogue: &RogueProc) {
-        let found = expect::titles_with(&self.nodes(), marker);
-        assert!(
-            found.is_empty(),
-            "items from the rogue were stored: {found:?}\n{}",
-            rogue.describe()
-        );
-    }
-
-    /// An honest member publishes and every node receives it: the community
-    /// still works, and anything the rogue sent earlier has had time to land.
-    /// A rogue whose certificate every honest node refuses with `reason`:
-    /// nothing it sends is stored, and the honest nodes carry on.
-    fn assert_refused(&self, rogue: &RogueProc, reason: &str, label: &str) {
-        let refusals = refusals(rogue);
-        assert!(
-            !refusals.is_empty() && refusals.iter().all(|r| r.contains(reason)),
-            "every honest node refuses the certificate with '{reason}'\n{}",
-            rogue.describe()
-        );
-        self.honest_round(&format!("After the {label} rogue"));
-        self.assert_nothing_stored("ROGUE", rogue);
-    }
-
-    fn honest_round(&self, title: &str) {
-        let id = self.members[0].publish("near-miss", "GREEN", title, "Still sharing.");
-        expect::items_everywhere(&self.nodes(), &BTreeSet::from([id]), DEADLINE);
-    }
-}
-
-/// Waits until the rogue has published at least one item, or was refused
-/// by the nodes it dialled (then it cannot even connect, let alone
-/// publish), so assertions that follow are about what really happened.
-fn expect_published(rogue: &RogueProc) {
-    cairn_tests::until(&format!("{} publishes", rogue.name), DEADLINE, &[], || {
-        let out = rogue.output();
-        if out
-            .lines()
-            .any(|l| l.starts_with("published ") || l.starts_with("refused-by "))
-        {
-            Ok(())
-        } else if out.contains("publish-failed") || out.contains("done") {
-            panic!("the rogue could not publish:\n{}", rogue.describe())
-        } else {
-            Err(out)
-        }
-    });
-}
-
-fn rogue_key_absent(nodes: &[&NodeProc], rogue_key: &str, rogue: &RogueProc) {
-    for n in nodes {
-        let members = n.members();
-        assert!(
-            members
-                .iter()
-                .all(|m| m.member_key.to_string() != rogue_key),
-            "{} lists the rogue as a member: {members:?}\n{}",
-            n.name,
-            rogue.describe()
-        );
-    }
-}
-
-/// The refusals the rogue received, one per honest node it reached.
-fn refusals(rogue: &RogueProc) -> Vec<String> {
-    rogue.lines("refused-by ")
-}
+use cairn_tests::community::{CertOptions, Issuer};
+use cairn_tests::honest::{
+    expire, forged_community, refusals, Honest, DEADLINE, ROGUE_ENTITY, ROGUE_ROLES,
+};
+use cairn_tests::{bins, expect};
 
 #[test]
 fn a_self_made_certificate_gets_nothing_in() {
@@ -204,12 +82,7 @@ fn an_expired_certificate_gets_nothing_in() {
         ROGUE_ROLES,
         CertOptions::default(),
     );
-    // `cairn cert issue` refuses to make an expired certificate; the issuer
-    // signs one anyway.
-    c.issuer().resign(&cert, |b| {
-        b.not_before = cairn_protocol::Timestamp(1_577_836_800_000); // 2020-01-01
-        b.not_after = b.not_before.plus_days(1);
-    });
+    expire(c, &cert);
 
     let rogue = h.rogue("rogue-expired", &rogue_key, &cert, "valid", 3);
     h.assert_refused(&rogue, "expired", "expired");
@@ -274,15 +147,4 @@ fn a_member_with_a_valid_certificate_cannot_forge_items() {
     );
     h.honest_round("After the forging rogue");
     h.assert_nothing_stored("ROGUE-forged", &forged);
-}
-
-/// The real community file with the issuers replaced by `issuer_key`'s.
-fn forged_community(c: &Community, issuer_key: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(&c.community_file).unwrap();
-    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let issuer = bins::cairn_ok(["key", "show", bins::s(issuer_key)]);
-    doc["issuers"] = serde_json::json!([issuer]);
-    let path = c.path().join("rogue-community.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    path
 }

@@ -13,13 +13,17 @@
 //!
 //! Every title contains `ROGUE-<mode>-<i>` so tests can look for it. It
 //! prints one line per thing it did or saw on stdout, lingers `--linger`
-//! seconds so gossip can flow, and exits 0.
+//! seconds so gossip can flow, and exits 0. A refusal line says how long
+//! after the dial it came (`after-ms=`), since the refusal's speed is part of
+//! what the tests assert. The key need not match the certificate: a rogue
+//! presenting a stolen certificate signs with its own key.
 
 use anyhow::{bail, Context as _};
 use cairn_daemon::network::admission::Admission;
 use cairn_daemon::network::behaviour::{build_swarm, Behaviour, BehaviourEvent};
 use cairn_daemon::revocations::Revocations;
 use cairn_protocol::codec;
+use cairn_protocol::signing::{signing_input, DOMAIN_ITEM};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
     Certificate, Community, ItemBody, ItemKind, SecretKey, SignedItem, Timestamp, Tlp,
@@ -33,7 +37,7 @@ use libp2p::request_response::{self, Message};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity, Multiaddr, PeerId, Swarm};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -91,6 +95,8 @@ struct Args {
 #[derive(Default)]
 struct Seen {
     bootstrap: HashSet<PeerId>,
+    /// When each bootstrap peer was dialled.
+    dialled: HashMap<PeerId, Instant>,
     connected: HashSet<PeerId>,
     subscribed: HashSet<PeerId>,
     answered: HashSet<PeerId>,
@@ -160,8 +166,13 @@ impl Rogue {
             } if format!("{error:?}").contains("RefusedByPeer") => {
                 self.seen.answered.insert(peer);
                 let detail = format!("{error:?}");
+                let after = self
+                    .seen
+                    .dialled
+                    .get(&peer)
+                    .map_or(u128::MAX, |t| t.elapsed().as_millis());
                 if self.seen.refused.insert(peer) {
-                    say(format!("refused-by {peer}: {detail}"));
+                    say(format!("refused-by {peer} after-ms={after}: {detail}"));
                 }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
@@ -281,7 +292,14 @@ fn item(
         created,
         publisher: certificate.id(),
     };
-    let mut item = SignedItem::sign(body, key, certificate).context("signing")?;
+    let mut item = if certificate.body.member_key == key.public() {
+        SignedItem::sign(body, key, certificate).context("signing")?
+    } else {
+        // A stolen certificate: signed with the rogue's own key, which
+        // `SignedItem::sign` would not do.
+        let signature = key.sign(&signing_input(DOMAIN_ITEM, &body)?);
+        SignedItem { body, signature }
+    };
     if mode == Mode::Forged {
         if i & 1 == 0 {
             item.signature.0[7] ^= 0x01;
@@ -331,6 +349,7 @@ async fn main() -> anyhow::Result<()> {
     let mut seen = Seen::default();
     for b in &args.bootstrap {
         let (peer, addr) = parse_bootstrap(b)?;
+        seen.dialled.insert(peer, Instant::now());
         swarm.dial(DialOpts::peer_id(peer).addresses(vec![addr]).build())?;
         seen.bootstrap.insert(peer);
     }
