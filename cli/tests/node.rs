@@ -50,6 +50,7 @@ fn status() -> NodeStatus {
         register_entries: None,
         certificate_not_after: Timestamp(1_800_000_000_000),
         sync: Default::default(),
+        abuse: Default::default(),
     }
 }
 

@@ -308,6 +308,7 @@ fn control_seeds(dir: &Path) {
         register_entries: None,
         certificate_not_after: cert.body.not_after,
         sync: sync.clone(),
+        abuse: Default::default(),
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,
