@@ -15,10 +15,12 @@ pub struct RogueArgs<'a> {
     pub key: &'a Path,
     pub cert: &'a Path,
     pub bootstrap: Vec<String>,
-    /// `valid` or `forged`.
+    /// `valid`, `forged` or `replay-event`.
     pub mode: &'a str,
     pub count: usize,
     pub linger_secs: f64,
+    /// Further arguments (`--redial`, `--event FILE`).
+    pub extra: Vec<String>,
 }
 
 /// A running `cairn-rogue`, killed on drop.
@@ -47,6 +49,7 @@ impl RogueProc {
         for b in &a.bootstrap {
             cmd.args(["--bootstrap", b]);
         }
+        cmd.args(&a.extra);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
