@@ -47,6 +47,7 @@ pub fn status(s: &NodeStatus) -> String {
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),
         ("catch-up", sync_summary(&s.sync)),
+        ("abuse fended off", abuse_summary(&s.abuse)),
         (
             "certificate valid until",
             s.certificate_not_after.to_rfc3339(),
@@ -56,6 +57,21 @@ pub fn status(s: &NodeStatus) -> String {
         .iter()
         .map(|w| format!("WARNING: {w}\n"))
         .collect::<String>()
+}
+
+fn abuse_summary(a: &cairn_protocol::control::AbuseStatus) -> String {
+    if *a == Default::default() {
+        return "none".to_string();
+    }
+    format!(
+        "{} invalid gossip rejected, {} gossip and {} requests over per-peer limits, {} items over per-publisher limits, {} peers banned ({} now)",
+        a.gossip_rejected,
+        a.gossip_rate_limited,
+        a.requests_rate_limited,
+        a.publisher_rate_limited,
+        a.peers_banned,
+        a.banned_now
+    )
 }
 
 fn sync_summary(s: &cairn_protocol::control::SyncStatus) -> String {

@@ -51,6 +51,7 @@ fn status() -> NodeStatus {
         certificate_not_after: Timestamp(1_800_000_000_000),
         sync: Default::default(),
         warnings: vec![],
+        abuse: Default::default(),
     }
 }
 

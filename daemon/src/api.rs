@@ -187,7 +187,21 @@ impl Api {
             warnings: crate::expiry::warning(&cert, Timestamp::now())
                 .into_iter()
                 .collect(),
+            abuse: self.abuse(),
         })
+    }
+
+    fn abuse(&self) -> cairn_protocol::control::AbuseStatus {
+        use crate::rate_limit::Counters;
+        let c = &self.ctx.counters;
+        cairn_protocol::control::AbuseStatus {
+            gossip_rate_limited: Counters::get(&c.gossip_rate_limited),
+            publisher_rate_limited: Counters::get(&c.publisher_rate_limited),
+            requests_rate_limited: Counters::get(&c.requests_rate_limited),
+            gossip_rejected: Counters::get(&c.gossip_rejected),
+            peers_banned: Counters::get(&c.peers_banned),
+            banned_now: self.ctx.admission.bans_active() as u64,
+        }
     }
 
     async fn publish(&self, p: PublishRequest) -> ControlResponse {

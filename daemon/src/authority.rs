@@ -29,6 +29,8 @@ pub enum AuthorityError {
     Store(#[from] StoreError),
     #[error("event number {sequence} of this entity is already registered as a different event (entry {index}); a node that lost its outbox must not reuse numbers")]
     SequenceReused { sequence: u64, index: u64 },
+    #[error("event number {given} of this entity is out of sequence: the register expects number {expected} next")]
+    OutOfSequence { given: u64, expected: u64 },
 }
 
 /// Verifies `event` and appends it to `register` (once), returning the entry
@@ -51,18 +53,25 @@ pub fn register_event(
             });
         }
     }
-    let appended = register.append(event, |index| {
-        Receipt::sign(
-            ReceiptBody {
-                community: community.id,
-                event: event_id,
-                register_index: index,
-                registered_at: now,
-                authority: key.public(),
-            },
-            key,
-        )
-    })?;
+    let appended = register
+        .append(event, |index| {
+            Receipt::sign(
+                ReceiptBody {
+                    community: community.id,
+                    event: event_id,
+                    register_index: index,
+                    registered_at: now,
+                    authority: key.public(),
+                },
+                key,
+            )
+        })
+        .map_err(|e| match e {
+            StoreError::RegisterSequence {
+                given, expected, ..
+            } => AuthorityError::OutOfSequence { given, expected },
+            e => AuthorityError::Store(e),
+        })?;
     Ok((appended.entry, appended.new))
 }
 
@@ -208,6 +217,45 @@ mod tests {
             })
         ));
         assert_eq!(register.len(), 1);
+    }
+
+    #[test]
+    fn replays_get_the_original_receipt_and_gaps_are_refused() {
+        let f = Fixture::new();
+        let dir = tempfile::tempdir().unwrap();
+        let register = Register::open(dir.path()).unwrap();
+        let (key, certificate) = f.certificate("hospital");
+        let event = |sequence, kind| {
+            let body = EventBody {
+                community: f.community.id,
+                kind,
+                effective: Timestamp::now(),
+                certificate: certificate.clone(),
+                sequence,
+            };
+            SignedEvent::sign(body, &key).unwrap()
+        };
+        let now = Timestamp::now();
+        let gap = event(2, ParticipationKind::Joined);
+        assert!(matches!(
+            register_event(&register, &f.community, &f.authority, &gap, now),
+            Err(AuthorityError::OutOfSequence {
+                given: 2,
+                expected: 1
+            })
+        ));
+        let first = event(1, ParticipationKind::Joined);
+        let (entry, _) =
+            register_event(&register, &f.community, &f.authority, &first, now).unwrap();
+        let withdrawal = event(2, ParticipationKind::WithdrawalEffective);
+        register_event(&register, &f.community, &f.authority, &withdrawal, now).unwrap();
+        // Replayed long after, out of order: the original receipt, once.
+        let later = Timestamp(now.0 + 60_000);
+        let (again, new) =
+            register_event(&register, &f.community, &f.authority, &first, later).unwrap();
+        assert!(!new);
+        assert_eq!(again.receipt, entry.receipt);
+        assert_eq!(register.len(), 2);
     }
 
     #[test]

@@ -35,6 +35,78 @@ pub struct Config {
     pub authority: bool,
     /// Control socket path; default `<data_dir>/cairnd.sock`.
     pub control_socket: Option<PathBuf>,
+    /// Rate limits and bans (`[limits]`); every key has a default.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// How much one peer or publisher may send before the excess is dropped,
+/// and how much misbehaviour gets a peer banned. The defaults are far above
+/// what an honest member sends (a community shares a few items a minute,
+/// a bulk import a few thousand at once) and far below what the node can
+/// verify, so a flood costs the flooder, not the community. Dropped items
+/// are not lost: catch-up fetches them, and catch-up is not rate limited
+/// per publisher (it is bounded by its own batch sizes), so it never loops.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Gossip messages per second accepted from one peer, and its burst.
+    pub gossip_per_peer: f64,
+    pub gossip_burst_per_peer: f64,
+    /// New gossiped items per second stored from one publisher, and burst.
+    pub items_per_publisher: f64,
+    pub items_burst_per_publisher: f64,
+    /// Direct requests per second from one peer, per request kind, and burst.
+    pub requests_per_peer: f64,
+    pub requests_burst_per_peer: f64,
+    /// A peer whose gossip is rejected as invalid more than this many times
+    /// within `invalid_window_secs` is disconnected and banned.
+    pub invalid_before_ban: u32,
+    pub invalid_window_secs: u64,
+    /// A peer with more than this many rate-limited messages and requests
+    /// within `invalid_window_secs` is banned too (a sustained flood).
+    pub excess_before_ban: u32,
+    /// How long a banned peer is refused at the handshake.
+    pub ban_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            gossip_per_peer: 2000.0,
+            gossip_burst_per_peer: 10_000.0,
+            items_per_publisher: 500.0,
+            items_burst_per_publisher: 5000.0,
+            requests_per_peer: 50.0,
+            requests_burst_per_peer: 200.0,
+            invalid_before_ban: 2,
+            invalid_window_secs: 60,
+            excess_before_ban: 10_000,
+            ban_secs: 600,
+        }
+    }
+}
+
+impl Limits {
+    pub fn gossip(&self) -> crate::rate_limit::Rate {
+        crate::rate_limit::Rate::new(self.gossip_per_peer, self.gossip_burst_per_peer)
+    }
+
+    pub fn publisher(&self) -> crate::rate_limit::Rate {
+        crate::rate_limit::Rate::new(self.items_per_publisher, self.items_burst_per_publisher)
+    }
+
+    pub fn requests(&self) -> crate::rate_limit::Rate {
+        crate::rate_limit::Rate::new(self.requests_per_peer, self.requests_burst_per_peer)
+    }
+
+    pub fn window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.invalid_window_secs.max(1))
+    }
+
+    pub fn ban(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.ban_secs)
+    }
 }
 
 fn default_listen() -> Vec<String> {
@@ -78,6 +150,7 @@ pub struct Settings {
     pub control_socket: PathBuf,
     /// The certificate file, replaced by a renewal; none in the demo.
     pub certificate_path: Option<PathBuf>,
+    pub limits: Limits,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -185,6 +258,7 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| self.data_dir.join("cairnd.sock")),
             certificate_path: Some(self.certificate_file.clone()),
+            limits: self.limits.clone(),
         })
     }
 }
@@ -224,5 +298,33 @@ mod tests {
         std::fs::write(&p, "data_dir = \"d\"\nkey_file = \"k\"\ncertificate_file = \"c\"\ncommunity_file = \"m\"\nlisten_port = 1\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn limits_default_per_key_and_refuse_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cairn.toml");
+        let base = "data_dir = \"d\"\nkey_file = \"k\"\ncertificate_file = \"c\"\ncommunity_file = \"m\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().limits, Limits::default());
+        std::fs::write(
+            &p,
+            format!("{base}[limits]\ninvalid_before_ban = 5\nitems_per_publisher = 20.0\n"),
+        )
+        .unwrap();
+        let l = Config::load(&p).unwrap().limits;
+        assert_eq!(l.invalid_before_ban, 5);
+        assert_eq!(l.publisher().per_second, 20.0);
+        assert_eq!(l.ban_secs, Limits::default().ban_secs);
+        std::fs::write(&p, format!("{base}[limits]\nbans = 1\n")).unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("bans"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_config_parses_with_the_default_limits() {
+        let text = include_str!("../../deploy/cairn.toml");
+        let c: Config = toml::from_str(text).unwrap();
+        assert_eq!(c.limits, Limits::default());
     }
 }

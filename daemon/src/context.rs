@@ -35,6 +35,10 @@ pub struct Context {
     pub index: Arc<SyncIndex>,
     /// Catch-up sessions and their progress.
     pub sync: Sync,
+    /// Rate limits and ban policy (`[limits]` in cairn.toml).
+    pub limits: crate::config::Limits,
+    /// What rate limits and bans dropped, for `cairn status`.
+    pub counters: Arc<crate::rate_limit::Counters>,
 }
 
 impl Context {

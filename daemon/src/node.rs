@@ -77,6 +77,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     let index = Arc::new(SyncIndex::new(store.items.index()?));
     let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
     let (stored, _) = broadcast::channel(STORED_FEED);
+    let counters = Arc::new(crate::rate_limit::Counters::default());
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
         revocations.clone(),
@@ -84,6 +85,8 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         index.clone(),
         verdict_tx,
         stored.clone(),
+        settings.limits.publisher(),
+        counters.clone(),
     );
     let (client, commands) = Client::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -107,6 +110,8 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         ingest,
         index,
         sync,
+        limits: settings.limits.clone(),
+        counters,
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())

@@ -309,6 +309,7 @@ fn control_seeds(dir: &Path) {
         certificate_not_after: cert.body.not_after,
         sync: sync.clone(),
         warnings: vec![],
+        abuse: Default::default(),
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

@@ -138,6 +138,27 @@ pub struct NodeStatus {
     /// What the operator should act on (a certificate about to expire).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// What rate limits and bans dropped since the node started. Absent
+    /// from older nodes' answers (JSON: defaults to zeroes).
+    #[serde(default)]
+    pub abuse: AbuseStatus,
+}
+
+/// Counts of abuse the node fended off since it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbuseStatus {
+    /// Gossip dropped because its sender exceeded its per-peer rate.
+    pub gossip_rate_limited: u64,
+    /// Gossiped items dropped because their publisher exceeded its rate
+    /// (catch-up fetches them later).
+    pub publisher_rate_limited: u64,
+    /// Direct requests refused as rate limited.
+    pub requests_rate_limited: u64,
+    /// Gossip rejected as invalid.
+    pub gossip_rejected: u64,
+    /// Peers banned for misbehaviour since start, and banned now.
+    pub peers_banned: u64,
+    pub banned_now: u64,
 }
 
 /// One item as shown to a person.

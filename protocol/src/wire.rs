@@ -122,3 +122,91 @@ pub fn request_limit(frame: &[u8]) -> Option<usize> {
         _ => return None,
     })
 }
+
+/// The largest frame each response may take, by variant index, like
+/// [`request_limit`]: a node that asked for a receipt does not parse a
+/// megabyte to learn it was refused.
+pub fn response_limit(frame: &[u8]) -> Option<usize> {
+    const SMALL: usize = 16 * 1024;
+    Some(match frame.get(1)? {
+        0 => 16,                                           // Accepted
+        1 => SMALL,                                        // Receipt
+        2 => SMALL,                                        // Refused (a reason)
+        3 => crate::codec::MAX_FRAME,                      // Reconcile
+        4 => crate::codec::MAX_FRAME,                      // Items
+        5 => crate::revocation::MAX_REVOCATIONS * 33 + 16, // RevocationIds
+        6 => crate::codec::MAX_FRAME,                      // Revocations
+        7 => 16,                                           // RevocationsInSync
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{encode, MAX_FRAME};
+
+    /// The limit functions read the variant index at byte 1: check that
+    /// every variant's index is the one its limit assumes, so a reordered
+    /// enum cannot silently give a message another kind's limit.
+    #[test]
+    fn limits_follow_the_variant_indexes() {
+        let small = |r: &Request| request_limit(&encode(r).unwrap()).unwrap();
+        assert_eq!(small(&Request::Reconcile { message: vec![] }), MAX_FRAME);
+        assert_eq!(
+            small(&Request::Fetch { ids: vec![] }),
+            MAX_FETCH_IDS * 33 + 16
+        );
+        assert_eq!(
+            small(&Request::FetchRevocations { ids: vec![] }),
+            crate::revocation::MAX_REVOCATIONS * 33 + 16
+        );
+        let res = |r: &Response| response_limit(&encode(r).unwrap()).unwrap();
+        assert_eq!(res(&Response::Accepted), 16);
+        assert_eq!(res(&Response::RevocationsInSync), 16);
+        assert_eq!(res(&Response::Refused { reason: "x".into() }), 16 * 1024);
+        assert_eq!(res(&Response::Reconcile { message: vec![] }), MAX_FRAME);
+        assert_eq!(
+            res(&Response::Items {
+                certificates: vec![],
+                items: vec![]
+            }),
+            MAX_FRAME
+        );
+        assert_eq!(
+            res(&Response::Revocations {
+                revocations: vec![]
+            }),
+            MAX_FRAME
+        );
+        // Frames too short to say, or with an unknown variant, have none.
+        assert_eq!(request_limit(&[crate::codec::VERSION]), None);
+        assert_eq!(request_limit(&[crate::codec::VERSION, 6]), None);
+        assert_eq!(response_limit(&[crate::codec::VERSION, 8]), None);
+    }
+
+    #[test]
+    fn a_fetch_of_the_most_ids_fits_its_limit() {
+        let ids = vec![crate::item::ItemId([7; 32]); MAX_FETCH_IDS];
+        let frame = encode(&Request::Fetch { ids }).unwrap();
+        assert!(
+            frame.len() <= request_limit(&frame).unwrap(),
+            "{}",
+            frame.len()
+        );
+    }
+
+    #[test]
+    fn gossip_kinds_and_their_limits() {
+        assert_eq!(
+            gossip_kind(&[crate::codec::VERSION, 0, 1]),
+            Some(GossipKind::Item)
+        );
+        let mut revocation = vec![crate::codec::VERSION, 1];
+        assert_eq!(gossip_kind(&revocation), Some(GossipKind::Revocation));
+        revocation.resize(MAX_GOSSIP_REVOCATION + 1, 0);
+        assert_eq!(gossip_kind(&revocation), None, "too large for its kind");
+        assert_eq!(gossip_kind(&[crate::codec::VERSION, 2]), None);
+        assert_eq!(gossip_kind(&[crate::codec::VERSION]), None);
+    }
+}

@@ -68,6 +68,13 @@ pub enum StoreError {
     #[error("event sequence {given} cannot be pushed, the outbox expects {expected}: sign the event again with sequence {expected}")]
     OutOfSequence { given: u64, expected: u64 },
 
+    #[error("event {event} carries sequence number {given}, but the member's next is {expected}: a number already used by another event, or one that skips numbers, is never registered")]
+    RegisterSequence {
+        event: EventId,
+        given: u64,
+        expected: u64,
+    },
+
     #[error("cannot make the receipt for event {event}, so it was not registered: {source}")]
     ReceiptFailed {
         event: EventId,

@@ -9,7 +9,13 @@
 //!
 //! Registration is exactly-once: an event that is already registered gets its
 //! existing entry back, so a member retrying after a lost response receives
-//! the same receipt instead of a second register entry.
+//! the same receipt instead of a second register entry. A new event must
+//! carry its member's next sequence number (1 for the first): a different
+//! event under a number already registered, or one that skips numbers, is
+//! refused ([`StoreError::RegisterSequence`]), checked under the same lock
+//! as the append so two concurrent requests cannot both pass. (A member's
+//! outbox numbers its events from 1 and delivers them in order, so an
+//! honest member never meets this.)
 //!
 //! Every method takes `&self`; a mutex serialises them, so `Register` can be
 //! shared between tasks in an `Arc`. [`Register::append`] holds that mutex
@@ -52,6 +58,17 @@ struct State {
     /// Entry `i` has index `i`.
     entries: Vec<RegisterEntry>,
     by_event: HashMap<EventId, usize>,
+    /// Each member's highest registered sequence number (one entry per
+    /// member whose verified event was registered: bounded by the register).
+    last_sequence: HashMap<PublicKey, u64>,
+}
+
+impl State {
+    fn note_sequence(&mut self, event: &SignedEvent) {
+        let member = event.body.certificate.body.member_key;
+        let last = self.last_sequence.entry(member).or_insert(0);
+        *last = (*last).max(event.body.sequence);
+    }
 }
 
 impl Register {
@@ -62,6 +79,7 @@ impl Register {
             log,
             entries: Vec::with_capacity(records.len()),
             by_event: HashMap::with_capacity(records.len()),
+            last_sequence: HashMap::new(),
         };
         for (n, bytes) in records.iter().enumerate() {
             let content_err = |detail: String| StoreError::LogContent {
@@ -79,6 +97,9 @@ impl Register {
             }
             check_entry(&entry, id, n as u64).map_err(|e| content_err(e.to_string()))?;
             state.by_event.insert(id, state.entries.len());
+            // Registers written before sequences were enforced may hold
+            // gaps; they are history, replayed as they are.
+            state.note_sequence(&entry.event);
             state.entries.push(entry);
         }
         Ok(Register {
@@ -111,6 +132,15 @@ impl Register {
                 new: false,
             });
         }
+        let member = event.body.certificate.body.member_key;
+        let expected = state.last_sequence.get(&member).map_or(1, |s| s + 1);
+        if event.body.sequence != expected {
+            return Err(StoreError::RegisterSequence {
+                event: id,
+                given: event.body.sequence,
+                expected,
+            });
+        }
         let index = state.entries.len() as u64;
         let receipt = receipt_for(index).map_err(|e| StoreError::ReceiptFailed {
             event: id,
@@ -131,6 +161,7 @@ impl Register {
         state.log.append(&bytes)?;
         let at = state.entries.len();
         state.by_event.insert(id, at);
+        state.note_sequence(event);
         state.entries.push(entry.clone());
         Ok(Appended { entry, new: true })
     }

@@ -93,14 +93,70 @@ fn concurrent_appends_get_distinct_indexes() {
         .map(|seq| {
             let register = Arc::clone(&register);
             std::thread::spawn(move || {
+                // One member's events register in sequence order: each
+                // thread waits for its predecessor's number.
                 let e = event(seq, Joined);
-                register.append(&e, signs(&e)).unwrap().entry.index
+                loop {
+                    match register.append(&e, signs(&e)) {
+                        Ok(a) => return a.entry.index,
+                        Err(StoreError::RegisterSequence { .. }) => std::thread::yield_now(),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
             })
         })
         .collect();
-    let mut indexes: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    indexes.sort();
-    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
+    let indexes: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(indexes, (0..8).collect::<Vec<_>>(), "in sequence order");
+}
+
+#[test]
+fn sequence_numbers_are_neither_reused_nor_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::open(dir.path()).unwrap();
+    let skip = event(2, Joined);
+    let err = register.append(&skip, signs(&skip)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::RegisterSequence {
+                given: 2,
+                expected: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let first = event(1, Joined);
+    let entry = register.append(&first, signs(&first)).unwrap().entry;
+    // Another event under the same number: refused, never a second entry.
+    let mut other = event(1, WithdrawalEffective);
+    assert_ne!(other.id(), first.id());
+    let err = register.append(&other, signs(&other)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::RegisterSequence {
+                given: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The replayed original still gets its entry back, at any time.
+    other = event(2, WithdrawalEffective);
+    register.append(&other, signs(&other)).unwrap();
+    assert_eq!(register.append(&first, signs(&first)).unwrap().entry, entry);
+    assert_eq!(register.len(), 2);
+    // The rule holds after reopening.
+    drop(register);
+    let register = Register::open(dir.path()).unwrap();
+    let late = event(5, Joined);
+    assert!(matches!(
+        register.append(&late, signs(&late)),
+        Err(StoreError::RegisterSequence { expected: 3, .. })
+    ));
 }
 
 #[test]

@@ -75,6 +75,34 @@ impl Honest {
         mode: &str,
         count: usize,
     ) -> RogueProc {
+        self.run_rogue(community, name, key, cert, mode, count, &[])
+    }
+
+    /// [`Honest::rogue`] with further `cairn-rogue` arguments (`--redial`).
+    pub fn rogue_with(
+        &self,
+        name: &str,
+        key: &Path,
+        cert: &Path,
+        mode: &str,
+        count: usize,
+        extra: &[&str],
+    ) -> RogueProc {
+        let community = self.c.community_file.clone();
+        self.run_rogue(&community, name, key, cert, mode, count, extra)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_rogue(
+        &self,
+        community: &Path,
+        name: &str,
+        key: &Path,
+        cert: &Path,
+        mode: &str,
+        count: usize,
+        extra: &[&str],
+    ) -> RogueProc {
         let args = RogueArgs {
             community,
             key,
@@ -84,6 +112,7 @@ impl Honest {
             count,
             linger_secs: 1.5,
             created_ms: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         let mut rogue = RogueProc::spawn(self.c.path(), name, &args);
         // While it is connected, no honest node may count it as a member.

@@ -15,12 +15,14 @@ pub struct RogueArgs<'a> {
     pub key: &'a Path,
     pub cert: &'a Path,
     pub bootstrap: Vec<String>,
-    /// `valid` or `forged`.
+    /// `valid`, `forged` or `replay-event`.
     pub mode: &'a str,
     pub count: usize,
     pub linger_secs: f64,
     /// A creation time to claim for every item (ms since the epoch).
     pub created_ms: Option<u64>,
+    /// Further arguments (`--redial`, `--event FILE`).
+    pub extra: Vec<String>,
 }
 
 /// A running `cairn-rogue`, killed on drop.
@@ -52,6 +54,7 @@ impl RogueProc {
         if let Some(ms) = a.created_ms {
             cmd.args(["--created-ms", &ms.to_string()]);
         }
+        cmd.args(&a.extra);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())

@@ -204,6 +204,7 @@ fn items_back_dated_with_a_compromised_key_are_refused_by_every_node_that_knows(
         count: 2,
         linger_secs: 1.5,
         created_ms: Some(back_dated),
+        extra: vec![],
     };
     let mut rogue = RogueProc::spawn(c.path(), "thief", &thief);
     rogue.finish(DEADLINE);

@@ -126,6 +126,7 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             bootstrap: Vec::new(),
             authority: serial == 0,
             control_socket: None,
+            limits: Default::default(),
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

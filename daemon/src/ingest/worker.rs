@@ -5,10 +5,19 @@
 //! if anyone in it waits for durability (group commit). Gossip results go
 //! back to the network task, which reports them to gossipsub; callers that
 //! submitted items directly get one result per item.
+//!
+//! Gossiped items that verified and are new here also take a token from
+//! their publisher's bucket (`[limits] items_per_publisher`): a member that
+//! floods has the excess dropped (Ignore: whoever relayed it is not at
+//! fault), unstored. Catch-up fetches those items later and is not limited
+//! per publisher, so the limit delays a flood without losing it, and never
+//! makes anti-entropy fetch the same items again and again.
 
 use super::{decode_gossip, par_map, Verifier};
+use crate::network::peers::peer_public_key;
+use crate::rate_limit::{Counters, KeyedLimiter, Rate};
 use crate::sync::index::SyncIndex;
-use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, Timestamp};
+use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, PublicKey, Timestamp};
 use cairn_store::ItemStore;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::PeerId;
@@ -38,6 +47,10 @@ pub enum Refusal {
     /// It verified but the local store failed: nobody else is at fault.
     #[error("verified but not stored: {0}")]
     NotStored(String),
+    /// It verified, but its publisher sent more than its rate allows; it is
+    /// left to catch-up.
+    #[error("its publisher exceeded its rate limit")]
+    RateLimited,
 }
 
 /// The outcome for one item: whether it was new, or why it was refused.
@@ -49,6 +62,12 @@ pub struct Verdict {
     pub message_id: MessageId,
     pub source: PeerId,
     pub acceptance: MessageAcceptance,
+    /// A rejection the sender itself is to blame for (it could not have
+    /// been relayed by an honest node: undecodable, or forged by the
+    /// publisher that sent it), which counts towards a ban. Rejections that
+    /// depend on what this node knows (a revocation, the clock) only lower
+    /// the sender's gossipsub score.
+    pub strike: bool,
 }
 
 enum Job {
@@ -128,6 +147,7 @@ impl Ingest {
 /// Starts the worker; it stops when every [`Ingest`] handle is dropped.
 /// Every newly stored item's id is announced on `stored` (for watchers and
 /// benchmarks; a lagging receiver misses announcements, never items).
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     community: Community,
     revocations: Arc<crate::revocations::Revocations>,
@@ -135,6 +155,8 @@ pub fn spawn(
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
     stored: broadcast::Sender<ItemId>,
+    publisher_rate: Rate,
+    counters: Arc<Counters>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let sinks = Sinks {
@@ -143,7 +165,11 @@ pub fn spawn(
         stored,
     };
     let verifier = Verifier::with_revocations(community, revocations);
-    let task = tokio::spawn(run(rx, verifier, store, sinks));
+    let limit = PublisherLimit {
+        buckets: KeyedLimiter::new(publisher_rate),
+        counters,
+    };
+    let task = tokio::spawn(run(rx, (verifier, limit), store, sinks));
     let gossip_bytes = Arc::new(Semaphore::new(GOSSIP_BYTES));
     (
         Ingest {
@@ -160,6 +186,31 @@ struct Sinks {
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
     stored: broadcast::Sender<ItemId>,
+}
+
+/// Tokens per publisher for gossiped items.
+struct PublisherLimit {
+    buckets: KeyedLimiter<PublicKey>,
+    counters: Arc<Counters>,
+}
+
+impl PublisherLimit {
+    /// Turns verified, new gossip over its publisher's rate into
+    /// [`Refusal::RateLimited`]. Items already held take no token: they are
+    /// not stored again, and counting them would let a replay of a
+    /// publisher's old items eat its budget.
+    fn apply(&mut self, batch: &Batch, held: &[bool], checks: &mut [Result<(), Refusal>]) {
+        let now = std::time::Instant::now();
+        for (i, origin) in batch.origins.iter().enumerate() {
+            if matches!(origin, Origin::Gossip { .. }) && checks[i].is_ok() && !held[i] {
+                let publisher = batch.items[i].1.body.member_key;
+                if !self.buckets.allow(&publisher, now) {
+                    Counters::add(&self.counters.publisher_rate_limited);
+                    checks[i] = Err(Refusal::RateLimited);
+                }
+            }
+        }
+    }
 }
 
 /// Where each item of a batch came from, to route its result.
@@ -252,6 +303,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
                     message_id,
                     source,
                     acceptance: MessageAcceptance::Reject,
+                    strike: true,
                 });
             }
         }
@@ -261,14 +313,19 @@ fn collect(jobs: Vec<Job>) -> Batch {
 
 /// Two stages, so one batch is verified (on all cores) while the previous
 /// one is written and flushed.
-async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, sinks: Sinks) {
+async fn run(
+    mut rx: mpsc::Receiver<Job>,
+    verifier: (Verifier, PublisherLimit),
+    store: ItemStore,
+    sinks: Sinks,
+) {
     let index = sinks.index.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
     while let Some(first) = rx.recv().await {
         let jobs = gather(first, &mut rx);
-        let mut v = verifier
+        let (mut v, mut limit) = verifier
             .take()
             .expect("verifier is returned after each batch");
         let index = index.clone();
@@ -280,8 +337,13 @@ async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, 
                     .iter()
                     .map(|(i, _)| (i.item().body.created.millis(), i.id())),
             );
-            let checks = v.verify_batch(&batch.items, &held, Timestamp::now());
-            (v, batch, checks)
+            let mut checks: Vec<Result<(), Refusal>> = v
+                .verify_batch(&batch.items, &held, Timestamp::now())
+                .into_iter()
+                .map(|c| c.map_err(Refusal::Invalid))
+                .collect();
+            limit.apply(&batch, &held, &mut checks);
+            ((v, limit), batch, checks)
         })
         .await;
         let (v, batch, checks) = match done {
@@ -301,7 +363,7 @@ async fn run(mut rx: mpsc::Receiver<Job>, verifier: Verifier, store: ItemStore, 
 }
 
 async fn store_stage(
-    mut verified: mpsc::Receiver<(Batch, Vec<Result<(), String>>)>,
+    mut verified: mpsc::Receiver<(Batch, Vec<Result<(), Refusal>>)>,
     store: ItemStore,
     sinks: Sinks,
 ) {
@@ -332,7 +394,7 @@ async fn store_stage(
 fn store_checked(
     store: &ItemStore,
     items: &[(EncodedItem, Certificate)],
-    checks: Vec<Result<(), String>>,
+    checks: Vec<Result<(), Refusal>>,
     durable: bool,
 ) -> (Vec<ItemResult>, Vec<(u64, ItemId)>) {
     let valid: Vec<(&EncodedItem, &Certificate)> = items
@@ -355,7 +417,7 @@ fn store_checked(
                 .into_iter()
                 .map(|c| match c {
                     Ok(()) => Err(Refusal::NotStored(e.to_string())),
-                    Err(why) => Err(Refusal::Invalid(why)),
+                    Err(why) => Err(why),
                 })
                 .collect();
             return (results, Vec::new());
@@ -372,7 +434,7 @@ fn store_checked(
         .into_iter()
         .map(|c| match c {
             Ok(()) => Ok(outcomes.next().is_some_and(|(_, is_new)| is_new)),
-            Err(why) => Err(Refusal::Invalid(why)),
+            Err(why) => Err(why),
         })
         .collect();
     (results, new)
@@ -385,21 +447,30 @@ async fn route(batch: Batch, results: Vec<ItemResult>, verdicts: &mpsc::Sender<V
         .map(|(_, n)| Vec::with_capacity(*n))
         .collect();
     let mut out = batch.undecodable;
-    for (origin, result) in batch.origins.into_iter().zip(results) {
+    for ((origin, result), (_, certificate)) in
+        batch.origins.into_iter().zip(results).zip(&batch.items)
+    {
         match origin {
             Origin::Gossip { message_id, source } => {
-                let acceptance = match &result {
-                    Ok(_) => MessageAcceptance::Accept,
-                    Err(Refusal::NotStored(_)) => MessageAcceptance::Ignore,
+                let (acceptance, strike) = match &result {
+                    Ok(_) => (MessageAcceptance::Accept, false),
+                    Err(Refusal::NotStored(_)) | Err(Refusal::RateLimited) => {
+                        (MessageAcceptance::Ignore, false)
+                    }
                     Err(e) => {
                         warn!(peer = %source, "gossip rejected: {e}");
-                        MessageAcceptance::Reject
+                        // The publisher's own node sent it: nobody else to
+                        // blame. (Items are not decoded by an honest relay
+                        // unless they verified there.)
+                        let own = peer_public_key(&source) == Some(certificate.body.member_key);
+                        (MessageAcceptance::Reject, own)
                     }
                 };
                 out.push(Verdict {
                     message_id,
                     source,
                     acceptance,
+                    strike,
                 });
             }
             Origin::Caller(i) => per_caller[i].push(result),

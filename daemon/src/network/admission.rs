@@ -6,10 +6,13 @@
 //! key noise authenticated never becomes a libp2p connection: the Swarm, and
 //! so every behaviour, never hears of it, and it learns nothing about the
 //! community. The listener shows its own certificate only after the
-//! dialer's verified.
+//! dialer's verified. A member the network task banned for misbehaviour
+//! (`rate_limit::BanList`) is refused here, whatever its certificate, until
+//! the ban ends.
 
 use super::peers::check_certificate;
 use crate::log_limit::{held_back, LogLimiter};
+use crate::rate_limit::BanList;
 use crate::revocations::Revocations;
 use cairn_protocol::codec::{self, CodecError};
 use cairn_protocol::handshake::{batches, Handshake, Step};
@@ -51,6 +54,8 @@ pub struct Admission {
     /// Peers whose certificate verified, until the network task takes them.
     admitted: Mutex<HashMap<PeerId, (Certificate, Instant)>>,
     refusals: LogLimiter,
+    /// Peers refused for a while, whatever they present (with why).
+    bans: Mutex<(BanList<PeerId>, HashMap<PeerId, String>)>,
 }
 
 impl Admission {
@@ -65,7 +70,32 @@ impl Admission {
             revocations,
             admitted: Mutex::new(HashMap::new()),
             refusals: LogLimiter::new(Duration::from_secs(30)),
+            bans: Mutex::new((BanList::default(), HashMap::new())),
         }
+    }
+
+    /// Refuses `peer` at the handshake for `duration` because of `why`.
+    pub fn ban(&self, peer: PeerId, duration: Duration, why: String) {
+        let now = Instant::now();
+        let mut bans = self.bans.lock().expect("ban lock poisoned");
+        let (list, reasons) = &mut *bans;
+        list.ban(peer, now + duration, now);
+        // Reasons only for live bans: the list is bounded, so is this.
+        reasons.retain(|p, _| list.remaining(p, now).is_some() || *p == peer);
+        reasons.insert(peer, why);
+    }
+
+    /// Why and for how much longer `peer` is banned, if it is.
+    pub fn banned(&self, peer: &PeerId) -> Option<(Duration, String)> {
+        let bans = self.bans.lock().expect("ban lock poisoned");
+        let left = bans.0.remaining(peer, Instant::now())?;
+        Some((left, bans.1.get(peer).cloned().unwrap_or_default()))
+    }
+
+    /// Peers banned now.
+    pub fn bans_active(&self) -> usize {
+        let bans = self.bans.lock().expect("ban lock poisoned");
+        bans.0.active(Instant::now())
     }
 
     /// This node's certificate as it presents it now.
@@ -100,6 +130,12 @@ impl Admission {
     /// Checks the certificate `peer` presents, against the community and the
     /// revocations known now.
     fn check(&self, peer: &PeerId, certificate: &Certificate) -> Result<(), String> {
+        if let Some((left, why)) = self.banned(peer) {
+            return Err(format!(
+                "banned for misbehaviour ({why}) for another {} s",
+                left.as_secs().max(1)
+            ));
+        }
         let now = Timestamp::now();
         check_certificate(certificate, &self.community, now, peer).map_err(|e| e.to_string())?;
         self.revocations

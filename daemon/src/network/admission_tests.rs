@@ -160,3 +160,26 @@ async fn an_oversized_frame_is_refused_before_it_is_read() {
     let (_x, refused) = tokio::join!(claim, b.admission.accept(&mut y, PeerId::random()));
     assert!(matches!(refused, Err(AdmissionError::TooLarge { .. })));
 }
+
+#[tokio::test]
+async fn a_banned_member_is_refused_until_the_ban_ends() {
+    let f = Fixture::new();
+    let (a, b) = (node(&f, "hospital", vec![]), node(&f, "grid", vec![]));
+    b.admission.ban(
+        a.peer,
+        Duration::from_millis(300),
+        "3 invalid gossip messages".into(),
+    );
+    assert_eq!(b.admission.bans_active(), 1);
+    let (da, db) = connect(&a, &b).await;
+    let refused = db.unwrap_err().to_string();
+    assert!(refused.contains("banned for misbehaviour"), "{refused}");
+    assert!(refused.contains("3 invalid gossip"), "{refused}");
+    // The banned member is told why, so its operator can see it.
+    let told = da.unwrap_err().to_string();
+    assert!(told.contains("banned"), "{told}");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (da, db) = connect(&a, &b).await;
+    assert!(da.is_ok() && db.is_ok(), "admitted again after the ban");
+    assert_eq!(b.admission.bans_active(), 0);
+}

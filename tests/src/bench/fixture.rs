@@ -131,6 +131,7 @@ impl Fixture {
             authority: false,
             control_socket: dir.join("c.sock"),
             certificate_path: None,
+            limits: Default::default(),
         }
     }
 

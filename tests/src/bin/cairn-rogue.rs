@@ -9,7 +9,17 @@
 //!
 //! - `--mode valid`: properly signed items;
 //! - `--mode forged`: even items with a flipped signature byte, odd items
-//!   with the title changed after signing.
+//!   with the title changed after signing;
+//! - `--mode replay-event --event FILE`: no items; sends the participation
+//!   event in FILE (a `Joined`, sequence 1, signed and written there first
+//!   if FILE does not exist) `--count` times at once to the authority, then
+//!   one other event under the same number and one that skips a number.
+//!   Each answer is printed as `receipt-from PEER index=I digest=D` or
+//!   `request-refused-by PEER: REASON`.
+//!
+//! With `--redial`, after lingering it dials every bootstrap peer that
+//! disconnected it again and reports the outcome (a banned rogue sees
+//! `refused-by PEER: ... banned ...`).
 //!
 //! Every title contains `ROGUE-<mode>-<i>` so tests can look for it. It
 //! prints one line per thing it did or saw on stdout, lingers `--linger`
@@ -26,7 +36,8 @@ use cairn_protocol::codec;
 use cairn_protocol::signing::{signing_input, DOMAIN_ITEM};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, Community, ItemBody, ItemKind, SecretKey, SignedItem, Timestamp, Tlp,
+    Certificate, Community, EventBody, ItemBody, ItemKind, ParticipationKind, SecretKey,
+    SignedEvent, SignedItem, Timestamp, Tlp,
 };
 use cairn_store::files;
 use clap::{Parser, ValueEnum};
@@ -48,6 +59,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 enum Mode {
     Valid,
     Forged,
+    ReplayEvent,
 }
 
 impl Mode {
@@ -55,6 +67,7 @@ impl Mode {
         match self {
             Mode::Valid => "valid",
             Mode::Forged => "forged",
+            Mode::ReplayEvent => "replay-event",
         }
     }
 }
@@ -89,6 +102,12 @@ struct Args {
     /// thief holding a leaked key would to back-date them
     #[arg(long, value_name = "MS")]
     created_ms: Option<u64>,
+    /// The participation event to replay (replay-event mode)
+    #[arg(long, value_name = "FILE")]
+    event: Option<PathBuf>,
+    /// Dial again every bootstrap peer that disconnected the rogue
+    #[arg(long)]
+    redial: bool,
 }
 
 /// What the rogue has seen of its peers.
@@ -176,6 +195,9 @@ impl Rogue {
                 }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                if let Some(peer) = peer_id {
+                    self.seen.answered.insert(peer);
+                }
                 say(format!("dial-failed {peer_id:?}: {error}"));
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
@@ -239,6 +261,15 @@ impl Rogue {
                 match response {
                     Response::Refused { reason } => {
                         say(format!("request-refused-by {peer}: {reason}"))
+                    }
+                    Response::Receipt { receipt } => {
+                        let bytes = codec::encode(&receipt).expect("a receipt encodes");
+                        let digest = cairn_protocol::hash::sha256(&[&bytes]);
+                        say(format!(
+                            "receipt-from {peer} index={} digest={}",
+                            receipt.body.register_index,
+                            hex(&digest)
+                        ))
                     }
                     _ => say(format!("other-response-from {peer}")),
                 }
@@ -311,6 +342,78 @@ fn item(
     Ok((title, item))
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A participation event of the rogue's own, signed with its key.
+fn event(
+    community: &Community,
+    key: &SecretKey,
+    certificate: &Certificate,
+    kind: ParticipationKind,
+    sequence: u64,
+) -> anyhow::Result<SignedEvent> {
+    let body = EventBody {
+        community: community.id,
+        kind,
+        effective: Timestamp::now(),
+        certificate: certificate.clone(),
+        sequence,
+    };
+    SignedEvent::sign(body, key).context("signing the event")
+}
+
+/// Sends the event in `file` (made first if missing) `count` times at once
+/// to the authority, then a different event under the same number and one
+/// that skips a number.
+fn replay_event(
+    rogue: &mut Rogue,
+    file: &std::path::Path,
+    count: usize,
+    community: &Community,
+    key: &SecretKey,
+) -> anyhow::Result<()> {
+    let original = if file.exists() {
+        codec::decode::<SignedEvent>(&std::fs::read(file)?).context("reading the event")?
+    } else {
+        let e = event(
+            community,
+            key,
+            &rogue.certificate,
+            ParticipationKind::Joined,
+            1,
+        )?;
+        std::fs::write(file, codec::encode(&e)?)?;
+        e
+    };
+    let authority = cairn_daemon::network::peers::peer_id_of(&community.authority);
+    let sequence = original.body.sequence;
+    let mut events = vec![original; count];
+    let kind = ParticipationKind::WithdrawalEffective;
+    events.push(event(community, key, &rogue.certificate, kind, sequence)?);
+    events.push(event(
+        community,
+        key,
+        &rogue.certificate,
+        kind,
+        sequence + 2,
+    )?);
+    for e in events {
+        say(format!(
+            "sent-event id={} sequence={}",
+            e.id(),
+            e.body.sequence
+        ));
+        rogue
+            .swarm
+            .behaviour_mut()
+            .direct
+            .send_request(&authority, Request::Participation { event: e });
+    }
+    Ok(())
+}
+
 fn parse_bootstrap(s: &str) -> anyhow::Result<(PeerId, Multiaddr)> {
     let mut addr: Multiaddr = s.parse().with_context(|| format!("bad address {s}"))?;
     match addr.pop() {
@@ -369,14 +472,19 @@ async fn main() -> anyhow::Result<()> {
         rogue.seen.subscribed.len(),
         rogue.seen.answered.len()
     ));
-    for i in 0..args.count {
-        let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
-        let (title, item) = item(i, args.mode, created, &community, &key, &certificate)?;
-        rogue.publish(&title, item);
-        // Let the swarm send it before the next one.
-        rogue
-            .drive(Instant::now() + Duration::from_millis(50), |_| false)
-            .await;
+    if args.mode == Mode::ReplayEvent {
+        let file = args.event.as_deref().context("--event FILE is required")?;
+        replay_event(&mut rogue, file, args.count, &community, &key)?;
+    } else {
+        for i in 0..args.count {
+            let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
+            let (title, item) = item(i, args.mode, created, &community, &key, &certificate)?;
+            rogue.publish(&title, item);
+            // Let the swarm send it before the next one.
+            rogue
+                .drive(Instant::now() + Duration::from_millis(50), |_| false)
+                .await;
+        }
     }
     rogue
         .drive(
@@ -384,6 +492,32 @@ async fn main() -> anyhow::Result<()> {
             |_| false,
         )
         .await;
+    if args.redial {
+        let gone: Vec<PeerId> = rogue
+            .seen
+            .bootstrap
+            .iter()
+            .filter(|p| !rogue.seen.connected.contains(p))
+            .copied()
+            .collect();
+        for b in &args.bootstrap {
+            let (peer, addr) = parse_bootstrap(b)?;
+            if gone.contains(&peer) {
+                say(format!("redialling {peer}"));
+                rogue.seen.answered.remove(&peer);
+                rogue.seen.refused.remove(&peer);
+                rogue
+                    .swarm
+                    .dial(DialOpts::peer_id(peer).addresses(vec![addr]).build())?;
+            }
+        }
+        let wanted = gone.clone();
+        rogue
+            .drive(Instant::now() + READY_TIMEOUT, move |s| {
+                wanted.iter().all(|p| s.answered.contains(p))
+            })
+            .await;
+    }
     say("done".into());
     Ok(())
 }

@@ -66,6 +66,11 @@ impl EventLoop {
                 let reason = "this connection is not admitted".to_string();
                 self.respond(channel, Response::Refused { reason });
             }
+            ref r if !self.request_allowed(&peer, r) => {
+                // Dropped before any work (store reads, verification).
+                let reason = "rate limited; retry later".to_string();
+                self.respond(channel, Response::Refused { reason });
+            }
             Request::Certificate { certificate } => {
                 let response = match self.renewed(peer, certificate) {
                     Ok(()) => Response::Accepted,

@@ -2,12 +2,18 @@
 //! and a housekeeping tick. Decisions are delegated to plain functions
 //! ([`crate::ingest`], [`super::peers`], [`crate::authority`]); this file only
 //! routes events to them and their results back to the network.
+//!
+//! It also enforces the per-peer limits (`[limits]` in cairn.toml): gossip
+//! and direct requests over a peer's rate are dropped unprocessed and
+//! counted, and a peer that sends invalid gossip or floods is disconnected
+//! and banned at the handshake for a while (`abuse.rs`).
 
 use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
 use super::client::{Client, Command, PublishOutcome, Snapshot};
 use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
+use crate::rate_limit::{KeyedLimiter, Strikes};
 use cairn_protocol::wire::{self, Request, Response};
 use cairn_protocol::Timestamp;
 use futures::StreamExt;
@@ -33,6 +39,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// by the asking node's next session.
 const MAX_RESPONDERS: usize = 8;
 
+mod abuse;
 mod direct;
 mod revocation;
 
@@ -52,6 +59,14 @@ pub struct EventLoop {
     responders: Arc<Semaphore>,
     /// Ticks when a revocation is added: admitted peers are checked again.
     revocations_changed: tokio::sync::watch::Receiver<u64>,
+    /// Gossip messages per peer.
+    gossip_limit: KeyedLimiter<PeerId>,
+    /// Direct requests per peer and request kind.
+    request_limit: KeyedLimiter<(PeerId, u8)>,
+    /// Invalid gossip per peer, and rate-limited messages per peer, within
+    /// the ban window.
+    invalid: Strikes<PeerId>,
+    excess: Strikes<PeerId>,
 }
 
 impl EventLoop {
@@ -66,7 +81,12 @@ impl EventLoop {
     ) -> Self {
         let topic = IdentTopic::new(ctx.community.items_topic());
         let revocations_changed = ctx.revocations.watch();
+        let limits = ctx.limits.clone();
         EventLoop {
+            gossip_limit: KeyedLimiter::new(limits.gossip()),
+            request_limit: KeyedLimiter::new(limits.requests()),
+            invalid: Strikes::new(limits.window()),
+            excess: Strikes::new(limits.window()),
             swarm,
             commands,
             client,
@@ -99,18 +119,7 @@ impl EventLoop {
                     Some(Command::Shutdown) | None => break,
                     Some(c) => self.on_command(c),
                 },
-                Some(v) = self.verdicts.recv() => {
-                    let known = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                        &v.message_id,
-                        &v.source,
-                        v.acceptance,
-                    );
-                    if !known {
-                        // Left the cache before its verdict: not relayed from
-                        // here; catch-up still spreads it.
-                        debug!(peer = %v.source, "late verdict for an expired gossip message");
-                    }
-                }
+                Some(v) = self.verdicts.recv() => self.on_verdict(v),
                 Ok(()) = self.revocations_changed.changed() => self.drop_members_no_longer_valid(),
                 _ = tick.tick() => self.on_tick(),
             }
@@ -151,7 +160,7 @@ impl EventLoop {
 
     fn redial(&mut self) {
         for (peer, addr) in &self.bootstrap {
-            if self.peers.is_connected(peer) {
+            if self.peers.is_connected(peer) || self.ctx.admission.banned(peer).is_some() {
                 continue;
             }
             let opts = DialOpts::peer_id(*peer)
@@ -342,6 +351,41 @@ impl EventLoop {
             gossipsub::Event::Message {
                 propagation_source,
                 message_id,
+                ..
+            } if self.peers.certificate(&propagation_source).is_none() => {
+                warn!(peer = %propagation_source, "gossip from an unadmitted peer rejected");
+                self.report(&message_id, &propagation_source, MessageAcceptance::Reject);
+            }
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                ..
+            } if !self.gossip_allowed(&propagation_source) => {
+                // Over its rate: dropped before any decoding, without a
+                // gossipsub penalty (a relay of a busy community is not
+                // forging); sustained excess bans it (`gossip_allowed`).
+                self.report(&message_id, &propagation_source, MessageAcceptance::Ignore);
+            }
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } if wire::gossip_kind(&message.data).is_none() => {
+                self.on_verdict(Verdict {
+                    message_id,
+                    source: propagation_source,
+                    acceptance: MessageAcceptance::Reject,
+                    strike: true,
+                });
+                warn!(
+                    peer = %propagation_source,
+                    size = message.data.len(),
+                    "gossip rejected: not a known kind, or over its kind's size limit"
+                );
+            }
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
                 message,
             } if wire::gossip_kind(&message.data) == Some(wire::GossipKind::Revocation) => {
                 self.on_gossip_revocation(propagation_source, message_id, message.data)
@@ -351,10 +395,7 @@ impl EventLoop {
                 message_id,
                 message,
             } => {
-                let acceptance = if self.peers.certificate(&propagation_source).is_none() {
-                    warn!(peer = %propagation_source, "gossip from an unadmitted peer rejected");
-                    MessageAcceptance::Reject
-                } else if self.ctx.ingest.try_gossip(
+                let acceptance = if self.ctx.ingest.try_gossip(
                     message.data,
                     message_id.clone(),
                     propagation_source,

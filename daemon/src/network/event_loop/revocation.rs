@@ -44,6 +44,8 @@ impl EventLoop {
                 .send(crate::ingest::worker::Verdict {
                     message_id: id,
                     source,
+                    // Honest nodes relay only revocations they verified.
+                    strike: acceptance == MessageAcceptance::Reject,
                     acceptance,
                 })
                 .await;
