@@ -5,7 +5,7 @@
 //! 2 s of the dial, says why in its own log, and stores nothing the rogue
 //! sent, while honest members keep sharing.
 
-use crate::community::Community;
+use crate::community::{CertOptions, Community};
 use crate::rogue::{RogueArgs, RogueProc};
 use crate::{bins, expect, until, NodeProc};
 use cairn_protocol::Timestamp;
@@ -49,6 +49,17 @@ impl Honest {
 
     pub fn addrs(&self) -> Vec<String> {
         self.nodes().iter().map(|n| n.addr.clone()).collect()
+    }
+
+    /// A key and a certificate from the community's real issuer for a
+    /// rogue member named `entity_name`: `rogue.key`, `rogue.cert.json`.
+    pub fn rogue_member(&self, entity_name: &str, options: CertOptions<'_>) -> (PathBuf, PathBuf) {
+        let key = self.c.new_key("rogue");
+        let cert = self.c.path().join("rogue.cert.json");
+        self.c
+            .issuer()
+            .issue(&key, &cert, entity_name, ROGUE_ENTITY, ROGUE_ROLES, options);
+        (key, cert)
     }
 
     /// Runs the rogue against every node to completion; returns it for its

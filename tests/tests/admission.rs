@@ -75,16 +75,7 @@ fn a_self_made_certificate_gets_nothing_in() {
 fn an_expired_certificate_gets_nothing_in() {
     let h = Honest::start();
     let c = &h.c;
-    let rogue_key = c.new_key("rogue");
-    let cert = c.path().join("rogue.cert.json");
-    c.issuer().issue(
-        &rogue_key,
-        &cert,
-        "Rogue Expired",
-        ROGUE_ENTITY,
-        ROGUE_ROLES,
-        CertOptions::default(),
-    );
+    let (rogue_key, cert) = h.rogue_member("Rogue Expired", CertOptions::default());
     expire(c, &cert);
 
     let rogue = h.rogue("rogue-expired", &rogue_key, &cert, "valid", 3);
@@ -94,17 +85,7 @@ fn an_expired_certificate_gets_nothing_in() {
 #[test]
 fn a_member_with_a_valid_certificate_cannot_forge_items() {
     let h = Honest::start();
-    let c = &h.c;
-    let rogue_key = c.new_key("rogue");
-    let cert = c.path().join("rogue.cert.json");
-    c.issuer().issue(
-        &rogue_key,
-        &cert,
-        "Rogue Insider",
-        ROGUE_ENTITY,
-        ROGUE_ROLES,
-        CertOptions::default(),
-    );
+    let (rogue_key, cert) = h.rogue_member("Rogue Insider", CertOptions::default());
 
     // Control: the same rogue, certificate and code path deliver valid items.
     let valid = h.rogue("rogue-valid", &rogue_key, &cert, "valid", 2);
@@ -213,16 +194,7 @@ fn a_member_with_a_valid_certificate_cannot_forge_items() {
 fn a_replayed_participation_event_is_registered_once() {
     let h = Honest::start();
     let c = &h.c;
-    let rogue_key = c.new_key("rogue");
-    let cert = c.path().join("rogue.cert.json");
-    c.issuer().issue(
-        &rogue_key,
-        &cert,
-        "Rogue Replayer",
-        ROGUE_ENTITY,
-        ROGUE_ROLES,
-        CertOptions::default(),
-    );
+    let (rogue_key, cert) = h.rogue_member("Rogue Replayer", CertOptions::default());
     let member_key = bins::cairn_ok(["key", "show", bins::s(&rogue_key)]);
     let event_file = c.path().join("rogue-event.bin");
     let mut digests = BTreeSet::new();

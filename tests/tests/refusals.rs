@@ -13,17 +13,10 @@ use cairn_tests::{bins, until};
 #[test]
 fn a_certificate_not_yet_valid_is_refused_at_connection() {
     let h = Honest::start();
-    let c = &h.c;
-    let rogue_key = c.new_key("rogue");
-    let cert = c.path().join("rogue.cert.json");
     // Signed by the real issuer, only its validity has not begun: the
     // refusal is about the window, nothing else.
-    c.issuer().issue(
-        &rogue_key,
-        &cert,
+    let (rogue_key, cert) = h.rogue_member(
         "Rogue Early",
-        ROGUE_ENTITY,
-        ROGUE_ROLES,
         CertOptions {
             not_before: Some("2099-01-01T00:00:00Z"),
             valid_days: Some(30),
@@ -101,16 +94,7 @@ fn a_members_certificate_with_another_key_is_refused_at_connection() {
 fn a_revoked_certificate_is_refused_at_connection() {
     let h = Honest::start();
     let c = &h.c;
-    let rogue_key = c.new_key("rogue");
-    let cert = c.path().join("rogue.cert.json");
-    c.issuer().issue(
-        &rogue_key,
-        &cert,
-        "Rogue Revoked",
-        ROGUE_ENTITY,
-        ROGUE_ROLES,
-        CertOptions::default(),
-    );
+    let (rogue_key, cert) = h.rogue_member("Rogue Revoked", CertOptions::default());
     let file = c.path().join("rogue.revocation.json");
     let id = bins::cairn_ok([
         "cert",
