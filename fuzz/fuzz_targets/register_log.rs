@@ -39,8 +39,18 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         assert_eq!(register.get_by_event(&id).as_ref(), Some(entry));
     }
 
-    // Sequence numbers far above any seed's, so the event is new.
-    let event = fixtures::event(1 << 40, ParticipationKind::Joined);
+    // The member's next sequence number: the register takes no other.
+    let member = fixtures::member().public();
+    let last = entries
+        .iter()
+        .filter(|e| e.event.body.certificate.body.member_key == member)
+        .map(|e| e.event.body.sequence)
+        .max()
+        .unwrap_or(0);
+    let Some(next) = last.checked_add(1) else {
+        return;
+    };
+    let event = fixtures::event(next, ParticipationKind::Joined);
     let appended = register
         .append(&event, |index| {
             Ok::<_, Infallible>(fixtures::receipt(&event, index))
