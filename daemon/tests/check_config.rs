@@ -207,3 +207,50 @@ fn logs_carry_no_colour_codes_off_a_terminal_and_come_as_json_when_asked() {
         );
     }
 }
+
+#[test]
+fn a_second_node_on_a_taken_port_refuses_to_start() {
+    // A free port, then two nodes (each with its own key and data
+    // directory) asked to listen on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("listen = [\"/ip4/127.0.0.1/tcp/{port}\"]\n");
+    let first = setup(false);
+    let second = setup(false);
+    for s in [&first, &second] {
+        let text = std::fs::read_to_string(&s.config).unwrap();
+        let text = text.replace("listen = [\"/ip4/127.0.0.1/tcp/0\"]\n", &listen);
+        std::fs::write(&s.config, text).unwrap();
+    }
+    let mut running = Command::new(env!("CARGO_BIN_EXE_cairnd"))
+        .args(["run", "--config"])
+        .arg(&first.config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Until the first node listens.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first node never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cairnd"))
+        .args(["run", "--config"])
+        .arg(&second.config)
+        .output()
+        .unwrap();
+    let _ = running.kill();
+    let _ = running.wait();
+    assert!(
+        !out.status.success(),
+        "the second node started on a taken port"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another cairnd"), "{stderr}");
+}
