@@ -248,6 +248,25 @@ impl Issuer<'_> {
         cairn_store::files::write_certificate(path, &cert).expect("certificate written");
     }
 
+    /// `cairn cert revoke` of the certificate at `cert` for `reason`, written
+    /// to `out`; returns the revocation id it printed.
+    pub fn revoke(&self, cert: &Path, reason: &str, out: &Path) -> String {
+        cairn_ok([
+            "cert",
+            "revoke",
+            "--community",
+            s(self.community_file),
+            "--issuer-key",
+            s(self.issuer_key),
+            "--cert",
+            s(cert),
+            "--reason",
+            reason,
+            "--out",
+            s(out),
+        ])
+    }
+
     /// `cairn cert issue` against this issuer's community file; returns the
     /// certificate id it printed.
     #[allow(clippy::too_many_arguments)]

@@ -96,20 +96,7 @@ fn a_revoked_certificate_is_refused_at_connection() {
     let c = &h.c;
     let (rogue_key, cert) = h.rogue_member("Rogue Revoked", CertOptions::default());
     let file = c.path().join("rogue.revocation.json");
-    let id = bins::cairn_ok([
-        "cert",
-        "revoke",
-        "--community",
-        bins::s(&c.community_file),
-        "--issuer-key",
-        bins::s(&c.issuer_key),
-        "--cert",
-        bins::s(&cert),
-        "--reason",
-        "key-compromise",
-        "--out",
-        bins::s(&file),
-    ]);
+    let id = c.issuer().revoke(&cert, "key-compromise", &file);
     h.members[0].cli_ok(["revocation", "publish", bins::s(&file)]);
     // Every node holds the revocation before the rogue dials, so each
     // refusal is the revocation's doing.

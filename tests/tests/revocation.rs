@@ -18,20 +18,8 @@ const TAKES_EFFECT: Duration = Duration::from_secs(2);
 /// Signs a revocation of `member`'s certificate with the real issuer.
 fn revoke(c: &Community, member: usize, reason: &str) -> PathBuf {
     let out = c.path().join(format!("revoke-{member}-{reason}.json"));
-    bins::cairn_ok([
-        "cert",
-        "revoke",
-        "--community",
-        bins::s(&c.community_file),
-        "--issuer-key",
-        bins::s(&c.issuer_key),
-        "--cert",
-        bins::s(&c.members[member].cert_file),
-        "--reason",
-        reason,
-        "--out",
-        bins::s(&out),
-    ]);
+    c.issuer()
+        .revoke(&c.members[member].cert_file, reason, &out);
     out
 }
 
