@@ -8,7 +8,6 @@
 
 use super::EventLoop;
 use crate::ingest::worker::Verdict;
-use crate::network::behaviour::UNADMITTED_SCORE;
 use crate::rate_limit::Counters;
 use cairn_protocol::wire::Request;
 use libp2p::gossipsub::MessageAcceptance;
@@ -115,11 +114,6 @@ impl EventLoop {
         self.ctx.admission.ban(peer, ban, why);
         self.invalid.clear(&peer);
         self.excess.clear(&peer);
-        self.swarm
-            .behaviour_mut()
-            .gossipsub
-            .set_application_score(&peer, UNADMITTED_SCORE);
-        self.peers.disconnected(&peer);
-        let _ = self.swarm.disconnect_peer_id(peer);
+        self.cut_off(peer);
     }
 }

@@ -149,13 +149,19 @@ impl EventLoop {
             .collect();
         for (peer, why) in invalid {
             warn!(%peer, "member certificate no longer serves ({why}): disconnecting");
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .set_application_score(&peer, UNADMITTED_SCORE);
-            self.peers.disconnected(&peer);
-            let _ = self.swarm.disconnect_peer_id(peer);
+            self.cut_off(peer);
         }
+    }
+
+    /// Stops serving `peer` at once: gossipsub ignores it until its
+    /// connections are closed, and they are closed now.
+    fn cut_off(&mut self, peer: PeerId) {
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(&peer, UNADMITTED_SCORE);
+        self.peers.disconnected(&peer);
+        let _ = self.swarm.disconnect_peer_id(peer);
     }
 
     fn redial(&mut self) {
