@@ -1,0 +1,105 @@
+//! Tests of how node answers are rendered for people.
+
+use super::*;
+use cairn_protocol::{
+    CertificateId, EntityType, EventId, ItemId, ItemKind, SecretKey, Sector, Timestamp, Tlp,
+};
+
+fn item_view(title: &str) -> ItemView {
+    ItemView {
+        id: ItemId([0xab; 32]),
+        kind: ItemKind::IndicatorOfCompromise,
+        tlp: Tlp::AmberStrict,
+        title: title.into(),
+        body: "Beaconing every 60 s.".into(),
+        tags: vec!["rsit:malicious-code".into()],
+        created: Timestamp(1_764_080_856_000),
+        publisher: CertificateId([0xcd; 32]),
+        publisher_name: "St. Example Hospital".into(),
+        publisher_revoked: None,
+        payload_media_type: None,
+        payload_size: 0,
+        verified: true,
+    }
+}
+
+pub fn register_view(index: u64, kind: ParticipationKind) -> RegisterView {
+    RegisterView {
+        index,
+        kind,
+        entity_name: "Stadtwerke Beispiel".into(),
+        entity_type: Some(EntityType::Essential),
+        sector: Some(Sector::Energy),
+        member_state: Some("DE".parse().unwrap()),
+        member_key: SecretKey::from_seed(&[1; 32]).public(),
+        sequence: 1,
+        effective: Timestamp(1_764_080_856_000),
+        registered_at: Timestamp(1_764_080_857_000),
+        event_id: EventId([7; 32]),
+    }
+}
+
+#[test]
+fn item_lists_show_short_ids_rfc3339_and_tlp_labels_aligned() {
+    let out = items(&[item_view("C2 domain"), item_view("Second")]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("abababababab  2025-11-25T14:27:36Z  indicator-of-compromise  TLP:AMBER+STRICT  St. Example Hospital  C2 domain"), "{out}");
+    let col = |l: &str| l.find("TLP").unwrap();
+    assert_eq!(col(lines[0]), col(lines[1]));
+    assert_eq!(items(&[]), "no items yet\n");
+}
+
+#[test]
+fn an_item_shows_its_body_after_its_fields() {
+    let out = item(&item_view("C2 domain"));
+    assert!(out.contains("marking    TLP:AMBER+STRICT\n"), "{out}");
+    assert!(out.contains("verified   yes"), "{out}");
+    assert!(out.ends_with("\n\nBeaconing every 60 s.\n"), "{out}");
+}
+
+#[test]
+fn register_lines_keep_their_columns_while_streaming() {
+    let first = [register_view(1, ParticipationKind::Joined)];
+    let widths = register_widths(&first);
+    let header = register_header(&widths);
+    let later = register_line(
+        &register_view(2, ParticipationKind::WithdrawalEffective),
+        &widths,
+    );
+    assert_eq!(header.find("EVENT"), later.find("withdrawal-effective"));
+    assert_eq!(header.find("MS"), later.find("DE"));
+    assert!(
+        later.starts_with("2      2025-11-25T14:27:36Z  withdrawal-effective  Stadtwerke Beispiel"),
+        "{later}"
+    );
+    assert!(register(&first).contains("joined"));
+    // A later entity with a long name, type and sector keeps the columns.
+    let mut long = register_view(3, ParticipationKind::Joined);
+    long.entity_name = "Landesbetrieb für Informationstechnik und Finanzmarktinfrastruktur".into();
+    long.sector = Some(Sector::FinancialMarketInfrastructures);
+    long.entity_type = Some(EntityType::CompetentAuthority);
+    let line = register_line(&long, &widths);
+    let column = |text: &str, word: &str| text.find(word).map(|b| text[..b].chars().count());
+    assert_eq!(column(&header, "MS"), column(&line, "DE"), "{header}{line}");
+    assert!(line.contains('…'), "{line}");
+}
+
+#[test]
+fn pending_receipts_are_spelled_out() {
+    let e = ParticipationView {
+        event_id: EventId([1; 32]),
+        kind: ParticipationKind::Joined,
+        sequence: 1,
+        effective: Timestamp(0),
+        register_index: None,
+        registered_at: None,
+    };
+    assert!(participation(std::slice::from_ref(&e)).contains("awaiting the authority's receipt"));
+    let done = ParticipationView {
+        register_index: Some(4),
+        registered_at: Some(Timestamp(1000)),
+        ..e
+    };
+    assert!(participation(&[done]).contains("registered #4 at 1970-01-01T00:00:01Z"));
+}
