@@ -24,9 +24,11 @@ const MAX_CONNECTIONS: usize = 32;
 /// connections, however many, can never keep the owner's CLI out.
 const MAX_WAITING: usize = 128;
 
-/// How long a client has to send its request line (`cairn` sends it
-/// right after connecting).
-const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a client has to send its request line. `cairn` sends it right
+/// after connecting, but a node busy verifying a burst may not read it at
+/// once, so this is generous: idle connections are bounded by
+/// [`MAX_WAITING`], not by this.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Errors setting up the socket.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! The owner's CLI gets an answer while the control socket is flooded with
 //! idle connections (a stuck script, a leaking tool): connections that send
-//! no request line are closed after 1 s, and past 128 waiting ones the
+//! no request line are closed after 5 s, and past 128 waiting ones the
 //! oldest is closed at once, so a thousand idle connections cannot keep
 //! `cairn status` waiting (before: 32 slots, each held 5 s, minutes).
 
