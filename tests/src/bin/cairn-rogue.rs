@@ -120,6 +120,8 @@ struct Seen {
     subscribed: HashSet<PeerId>,
     answered: HashSet<PeerId>,
     refused: HashSet<PeerId>,
+    /// Answers to participation events (receipts and refusals).
+    event_answers: usize,
 }
 
 impl Seen {
@@ -260,9 +262,11 @@ impl Rogue {
                 self.seen.answered.insert(peer);
                 match response {
                     Response::Refused { reason } => {
+                        self.seen.event_answers += 1;
                         say(format!("request-refused-by {peer}: {reason}"))
                     }
                     Response::Receipt { receipt } => {
+                        self.seen.event_answers += 1;
                         let bytes = codec::encode(&receipt).expect("a receipt encodes");
                         let digest = cairn_protocol::hash::sha256(&[&bytes]);
                         say(format!(
@@ -276,6 +280,7 @@ impl Rogue {
             }
             request_response::Event::OutboundFailure { peer, error, .. } => {
                 self.seen.answered.insert(peer);
+                self.seen.event_answers += 1;
                 say(format!("request-failed {peer}: {error}"));
             }
             _ => {}
@@ -365,9 +370,11 @@ fn event(
 }
 
 /// Sends the event in `file` (made first if missing) `count` times at once
-/// to the authority, then a different event under the same number and one
-/// that skips a number.
-fn replay_event(
+/// to the authority, then, once the first answer is back, a different event
+/// under the same number and one that skips a number. (Sent together, the
+/// authority could take a conflicting withdrawal first: registered, it
+/// revokes the certificate and the test's second run could not connect.)
+async fn replay_event(
     rogue: &mut Rogue,
     file: &std::path::Path,
     count: usize,
@@ -389,29 +396,35 @@ fn replay_event(
     };
     let authority = cairn_daemon::network::peers::peer_id_of(&community.authority);
     let sequence = original.body.sequence;
-    let mut events = vec![original; count];
     let kind = ParticipationKind::WithdrawalEffective;
-    events.push(event(community, key, &rogue.certificate, kind, sequence)?);
-    events.push(event(
-        community,
-        key,
-        &rogue.certificate,
-        kind,
-        sequence + 2,
-    )?);
-    for e in events {
-        say(format!(
-            "sent-event id={} sequence={}",
-            e.id(),
-            e.body.sequence
-        ));
-        rogue
-            .swarm
-            .behaviour_mut()
-            .direct
-            .send_request(&authority, Request::Participation { event: e });
+    let conflicting = vec![
+        event(community, key, &rogue.certificate, kind, sequence)?,
+        event(community, key, &rogue.certificate, kind, sequence + 2)?,
+    ];
+    let before = rogue.seen.event_answers;
+    for e in vec![original; count] {
+        send_event(rogue, &authority, e);
+    }
+    rogue
+        .drive(Instant::now() + READY_TIMEOUT, |s| s.event_answers > before)
+        .await;
+    for e in conflicting {
+        send_event(rogue, &authority, e);
     }
     Ok(())
+}
+
+fn send_event(rogue: &mut Rogue, authority: &PeerId, event: SignedEvent) {
+    say(format!(
+        "sent-event id={} sequence={}",
+        event.id(),
+        event.body.sequence
+    ));
+    rogue
+        .swarm
+        .behaviour_mut()
+        .direct
+        .send_request(authority, Request::Participation { event });
 }
 
 fn parse_bootstrap(s: &str) -> anyhow::Result<(PeerId, Multiaddr)> {
@@ -474,7 +487,7 @@ async fn main() -> anyhow::Result<()> {
     ));
     if args.mode == Mode::ReplayEvent {
         let file = args.event.as_deref().context("--event FILE is required")?;
-        replay_event(&mut rogue, file, args.count, &community, &key)?;
+        replay_event(&mut rogue, file, args.count, &community, &key).await?;
     } else {
         for i in 0..args.count {
             let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
