@@ -18,7 +18,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Version of the frame layout. Bump when the encoding of any type changes.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 /// Largest frame any Cairn node produces or accepts: 1 MiB.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -114,7 +114,7 @@ mod tests {
         let bytes = encode(&sample()).unwrap();
         assert_eq!(
             hex::encode(&bytes),
-            "02fb2c010261620301020301".to_string() + "07"
+            "03fb2c010261620301020301".to_string() + "07"
         );
         assert_eq!(decode::<Sample>(&bytes).unwrap(), sample());
     }

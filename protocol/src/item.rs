@@ -9,6 +9,8 @@ use crate::identity::SecretKey;
 use crate::signing::{signing_input, Signature, DOMAIN_ITEM};
 use crate::time::Timestamp;
 use crate::tlp::Tlp;
+use crate::audience::{self, MarkingError, Reach};
+use crate::envelope::{Envelope, SealContext};
 use serde::{Deserialize, Serialize};
 
 crate::named_enum!(
@@ -53,17 +55,31 @@ pub struct Payload {
     pub bytes: Vec<u8>,
 }
 
+/// What a reader sees of an item: its summary, text, payload and tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contents {
+    pub title: String,
+    pub body: String,
+    pub payload: Option<Payload>,
+    /// Taxonomy tags, e.g. `rsit:malicious-code` or `cve:CVE-2026-1234`.
+    pub tags: Vec<String>,
+}
+
+/// An item's contents: in the clear for the whole community, or sealed to an
+/// audience.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Content {
+    Open(Contents),
+    Sealed(Envelope),
+}
+
 /// What the publisher signs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemBody {
     pub community: CommunityId,
     pub kind: ItemKind,
     pub tlp: Tlp,
-    pub title: String,
-    pub body: String,
-    pub payload: Option<Payload>,
-    /// Taxonomy tags, e.g. `rsit:malicious-code` or `cve:CVE-2026-1234`.
-    pub tags: Vec<String>,
+    pub content: Content,
     pub created: Timestamp,
     pub publisher: CertificateId,
 }
@@ -98,12 +114,62 @@ pub enum ItemError {
     FromTheFuture { created: Timestamp, now: Timestamp },
     #[error("item signature does not verify under the publisher's key")]
     BadSignature,
+    #[error("item's marking does not fit its audience: {0}")]
+    Marking(#[from] MarkingError),
     #[error("item cannot be encoded: {0}")]
     Codec(#[from] CodecError),
 }
 
 impl ItemBody {
-    /// Size and content checks that need no keys.
+    /// Size, content and marking checks that need no keys (the contents of
+    /// a sealed item are checked by its recipients when they open it).
+    pub fn check_shape(&self) -> Result<(), ItemError> {
+        match &self.content {
+            Content::Open(c) => c.check_shape()?,
+            Content::Sealed(e) => e.check_shape().map_err(ItemError::Malformed)?,
+        }
+        audience::check_marking(self.tlp, self.reach())?;
+        Ok(())
+    }
+
+    /// Who the item is for, as the marking rule sees it.
+    pub fn reach(&self) -> Reach<'_> {
+        match &self.content {
+            Content::Open(_) => Reach::Community,
+            Content::Sealed(e) => Reach::Audience(&e.selectors),
+        }
+    }
+
+    /// The contents, if they are in the clear.
+    pub fn open_contents(&self) -> Option<&Contents> {
+        match &self.content {
+            Content::Open(c) => Some(c),
+            Content::Sealed(_) => None,
+        }
+    }
+
+    /// The envelope, if the item is for an audience.
+    pub fn envelope(&self) -> Option<&Envelope> {
+        match &self.content {
+            Content::Open(_) => None,
+            Content::Sealed(e) => Some(e),
+        }
+    }
+
+    /// What the envelope of this item is bound to.
+    pub fn seal_context(&self) -> SealContext<'_> {
+        SealContext {
+            community: &self.community,
+            kind: self.kind,
+            tlp: self.tlp,
+            created: self.created,
+            publisher: &self.publisher,
+        }
+    }
+}
+
+impl Contents {
+    /// Size and content checks of what a reader sees.
     pub fn check_shape(&self) -> Result<(), ItemError> {
         let bad = |m: String| Err(ItemError::Malformed(m));
         if self.title.trim().is_empty() {

@@ -190,7 +190,7 @@ mod tests {
         let now = item().body.created;
         assert_eq!(encoded.verify_from(&publisher, &community, now), Ok(()));
         let mut forged = item();
-        forged.body.title = "changed".into();
+        crate::item::tests::open(&mut forged.body).title = "changed".into();
         let forged = EncodedItem::new(forged).unwrap();
         assert_eq!(
             forged.verify_from(&publisher, &community, now),

@@ -5,6 +5,7 @@
 //! over values so it can be tested without a network or a disk; clocks are
 //! passed in as [`Timestamp`] arguments rather than read here.
 
+pub mod audience;
 pub mod bytes;
 pub mod certificate;
 pub mod codec;
@@ -12,6 +13,7 @@ pub mod community;
 pub mod control;
 pub mod encryption;
 pub mod entity;
+pub mod envelope;
 pub mod event;
 pub mod handshake;
 pub mod hash;
@@ -34,7 +36,9 @@ pub use encryption::{EncryptionPublicKey, EncryptionSecretKey};
 pub use entity::{EntityType, MemberState, Role, Sector};
 pub use event::{EventBody, EventError, EventId, ParticipationKind, SignedEvent};
 pub use identity::{PreparedKey, PublicKey, SecretKey};
-pub use item::{ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
+pub use audience::{MarkingError, Reach, Selector};
+pub use envelope::{Envelope, EnvelopeError};
+pub use item::{Content, Contents, ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
 pub use item_encoding::{EncodedItem, ItemBytes};
 pub use receipt::{Receipt, ReceiptBody, ReceiptError};
 pub use register::RegisterEntry;

@@ -22,7 +22,10 @@ use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::entity::{EntityType, Role, Sector};
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
+use cairn_protocol::encryption::{EncryptionPublicKey, Sealed};
+use cairn_protocol::envelope::Recipient;
 use cairn_protocol::{
+    Content, Envelope, Selector,
     Certificate, ItemBytes, ItemKind, ParticipationKind, Receipt, RevocationReason, SignedEvent,
     SignedItem, Tlp,
 };
@@ -47,8 +50,8 @@ macro_rules! certificate_hex {
             "020001",                             // roles [publish, receive]
             "fd00505c18a3010000",                 // not_before T0
             "fd007c0d70aa010000",                 // not_after T0 + 365 d
-            "40c80da7902b39342aaf9722d3556df17c77e29c8f76de935792731fb44036f17c",
-            "91c62d42a89bf5df458cadaca61c9a068accfd631c199d4784faee89c7d08b01", // signature
+            "405f40d30c6f8b773a27186ffe6c2365a6cd1d3fea1ef4146de45dbe0fbcea177e",
+            "e5f9bfd9bfb8ff6c4fc25bd7b6291355b968d04ffbd345f68f2eef8671bbb905", // signature
         )
     };
 }
@@ -60,6 +63,7 @@ macro_rules! item_hex {
             "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
             "04",                                 // kind: indicator-of-compromise
             "03",                                 // tlp: AMBER+STRICT
+            "00",                                 // content: Open
             "23433220646f6d61696e207365656e20696e20686f73706974616c2056504e206c6f6773", // title
             "28426561636f6e696e6720746f206578616d706c652e696e76616c69642065766572792036",
             "3020732e",                                                             // body
@@ -70,9 +74,9 @@ macro_rules! item_hex {
             "13727369743a6d616c6963696f75732d636f6465", // "rsit:malicious-code"
             "116376653a4356452d323032362d31323334",     // "cve:CVE-2026-1234"
             "fd00ac821da3010000",                       // created T0 + 1 d
-            "20955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287", // publisher
-            "4058e6ca9859d338eb2ebb6fed1ad844f13ae76075c1f027f798c748eda49274a2",
-            "5c6c51812486ab5e8a6a224d9480b02b8bd3f77d2f5a46cf81247045cc03dc04", // signature
+            "2074298104d6fd4e4652d75decbb5d1f875fab86b0a1a66a19b1b5181a01c3d022", // publisher
+            "404c631516171690c2d095eaf41acd87bba0760e6fe7bbc36f62c224a991a3e94a",
+            "c632032134607117dec382e445cbd55ddab96f5c97f7767e5f9d707a88fc730a", // signature
         )
     };
 }
@@ -85,62 +89,76 @@ macro_rules! revocation_hex {
             "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
             "208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c", // issuer key
             "01",                                                                 // one certificate
-            "20955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287", // its id
+            "2074298104d6fd4e4652d75decbb5d1f875fab86b0a1a66a19b1b5181a01c3d022", // its id
             "07",                                                                 // serial 7
             "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
             "00",                 // reason: key-compromise
             "fd0064cf27a3010000", // effective T0 + 3 d
             "fd604ed027a3010000", // issued T0 + 3 d + 1 min
-            "409aae09717d4d35e420bcc84a56ce135c9c2f4d50b7f52597dc12747d9bc6fc26",
-            "9ed3e75545d7fef470e31f7721b4b2951439fc960e3c594af000740aff496a0c", // signature
+            "407a027779a3af542ca147def3076ca1f987ef76281612b727cd4bbf8e7ce05103",
+            "0d26ecaa1c2955897e273a69a2bbce7ccd0f51ed5f0dc94c3d4403f4565d4200", // signature
         )
     };
 }
 
-const CERTIFICATE_HEX: &str = concat!("02", certificate_hex!());
-const CERTIFICATE_ID: &str = "955471a18f2fca01fc274bcd793e70363b0e8bb6f644b62f6cfeaa8ae46c4287";
+const CERTIFICATE_HEX: &str = concat!("03", certificate_hex!());
+const CERTIFICATE_ID: &str = "74298104d6fd4e4652d75decbb5d1f875fab86b0a1a66a19b1b5181a01c3d022";
 
-const ITEM_HEX: &str = concat!("02", item_hex!());
-const ITEM_ID: &str = "5ff61dd69994e614181bf76ad3283c1e58a9c3a7931bca16b6bddbb733f8a386";
+const ITEM_HEX: &str = concat!("03", item_hex!());
+const ITEM_ID: &str = "14a6bad5a3d3b43a0cede723693a57575d3d78a1f781305a7d3d777ec2399878";
+
+const SEALED_CONTENT_HEX: &str = concat!(
+    "03",     // codec version
+    "01",     // content: Sealed
+    "02",     // two selectors
+    "000141", // Entity("A")
+    "0104",   // Sector(health)
+    "01",     // one recipient
+    "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
+    "201111111111111111111111111111111111111111111111111111111111111111", // encapsulated key
+    "30222222222222222222222222222222222222222222222222",
+    "222222222222222222222222222222222222222222222222", // wrapped content key (48)
+    "1033333333333333333333333333333333",             // ciphertext (16)
+);
 
 const EVENT_HEX: &str = concat!(
-    "02",                                 // codec version
+    "03",                                 // codec version
     "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
     "00",                                 // kind: joined
     "fd0008a922a3010000",                 // effective T0 + 2 d
     certificate_hex!(),                   // the member's certificate
     "01",                                 // sequence 1
-    "402147f2c58d3a3e10ef2feef2414238a1be2c6ee11de90b01608f145d9da9e8d7",
-    "ad07c5c5ba075d7bcad8c9eef79d16e8c7763cfb4c2852036521424e0e805102", // signature
+    "40171eba2b522e194e60e153f2d3b6c51bd22a5daff4bc24b25f693543dce3bf38",
+    "09f94479e47e2b11147d53b3ee2f4ba29ff9c98bf772b11aedab1d03857a8409", // signature
 );
-const EVENT_ID: &str = "6e4641ab2670e355f80028642c1ab605f807fd01f4516236081555c5ec752d76";
+const EVENT_ID: &str = "19c1f5eae43a57804da9dc747670fa25dd0013b2b32ec0d0f3c3b6c425fdac7d";
 
 const RECEIPT_HEX: &str = concat!(
-    "02",                                                                 // codec version
+    "03",                                                                 // codec version
     "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
-    "206e4641ab2670e355f80028642c1ab605f807fd01f4516236081555c5ec752d76", // event id
+    "2019c1f5eae43a57804da9dc747670fa25dd0013b2b32ec0d0f3c3b6c425fdac7d", // event id
     "04",                                                                 // register index 4
     "fddc0da922a3010000", // registered_at T0 + 2 d + 1.5 s
     "20ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1", // authority key
-    "408f65ccd2c63861b3becc7c8be43d38ac6ec2e57e504ae6cb6038ce2bae10cc02",
-    "ba55857d0bbb357e4c5ab52ba5ffd162503942ca6fd62c97308a190dacc1830c", // signature
+    "400b78f6ae7f095f3e68c3b49c6e1901924f74457bbcdaa8fa3e39800fd82ea5f4",
+    "f967edf1e2d9b8ae72c11ab4138e0db40d0698128488b7be73dcdba5bafe1f07", // signature
 );
 
-const REVOCATION_HEX: &str = concat!("02", revocation_hex!());
-const REVOCATION_ID: &str = "15a519d2fbbaacd39c4429983fec350ab7e629ea577771afeba0cc0d2a4dc83f";
+const REVOCATION_HEX: &str = concat!("03", revocation_hex!());
+const REVOCATION_ID: &str = "353e24ee898fc4587179cf8d35708498c7a364d2de3fc4de518ee24938716176";
 
-const GOSSIP_ITEM_HEX: &str = concat!("02", "00", item_hex!(), certificate_hex!());
-const GOSSIP_REVOCATION_HEX: &str = concat!("02", "01", revocation_hex!());
+const GOSSIP_ITEM_HEX: &str = concat!("03", "00", item_hex!(), certificate_hex!());
+const GOSSIP_REVOCATION_HEX: &str = concat!("03", "01", revocation_hex!());
 const HANDSHAKE_HELLO_HEX: &str = concat!(
-    "02",                                                                 // codec version
+    "03",                                                                 // codec version
     "00",                                                                 // variant 0: Hello
     certificate_hex!(), // the dialer's certificate
     "01",               // revocation summary: count 1
-    "20a6d3cd1ae2bb4ee0c72fb3ce8656a4ef1ef73c0769114a14ac76a3f75a993337", // digest
+    "206a5904bfc899ccb8840131bb0f6b7841fdd84e362f60f30a9ce3dce0f7bd1c6f", // digest
 );
-const REQUEST_CERTIFICATE_HEX: &str = concat!("02", "00", certificate_hex!());
+const REQUEST_CERTIFICATE_HEX: &str = concat!("03", "00", certificate_hex!());
 const RESPONSE_REFUSED_HEX: &str = concat!(
-    "02",                                       // codec version
+    "03",                                       // codec version
     "02",                                       // variant 2: Refused
     "1363657274696669636174652065787069726564", // "certificate expired"
 );
@@ -155,8 +173,8 @@ const CERTIFICATE_JSON: &str = concat!(
     r#""subject":{"Entity":{"name":"St. Example Hospital","entity_type":"essential","#,
     r#""sector":"health","member_state":"DE"}},"roles":["publish","receive"],"#,
     r#""not_before":1800000000000,"not_after":1831536000000},"#,
-    r#""signature":"c80da7902b39342aaf9722d3556df17c77e29c8f76de935792731fb44036f17c"#,
-    r#"91c62d42a89bf5df458cadaca61c9a068accfd631c199d4784faee89c7d08b01"}"#,
+    r#""signature":"5f40d30c6f8b773a27186ffe6c2365a6cd1d3fea1ef4146de45dbe0fbcea177e"#,
+    r#"e5f9bfd9bfb8ff6c4fc25bd7b6291355b968d04ffbd345f68f2eef8671bbb905"}"#,
 );
 
 /// Asserts the exact encoding of `value` and that it decodes back to itself.
@@ -216,10 +234,10 @@ fn golden_handshake_hello() {
 #[test]
 fn frames_of_the_previous_version_are_refused_plainly() {
     let mut old = hex::decode(CERTIFICATE_HEX).unwrap();
-    old[0] = 1;
+    old[0] = VERSION - 1;
     let err = codec::decode::<Certificate>(&old).unwrap_err().to_string();
     assert!(
-        err.contains("version 1") && err.contains("another Cairn release"),
+        err.contains(&format!("version {}", VERSION - 1)) && err.contains("another Cairn release"),
         "{err}"
     );
 }
@@ -237,6 +255,24 @@ fn golden_signed_item() {
     assert_golden(&i, ITEM_HEX);
     assert_eq!(i.id().to_string(), ITEM_ID);
     assert_eq!(i.body.publisher.to_string(), CERTIFICATE_ID);
+}
+
+/// The layout of a sealed item's content (the envelope's bytes are random
+/// in real items, so they are fixed by hand here).
+#[test]
+fn golden_sealed_content() {
+    let content = Content::Sealed(Envelope {
+        selectors: vec![Selector::Entity("A".into()), Selector::Sector(Sector::Health)],
+        recipients: vec![Recipient {
+            member_key: member().public(),
+            content_key: Sealed {
+                encapsulated_key: EncryptionPublicKey([0x11; 32]),
+                ciphertext: vec![0x22; 48],
+            },
+        }],
+        ciphertext: vec![0x33; 16],
+    });
+    assert_golden(&content, SEALED_CONTENT_HEX);
 }
 
 #[test]

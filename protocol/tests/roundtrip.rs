@@ -10,7 +10,8 @@ use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
-use cairn_protocol::{Certificate, EncodedItem, ItemBody, SignedItem};
+use cairn_protocol::{
+    Content, Certificate, EncodedItem, ItemBody, SignedItem};
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -343,7 +344,10 @@ fn every_decodable_frame_is_the_canonical_encoding() {
 /// envelope, within `MAX_FRAME`) and JSON, and verifies after both.
 #[test]
 fn the_largest_allowed_item_survives_both_encodings() {
-    let mut body = item_body_fixture();
+    let mut item_body = item_body_fixture();
+    let Content::Open(body) = &mut item_body.content else {
+        unreachable!("the fixture is open")
+    };
     body.title = "\u{1F6A8}".repeat(MAX_TITLE / 4); // four-byte characters
     body.body = "\u{e9}".repeat(MAX_BODY / 2);
     body.payload = Some(Payload {
@@ -355,7 +359,7 @@ fn the_largest_allowed_item_survives_both_encodings() {
         .collect();
     assert_eq!(body.title.len(), MAX_TITLE);
     assert_eq!(body.body.len(), MAX_BODY);
-    let item = SignedItem::sign(body, &member(), cert()).unwrap();
+    let item = SignedItem::sign(item_body, &member(), cert()).unwrap();
 
     let envelope = GossipMessage::Item {
         item: item.clone(),

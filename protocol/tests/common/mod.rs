@@ -8,6 +8,7 @@
 use cairn_protocol::item::Payload;
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
+    Content, Contents,
     Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, Entity, EntityType,
     EventBody, ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody, Revocation,
     RevocationReason, Role, SecretKey, Sector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
@@ -69,13 +70,15 @@ pub fn item_body(cert: &Certificate) -> ItemBody {
         community: COMMUNITY_ID,
         kind: ItemKind::IndicatorOfCompromise,
         tlp: Tlp::AmberStrict,
-        title: "C2 domain seen in hospital VPN logs".into(),
-        body: "Beaconing to example.invalid every 60 s.".into(),
-        payload: Some(Payload {
-            media_type: "application/stix+json;version=2.1".into(),
-            bytes: br#"{"type":"indicator"}"#.to_vec(),
+        content: Content::Open(Contents {
+            title: "C2 domain seen in hospital VPN logs".into(),
+            body: "Beaconing to example.invalid every 60 s.".into(),
+            payload: Some(Payload {
+                media_type: "application/stix+json;version=2.1".into(),
+                bytes: br#"{"type":"indicator"}"#.to_vec(),
+            }),
+            tags: vec!["rsit:malicious-code".into(), "cve:CVE-2026-1234".into()],
         }),
-        tags: vec!["rsit:malicious-code".into(), "cve:CVE-2026-1234".into()],
         created: T0.plus_days(1),
         publisher: cert.id(),
     }

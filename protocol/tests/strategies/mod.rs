@@ -7,6 +7,7 @@ use cairn_protocol::entity::MEMBER_STATES;
 use cairn_protocol::item::{Payload, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::subject::MAX_ENTITY_NAME;
 use cairn_protocol::{
+    Content, Contents, Selector,
     Certificate, CertificateBody, EncryptionSecretKey, Entity, EntityType, ItemBody, ItemKind,
     Role, Sector, SignedItem, Subject, Timestamp, Tlp,
 };
@@ -81,16 +82,30 @@ pub fn item_body() -> impl Strategy<Value = ItemBody> {
         proptest::collection::vec(tag(), 0..=MAX_TAGS),
         0..=365 * 86_400_000u64,
     )
-        .prop_map(|(kind, tlp, title, body, payload, tags, offset)| ItemBody {
-            community: COMMUNITY_ID,
-            kind,
-            tlp,
-            title,
-            body,
-            payload,
-            tags,
-            created: T0.plus_millis(offset),
-            publisher: cert().id(),
+        .prop_map(|(kind, tlp, title, body, payload, tags, offset)| {
+            let contents = Contents {
+                title,
+                body,
+                payload,
+                tags,
+            };
+            let mut item = ItemBody {
+                community: COMMUNITY_ID,
+                kind,
+                tlp,
+                content: Content::Open(contents.clone()),
+                created: T0.plus_millis(offset),
+                publisher: cert().id(),
+            };
+            // TLP:RED needs named recipients: sealed to the publisher.
+            if tlp == Tlp::Red {
+                let me = (member().public(), EncryptionSecretKey::derive_from(&member()).public());
+                let selectors = vec![Selector::Entity("Publisher".into())];
+                let envelope = cairn_protocol::envelope::seal(&contents, &[me], selectors, item.seal_context())
+                    .expect("sealing to one recipient");
+                item.content = Content::Sealed(envelope);
+            }
+            item
         })
 }
 
