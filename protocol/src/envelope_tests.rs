@@ -1,3 +1,5 @@
+//! Tests of sealing and opening audience envelopes.
+
 use super::*;
 use crate::identity::SecretKey;
 use crate::item::Payload;
