@@ -3,9 +3,9 @@
 //! reported before anything is sent, in terms of the flag to change.
 
 use anyhow::{anyhow, bail, Context, Result};
-use cairn_protocol::control::PublishRequest;
+use cairn_protocol::control::{AudienceRequest, PublishRequest};
 use cairn_protocol::item::{MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
-use cairn_protocol::{CertificateId, CommunityId, ItemBody, ItemKind, Payload, Timestamp, Tlp};
+use cairn_protocol::{Contents, ItemKind, MemberState, Payload, Sector, Tlp};
 use clap::{ArgGroup, Args};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,18 @@ pub struct PublishArgs {
     /// The payload's media type, e.g. application/stix+json;version=2.1
     #[arg(long, value_name = "TYPE", requires = "payload")]
     pub media_type: Option<String>,
+    /// Seal the item to these members only, by legal name (comma-separated
+    /// or repeated; `cairn members` lists them). TLP:RED needs this
+    #[arg(long = "to", value_name = "ENTITY", value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Seal the item to every member of this sector this node knows
+    /// (repeatable; not for TLP:RED)
+    #[arg(long = "to-sector", value_name = "SECTOR")]
+    pub to_sector: Vec<Sector>,
+    /// Seal the item to every member established in this Member State this
+    /// node knows (repeatable; not for TLP:RED)
+    #[arg(long = "to-member-state", value_name = "CC")]
+    pub to_member_state: Vec<MemberState>,
     /// A taxonomy tag such as rsit:malicious-code (repeatable)
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -77,6 +89,14 @@ pub fn request(a: &PublishArgs) -> Result<PublishRequest> {
     {
         bail!("--tag '{t}' must be 1-{MAX_TAG} bytes without spaces, e.g. rsit:malicious-code");
     }
+    let audience = AudienceRequest {
+        entities: a.to.iter().map(|e| e.trim().to_string()).collect(),
+        sectors: a.to_sector.clone(),
+        member_states: a.to_member_state.clone(),
+    };
+    if let Err(e) = audience.check_marking(a.tlp) {
+        bail!("{e}");
+    }
     let request = PublishRequest {
         kind: a.kind,
         tlp: a.tlp,
@@ -84,6 +104,7 @@ pub fn request(a: &PublishArgs) -> Result<PublishRequest> {
         body,
         payload,
         tags: a.tags.clone(),
+        audience,
     };
     shape_check(&request)?;
     Ok(request)
@@ -146,18 +167,13 @@ fn read_at_most(path: &Path, limit: usize, too_big: impl Fn(String) -> String) -
 /// The protocol's own shape rules, so a rule added there is enforced here
 /// even before this module learns to phrase it.
 fn shape_check(r: &PublishRequest) -> Result<()> {
-    let body = ItemBody {
-        community: CommunityId([0; 16]),
-        kind: r.kind,
-        tlp: r.tlp,
+    let contents = Contents {
         title: r.title.clone(),
         body: r.body.clone(),
         payload: r.payload.clone(),
         tags: r.tags.clone(),
-        created: Timestamp::now(),
-        publisher: CertificateId([0; 32]),
     };
-    Ok(body.check_shape()?)
+    Ok(contents.check_shape()?)
 }
 
 #[cfg(test)]
@@ -317,5 +333,47 @@ mod tests {
         let r = request(&a).unwrap();
         assert_eq!(r.payload.unwrap().bytes, b"{}");
         assert_eq!(r.tags, ["a:b"]);
+    }
+
+    #[test]
+    fn red_without_named_recipients_is_refused_before_anything_is_sent() {
+        let red = [
+            "--kind",
+            "near-miss",
+            "--tlp",
+            "RED",
+            "--title",
+            "t",
+            "--body",
+            "x",
+        ];
+        let err = request(&parse(&red).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("TLP:RED") && err.contains("--to"), "{err}");
+        let to_sector = [&red[..], &["--to-sector", "health"]].concat();
+        let err = request(&parse(&to_sector).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("named"), "{err}");
+        let named = [&red[..], &["--to", "Hospital A,Grid Operator"]].concat();
+        let r = request(&parse(&named).unwrap()).unwrap();
+        assert_eq!(r.audience.entities, vec!["Hospital A", "Grid Operator"]);
+    }
+
+    #[test]
+    fn green_to_an_audience_is_refused() {
+        let green = [
+            "--kind",
+            "near-miss",
+            "--tlp",
+            "GREEN",
+            "--title",
+            "t",
+            "--body",
+            "x",
+            "--to",
+            "Hospital A",
+        ];
+        let err = request(&parse(&green).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("whole community"), "{err}");
     }
 }

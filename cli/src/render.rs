@@ -96,10 +96,21 @@ pub fn items(items: &[ItemView]) -> String {
             i.kind.to_string(),
             i.tlp.label(),
             i.publisher_name.clone(),
-            i.title.clone(),
+            shown_title(i),
         ]);
     }
     t.render()
+}
+
+/// The title, or what stands for it on a node outside the item's audience.
+fn shown_title(i: &ItemView) -> String {
+    match &i.audience {
+        Some(a) if !a.readable => format!(
+            "(not in the audience: sealed to {})",
+            a.recipients.join(", ")
+        ),
+        _ => i.title.clone(),
+    }
 }
 
 pub fn item(i: &ItemView) -> String {
@@ -112,9 +123,25 @@ pub fn item(i: &ItemView) -> String {
     } else {
         "NO: the signature or the publisher certificate does not verify".to_string()
     };
-    let head = fields(&[
+    let audience = match &i.audience {
+        None => "the whole community".to_string(),
+        Some(a) => {
+            let chosen = if a.selectors.is_empty() {
+                String::new()
+            } else {
+                format!(" (chosen as: {})", a.selectors.join(", "))
+            };
+            format!(
+                "sealed to {} recipient(s): {}{chosen}; {} bytes sealed",
+                a.recipients.len(),
+                a.recipients.join(", "),
+                a.sealed_size
+            )
+        }
+    };
+    let mut rows = vec![
         ("id", i.id.to_string()),
-        ("title", i.title.clone()),
+        ("title", shown_title(i)),
         ("kind", i.kind.to_string()),
         ("marking", i.tlp.label()),
         ("created", i.created.to_rfc3339()),
@@ -131,10 +158,26 @@ pub fn item(i: &ItemView) -> String {
                 ),
             },
         ),
+        ("audience", audience),
         ("tags", i.tags.join(", ")),
         ("payload", payload),
         ("verified", verified),
-    ]);
+    ];
+    let unreadable = i.audience.as_ref().filter(|a| !a.readable);
+    if let Some(a) = unreadable {
+        rows.retain(|(name, _)| !matches!(*name, "tags" | "payload"));
+        rows.push((
+            "contents",
+            format!(
+                "not shown: this node is not in the item's audience ({}); it holds and relays the sealed item",
+                a.unreadable_reason.as_deref().unwrap_or("not a recipient")
+            ),
+        ));
+    }
+    let head = fields(&rows);
+    if unreadable.is_some() {
+        return head;
+    }
     let mut body = clean_text(&i.body);
     if !body.ends_with('\n') {
         body.push('\n');

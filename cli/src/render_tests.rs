@@ -20,6 +20,7 @@ fn item_view(title: &str) -> ItemView {
         payload_media_type: None,
         payload_size: 0,
         verified: true,
+        audience: None,
     }
 }
 
@@ -102,4 +103,32 @@ fn pending_receipts_are_spelled_out() {
         ..e
     };
     assert!(participation(&[done]).contains("registered #4 at 1970-01-01T00:00:01Z"));
+}
+
+#[test]
+fn an_item_outside_the_audience_shows_no_contents_and_says_why() {
+    let mut i = item_view("");
+    i.body = String::new();
+    i.tags = vec![];
+    i.tlp = Tlp::Red;
+    i.audience = Some(cairn_protocol::control::AudienceView {
+        selectors: vec!["Hospital A".into()],
+        recipients: vec!["Hospital A".into(), "Grid Operator".into()],
+        readable: false,
+        unreadable_reason: Some("this node is not in the item's audience".into()),
+        sealed_size: 321,
+    });
+    let shown = item(&i);
+    assert!(shown.contains("not in the audience"), "{shown}");
+    assert!(
+        shown.contains("sealed to 2 recipient(s): Hospital A, Grid Operator"),
+        "{shown}"
+    );
+    assert!(shown.contains("321 bytes sealed"), "{shown}");
+    assert!(!shown.contains("payload"), "{shown}");
+    let listed = items(&[i]);
+    assert!(
+        listed.contains("(not in the audience: sealed to Hospital A, Grid Operator)"),
+        "{listed}"
+    );
 }

@@ -70,6 +70,7 @@ fn item(n: u8, title: &str) -> ItemView {
         payload_media_type: None,
         payload_size: 0,
         verified: true,
+        audience: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! participation delivery and the authority role.
 
 pub mod api;
+pub mod audience;
 pub mod authority;
 pub mod config;
 pub mod context;

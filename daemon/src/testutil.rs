@@ -2,9 +2,9 @@
 
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
-    Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, Entity, EntityType,
-    ItemBody, ItemKind, Revocation, RevocationReason, Role, SecretKey, Sector, SignedItem, Subject,
-    Timestamp, Tlp,
+    Certificate, CertificateBody, Community, CommunityId, Content, Contents, EncryptionSecretKey,
+    Entity, EntityType, ItemBody, ItemKind, Revocation, RevocationReason, Role, SecretKey, Sector,
+    SignedItem, Subject, Timestamp, Tlp,
 };
 
 pub struct Fixture {
@@ -66,15 +66,35 @@ impl Fixture {
         (key, cert)
     }
 
+    /// A certificate of `name` in `sector` and `state` with `roles`.
+    pub fn certified(
+        &self,
+        name: &str,
+        sector: Sector,
+        state: &str,
+        roles: &[Role],
+    ) -> (SecretKey, Certificate) {
+        let key = Self::key(name);
+        let mut body = self.body(&key, &self.issuer, name);
+        if let Subject::Entity(e) = &mut body.subject {
+            e.sector = sector;
+            e.member_state = state.parse().unwrap();
+        }
+        body.roles = roles.to_vec();
+        (key, Certificate::issue(body, &self.issuer).unwrap())
+    }
+
     fn item_with(&self, key: &SecretKey, cert: &Certificate, title: &str) -> SignedItem {
         let body = ItemBody {
             community: self.community.id,
             kind: ItemKind::CyberThreat,
             tlp: Tlp::Green,
-            title: title.into(),
-            body: "details".into(),
-            payload: None,
-            tags: vec![],
+            content: Content::Open(Contents {
+                title: title.into(),
+                body: "details".into(),
+                payload: None,
+                tags: vec![],
+            }),
             created: Timestamp::now(),
             publisher: cert.id(),
         };
@@ -125,5 +145,13 @@ impl Fixture {
         let (key, cert) = self.certificate(name);
         let r = self.revocation_of(&cert, &key);
         (cert, r)
+    }
+}
+
+/// Changes an open item's title after signing (a forgery).
+pub fn retitle(item: &mut SignedItem, title: &str) {
+    match &mut item.body.content {
+        Content::Open(c) => c.title = title.into(),
+        Content::Sealed(_) => panic!("retitle: a sealed test item"),
     }
 }

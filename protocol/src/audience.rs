@@ -53,7 +53,9 @@ pub enum Reach<'a> {
 /// An item's marking does not fit its audience.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MarkingError {
-    #[error("TLP:RED is for named recipients only: name them (cairn publish --to ENTITY[,ENTITY…])")]
+    #[error(
+        "TLP:RED is for named recipients only: name them (cairn publish --to ENTITY[,ENTITY…])"
+    )]
     RedNeedsRecipients,
     #[error("TLP:RED is for recipients named one by one; {0} is a group, not a named recipient: use --to with the entities' names")]
     RedToGroup(Selector),
@@ -73,10 +75,7 @@ pub fn check_marking(tlp: Tlp, reach: Reach<'_>) -> Result<(), MarkingError> {
     match (tlp, reach) {
         (Tlp::Red, Reach::Community) => Err(MarkingError::RedNeedsRecipients),
         (Tlp::Red, Reach::Audience(selectors)) => {
-            match selectors
-                .iter()
-                .find(|s| !matches!(s, Selector::Entity(_)))
-            {
+            match selectors.iter().find(|s| !matches!(s, Selector::Entity(_))) {
                 Some(group) => Err(MarkingError::RedToGroup(group.clone())),
                 None => Ok(()),
             }
@@ -164,7 +163,10 @@ mod tests {
         let green = check_marking(Tlp::Green, Reach::Audience(&[entity("A")]))
             .unwrap_err()
             .to_string();
-        assert!(green.contains("TLP:GREEN") && green.contains("AMBER"), "{green}");
+        assert!(
+            green.contains("TLP:GREEN") && green.contains("AMBER"),
+            "{green}"
+        );
     }
 
     #[test]
@@ -172,7 +174,9 @@ mod tests {
         assert!(check_selectors(&[entity("A"), entity("A")]).is_err());
         assert!(check_selectors(&[entity("line\nbreak")]).is_err());
         assert!(check_selectors(&[entity(" ")]).is_err());
-        let many: Vec<_> = (0..=MAX_SELECTORS).map(|i| entity(&i.to_string())).collect();
+        let many: Vec<_> = (0..=MAX_SELECTORS)
+            .map(|i| entity(&i.to_string()))
+            .collect();
         assert!(check_selectors(&many).is_err());
         assert!(check_selectors(&[entity("A"), Selector::Sector(Sector::Energy)]).is_ok());
     }

@@ -5,6 +5,7 @@
 //! `RegisterWatch`, a stream of them until the client hangs up). JSON rather
 //! than the wire codec so an operator can speak it with `socat` when needed.
 
+use crate::audience::{check_marking, MarkingError, Reach, Selector};
 use crate::certificate::{Certificate, CertificateId};
 use crate::community::CommunityId;
 use crate::entity::{EntityType, MemberState, Sector};
@@ -59,6 +60,49 @@ pub struct PublishRequest {
     pub body: String,
     pub payload: Option<Payload>,
     pub tags: Vec<String>,
+    /// Empty: the whole community.
+    #[serde(default, skip_serializing_if = "AudienceRequest::is_community")]
+    pub audience: AudienceRequest,
+}
+
+/// Who a new item is for, as the publisher asks; the node resolves it to
+/// members' certificates when it signs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudienceRequest {
+    /// Members named by their legal name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sectors: Vec<Sector>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_states: Vec<MemberState>,
+}
+
+impl AudienceRequest {
+    /// No audience: the item goes to the whole community.
+    pub fn is_community(&self) -> bool {
+        self.entities.is_empty() && self.sectors.is_empty() && self.member_states.is_empty()
+    }
+
+    /// The selectors the request stands for, in the order given.
+    pub fn selectors(&self) -> Vec<Selector> {
+        let entities = self.entities.iter().map(|e| Selector::Entity(e.clone()));
+        let sectors = self.sectors.iter().map(|s| Selector::Sector(*s));
+        let states = self.member_states.iter().map(|m| Selector::MemberState(*m));
+        entities.chain(sectors).chain(states).collect()
+    }
+
+    /// What the marking rule says of this request, before any resolution:
+    /// a publisher learns at once that TLP:RED needs named recipients.
+    pub fn check_marking(&self, tlp: Tlp) -> Result<(), MarkingError> {
+        let selectors = self.selectors();
+        let reach = if self.is_community() {
+            Reach::Community
+        } else {
+            Reach::Audience(&selectors)
+        };
+        check_marking(tlp, reach)
+    }
 }
 
 /// The node's answer.
@@ -181,6 +225,26 @@ pub struct ItemView {
     pub payload_size: usize,
     /// Signature and certificate re-verified while answering this request.
     pub verified: bool,
+    /// Set for an item sealed to an audience. Unless this node is a
+    /// recipient, title, body and tags are empty and no payload is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<AudienceView>,
+}
+
+/// The audience of a sealed item, as every node sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudienceView {
+    /// How the publisher chose it, e.g. `Hospital A`, `sector energy`.
+    pub selectors: Vec<String>,
+    /// The recipients, by name where this node knows their certificate.
+    pub recipients: Vec<String>,
+    /// Whether this node is a recipient and opened the item.
+    pub readable: bool,
+    /// Why not, when it is not readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable_reason: Option<String>,
+    /// Size of the sealed contents, in bytes.
+    pub sealed_size: usize,
 }
 
 /// A member this node knows of.

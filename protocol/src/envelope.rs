@@ -91,7 +91,11 @@ pub enum EnvelopeError {
 
 impl SealContext<'_> {
     /// The authenticated data of both layers.
-    fn digest(&self, selectors: &[Selector], members: &[&PublicKey]) -> Result<[u8; 32], EnvelopeError> {
+    fn digest(
+        &self,
+        selectors: &[Selector],
+        members: &[&PublicKey],
+    ) -> Result<[u8; 32], EnvelopeError> {
         let visible = (
             self.community,
             self.kind,
@@ -148,7 +152,7 @@ pub fn seal(
         .iter()
         .map(|(member_key, to)| {
             Ok(Recipient {
-                member_key: member_key.clone(),
+                member_key: *member_key,
                 content_key: encryption::seal(to, KEY_INFO, &aad, key.as_ref())?,
             })
         })
@@ -164,7 +168,7 @@ fn check_distinct(members: &[&PublicKey]) -> Result<(), EnvelopeError> {
     let mut sorted: Vec<&PublicKey> = members.to_vec();
     sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     match sorted.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(EnvelopeError::DuplicateRecipient(w[0].clone())),
+        Some(w) => Err(EnvelopeError::DuplicateRecipient(*w[0])),
         None => Ok(()),
     }
 }

@@ -92,7 +92,12 @@ fn recipients_open_others_cannot_and_no_plaintext_shows() {
         Err(EnvelopeError::NotOpened)
     );
     let bytes = codec::encode(&sealed).unwrap();
-    for secret in [TITLE.as_bytes(), BODY.as_bytes(), b"payload bytes", b"CVE-2026"] {
+    for secret in [
+        TITLE.as_bytes(),
+        BODY.as_bytes(),
+        b"payload bytes",
+        b"CVE-2026",
+    ] {
         assert!(!contains(&bytes, secret));
     }
     assert_eq!(sealed.check_shape(), Ok(()));
@@ -135,7 +140,9 @@ fn the_envelope_is_bound_to_the_item_it_was_sealed_for() {
     }
     // Selectors and recipients are part of the context too.
     let mut widened = sealed.clone();
-    widened.selectors.push(Selector::Sector(crate::entity::Sector::Health));
+    widened
+        .selectors
+        .push(Selector::Sector(crate::entity::Sector::Health));
     assert_eq!(
         widened.open(&a.key.public(), &a.encryption, f.context()),
         Err(EnvelopeError::NotOpened)
@@ -166,7 +173,12 @@ fn recipient_lists_are_checked() {
         Err(EnvelopeError::RecipientCount(0))
     );
     assert!(matches!(
-        seal(&contents(), &[a.recipient(), a.recipient()], vec![], f.context()),
+        seal(
+            &contents(),
+            &[a.recipient(), a.recipient()],
+            vec![],
+            f.context()
+        ),
         Err(EnvelopeError::DuplicateRecipient(_))
     ));
     let mut sealed = seal(&contents(), &[a.recipient()], vec![], f.context()).unwrap();

@@ -1,16 +1,16 @@
 //! Shared items: the Art. 29(1) information members exchange.
 
+use crate::audience::{self, MarkingError, Reach};
 use crate::certificate::{Authentic, Certificate, CertificateError, CertificateId};
 use crate::codec::{self, CodecError};
 use crate::community::{Community, CommunityId};
 use crate::entity::Role;
+use crate::envelope::{Envelope, SealContext};
 use crate::hash::sha256;
 use crate::identity::SecretKey;
 use crate::signing::{signing_input, Signature, DOMAIN_ITEM};
 use crate::time::Timestamp;
 use crate::tlp::Tlp;
-use crate::audience::{self, MarkingError, Reach};
-use crate::envelope::{Envelope, SealContext};
 use serde::{Deserialize, Serialize};
 
 crate::named_enum!(

@@ -215,7 +215,12 @@ fn the_largest_allowed_item_fits_in_a_frame() {
     assert!(codec::encode(&envelope).is_ok());
 }
 
-fn sealed_body(cert: &Certificate, tlp: Tlp, selectors: Vec<Selector>, to: &[SecretKey]) -> ItemBody {
+fn sealed_body(
+    cert: &Certificate,
+    tlp: Tlp,
+    selectors: Vec<Selector>,
+    to: &[SecretKey],
+) -> ItemBody {
     let mut b = body(cert);
     b.tlp = tlp;
     let contents = open(&mut b).clone();
@@ -318,7 +323,8 @@ fn a_relay_cannot_lower_the_marking_or_widen_the_audience() {
     let mut entry = e.recipients[0].clone();
     entry.member_key = extra.public();
     e.recipients.push(entry);
-    e.selectors.push(Selector::Sector(crate::entity::Sector::Energy));
+    e.selectors
+        .push(Selector::Sector(crate::entity::Sector::Energy));
     assert_eq!(
         widened.verify(&c, &community(), now()),
         Err(ItemError::BadSignature)
@@ -344,12 +350,50 @@ fn the_largest_audience_item_fits_in_a_frame() {
     let contents = open(&mut b).clone();
     let recipients: Vec<_> = (0..crate::audience::MAX_RECIPIENTS)
         .map(|i| {
-            let k = SecretKey::from_seed(&[(i % 251) as u8, (i / 251) as u8, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+            let k = SecretKey::from_seed(&[
+                (i % 251) as u8,
+                (i / 251) as u8,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+                7,
+            ]);
             (k.public(), EncryptionSecretKey::derive_from(&k).public())
         })
         .collect();
     let selectors = (0..crate::audience::MAX_SELECTORS)
-        .map(|i| Selector::Entity(format!("{i:0>width$}", width = crate::subject::MAX_ENTITY_NAME)))
+        .map(|i| {
+            Selector::Entity(format!(
+                "{i:0>width$}",
+                width = crate::subject::MAX_ENTITY_NAME
+            ))
+        })
         .collect();
     b.content = Content::Sealed(
         crate::envelope::seal(&contents, &recipients, selectors, b.seal_context()).unwrap(),

@@ -30,14 +30,14 @@ pub mod time;
 pub mod tlp;
 pub mod wire;
 
+pub use audience::{MarkingError, Reach, Selector};
 pub use certificate::{Authentic, Certificate, CertificateBody, CertificateError, CertificateId};
 pub use community::{Community, CommunityId};
 pub use encryption::{EncryptionPublicKey, EncryptionSecretKey};
 pub use entity::{EntityType, MemberState, Role, Sector};
+pub use envelope::{Envelope, EnvelopeError};
 pub use event::{EventBody, EventError, EventId, ParticipationKind, SignedEvent};
 pub use identity::{PreparedKey, PublicKey, SecretKey};
-pub use audience::{MarkingError, Reach, Selector};
-pub use envelope::{Envelope, EnvelopeError};
 pub use item::{Content, Contents, ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
 pub use item_encoding::{EncodedItem, ItemBytes};
 pub use receipt::{Receipt, ReceiptBody, ReceiptError};

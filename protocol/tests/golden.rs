@@ -19,15 +19,14 @@
 mod common;
 
 use cairn_protocol::codec::{self, VERSION};
+use cairn_protocol::encryption::{EncryptionPublicKey, Sealed};
 use cairn_protocol::entity::{EntityType, Role, Sector};
+use cairn_protocol::envelope::Recipient;
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
-use cairn_protocol::encryption::{EncryptionPublicKey, Sealed};
-use cairn_protocol::envelope::Recipient;
 use cairn_protocol::{
-    Content, Envelope, Selector,
-    Certificate, ItemBytes, ItemKind, ParticipationKind, Receipt, RevocationReason, SignedEvent,
-    SignedItem, Tlp,
+    Certificate, Content, Envelope, ItemBytes, ItemKind, ParticipationKind, Receipt,
+    RevocationReason, Selector, SignedEvent, SignedItem, Tlp,
 };
 use common::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -108,17 +107,17 @@ const ITEM_HEX: &str = concat!("03", item_hex!());
 const ITEM_ID: &str = "14a6bad5a3d3b43a0cede723693a57575d3d78a1f781305a7d3d777ec2399878";
 
 const SEALED_CONTENT_HEX: &str = concat!(
-    "03",     // codec version
-    "01",     // content: Sealed
-    "02",     // two selectors
-    "000141", // Entity("A")
-    "0104",   // Sector(health)
-    "01",     // one recipient
+    "03",                                                                 // codec version
+    "01",                                                                 // content: Sealed
+    "02",                                                                 // two selectors
+    "000141",                                                             // Entity("A")
+    "0104",                                                               // Sector(health)
+    "01",                                                                 // one recipient
     "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
     "201111111111111111111111111111111111111111111111111111111111111111", // encapsulated key
     "30222222222222222222222222222222222222222222222222",
     "222222222222222222222222222222222222222222222222", // wrapped content key (48)
-    "1033333333333333333333333333333333",             // ciphertext (16)
+    "1033333333333333333333333333333333",               // ciphertext (16)
 );
 
 const EVENT_HEX: &str = concat!(
@@ -262,7 +261,10 @@ fn golden_signed_item() {
 #[test]
 fn golden_sealed_content() {
     let content = Content::Sealed(Envelope {
-        selectors: vec![Selector::Entity("A".into()), Selector::Sector(Sector::Health)],
+        selectors: vec![
+            Selector::Entity("A".into()),
+            Selector::Sector(Sector::Health),
+        ],
         recipients: vec![Recipient {
             member_key: member().public(),
             content_key: Sealed {

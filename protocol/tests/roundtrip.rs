@@ -10,8 +10,7 @@ use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{Payload, MAX_BODY, MAX_PAYLOAD, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
-use cairn_protocol::{
-    Content, Certificate, EncodedItem, ItemBody, SignedItem};
+use cairn_protocol::{Certificate, Content, EncodedItem, ItemBody, SignedItem};
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -59,10 +59,12 @@ pub fn item_by(cert: &Certificate, created: Timestamp, n: u32) -> SignedItem {
         community: COMMUNITY,
         kind: ItemKind::IndicatorOfCompromise,
         tlp: Tlp::Amber,
-        title: format!("indicator {n}"),
-        body: "Beaconing to example.invalid every 60 s.".into(),
-        payload: None,
-        tags: vec!["rsit:malicious-code".into()],
+        content: cairn_protocol::Content::Open(cairn_protocol::Contents {
+            title: format!("indicator {n}"),
+            body: "Beaconing to example.invalid every 60 s.".into(),
+            payload: None,
+            tags: vec!["rsit:malicious-code".into()],
+        }),
         created,
         publisher: cert.id(),
     };

@@ -35,6 +35,7 @@ pub fn item(title: String) -> PublishRequest {
         body: "x".repeat(1024),
         payload: None,
         tags: vec!["load".into()],
+        audience: Default::default(),
     }
 }
 

@@ -1,17 +1,19 @@
 //! The node's local API: what `cairn` (through the control socket) and the
 //! demo (in process) can ask of a running node.
 
+use crate::audience;
 use crate::context::Context;
 use crate::network::client::{Client, PublishOutcome};
 use crate::participation;
 use cairn_protocol::codec;
 use cairn_protocol::control::{
-    ControlRequest, ControlResponse, ItemView, NodeStatus, ParticipationView, PublishRequest,
-    RegisterView, RevokedView,
+    AudienceRequest, ControlRequest, ControlResponse, ItemView, NodeStatus, ParticipationView,
+    PublishRequest, RegisterView, RevokedView,
 };
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    EncodedItem, ItemBody, ItemId, ParticipationKind, RegisterEntry, Role, SignedItem, Timestamp,
+    Content, Contents, EncodedItem, Envelope, ItemBody, ItemId, ParticipationKind, RegisterEntry,
+    Role, SignedItem, Timestamp,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,8 +58,8 @@ impl Api {
         match request {
             ControlRequest::Status => self.status().await,
             ControlRequest::Publish(p) => self.publish(p).await,
-            ControlRequest::ListItems { limit } => self.list_items(limit),
-            ControlRequest::ShowItem { id } => self.show_item(&id),
+            ControlRequest::ListItems { limit } => self.list_items(limit).await,
+            ControlRequest::ShowItem { id } => self.show_item(&id).await,
             ControlRequest::Members => self.members().await,
             ControlRequest::Join => self.participate(ParticipationKind::Joined).await,
             ControlRequest::Withdraw => {
@@ -158,17 +160,37 @@ impl Api {
         if ctx.outbox.last_kind() == Some(ParticipationKind::WithdrawalEffective) {
             return error("this entity has withdrawn from the arrangement: `cairn join` first");
         }
-        let body = ItemBody {
-            community: ctx.community.id,
-            kind: p.kind,
-            tlp: p.tlp,
+        if let Err(e) = p.audience.check_marking(p.tlp) {
+            return error(e.to_string());
+        }
+        let contents = Contents {
             title: p.title,
             body: p.body,
             payload: p.payload,
             tags: p.tags,
+        };
+        // Shape first, so a bad title is reported as such, not after sealing.
+        if let Err(e) = contents.check_shape() {
+            return error(e.to_string());
+        }
+        let mut body = ItemBody {
+            community: ctx.community.id,
+            kind: p.kind,
+            tlp: p.tlp,
+            content: Content::Open(contents),
             created: Timestamp::now(),
             publisher: certificate.id(),
         };
+        if !p.audience.is_community() {
+            let Content::Open(contents) = &body.content else {
+                unreachable!("built open just above")
+            };
+            let envelope = match self.seal_for(&p.audience, contents, &body).await {
+                Ok(e) => e,
+                Err(e) => return error(e),
+            };
+            body.content = Content::Sealed(envelope);
+        }
         let item = match SignedItem::sign(body, &ctx.key, &certificate) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
@@ -218,7 +240,46 @@ impl Api {
         }
     }
 
-    fn item_view(&self, id: ItemId, item: &SignedItem) -> ItemView {
+    /// Resolves `request` against the members this node knows and seals
+    /// `contents` to them.
+    async fn seal_for(
+        &self,
+        request: &AudienceRequest,
+        contents: &Contents,
+        body: &ItemBody,
+    ) -> Result<Envelope, String> {
+        let snap = self
+            .client
+            .snapshot()
+            .await
+            .map_err(|_| "the node is shutting down".to_string())?;
+        let known = audience::known_certificates(&self.ctx, &snap.seen);
+        let revocations = &self.ctx.revocations;
+        let revoked = |c: &cairn_protocol::Certificate| revocations.status(&c.id(), c).is_some();
+        let resolved = audience::resolve(
+            request,
+            &self.ctx.certificate(),
+            &known,
+            Timestamp::now(),
+            &revoked,
+        )?;
+        audience::seal(contents, resolved, body).map_err(|e| e.to_string())
+    }
+
+    /// Names for showing recipients, from every certificate this node knows.
+    async fn names(&self) -> audience::Names {
+        let seen = match self.client.snapshot().await {
+            Ok(snap) => snap.seen,
+            Err(_) => Vec::new(),
+        };
+        audience::Names::new(&audience::known_certificates(&self.ctx, &seen))
+    }
+
+    /// What this node may show of `item`, after the audience rule: the
+    /// contents of an open item, or of a sealed one this node is a recipient
+    /// of; nothing readable otherwise. Every view of an item goes through
+    /// here.
+    fn item_view(&self, id: ItemId, item: &SignedItem, names: &audience::Names) -> ItemView {
         let cert = self
             .ctx
             .items
@@ -242,33 +303,50 @@ impl Api {
                 })
         });
         let b = &item.body;
+        let (audience, sealed) = match audience::view(&self.ctx, item, names) {
+            Some((view, contents)) => (Some(view), contents),
+            None => (None, None),
+        };
+        let empty = Contents {
+            title: String::new(),
+            body: String::new(),
+            payload: None,
+            tags: Vec::new(),
+        };
+        let shown = match (b.open_contents(), sealed.as_ref()) {
+            (Some(open), _) => open,
+            (None, Some(opened)) => opened,
+            (None, None) => &empty,
+        };
         ItemView {
             id,
             kind: b.kind,
             tlp: b.tlp,
-            title: b.title.clone(),
-            body: b.body.clone(),
-            tags: b.tags.clone(),
+            title: shown.title.clone(),
+            body: shown.body.clone(),
+            tags: shown.tags.clone(),
             created: b.created,
             publisher: b.publisher,
             publisher_name: cert
                 .map(|c| c.body.subject.display_name())
                 .unwrap_or_else(|| "(unknown certificate)".into()),
             publisher_revoked,
-            payload_media_type: b.payload.as_ref().map(|p| p.media_type.clone()),
-            payload_size: b.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
+            payload_media_type: shown.payload.as_ref().map(|p| p.media_type.clone()),
+            payload_size: shown.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
             verified,
+            audience,
         }
     }
 
-    fn list_items(&self, limit: usize) -> ControlResponse {
+    async fn list_items(&self, limit: usize) -> ControlResponse {
         if limit == 0 {
             return error("a listing of 0 items was asked for: give a limit of 1 or more");
         }
+        let names = self.names().await;
         let mut items = Vec::new();
         for id in self.ctx.index.newest(limit.min(10_000)) {
             match self.ctx.items.get(&id) {
-                Ok(Some((item, _))) => items.push(self.item_view(id, &item)),
+                Ok(Some((item, _))) => items.push(self.item_view(id, &item, &names)),
                 // Indexed after it was stored, so it cannot be missing.
                 Ok(None) => return error(format!("item {id} is indexed but not stored")),
                 Err(e) => return error(format!("cannot read item {id}: {e}")),
@@ -277,9 +355,12 @@ impl Api {
         ControlResponse::Items { items }
     }
 
-    fn show_item(&self, id: &ItemId) -> ControlResponse {
+    async fn show_item(&self, id: &ItemId) -> ControlResponse {
         match self.ctx.items.get(id) {
-            Ok(Some((item, _))) => ControlResponse::Item(self.item_view(*id, &item)),
+            Ok(Some((item, _))) => {
+                let names = self.names().await;
+                ControlResponse::Item(self.item_view(*id, &item, &names))
+            }
             Ok(None) => error(format!(
                 "no item {id} on this node: `cairn items list` shows what is here"
             )),

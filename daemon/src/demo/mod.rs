@@ -11,21 +11,41 @@ pub mod setup;
 use crate::api::Api;
 use crate::node::{self, RunningNode};
 use anyhow::{bail, Context as _};
-use cairn_protocol::control::{ControlRequest, ControlResponse, PublishRequest, RegisterView};
+use cairn_protocol::control::{
+    AudienceRequest, ControlRequest, ControlResponse, PublishRequest, RegisterView,
+};
 use cairn_protocol::{ItemKind, Tlp};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const STEP_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Items each member publishes: (member index, kind, TLP, title, body).
-const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
+/// Named recipients of the demo's audience items (the publisher reads its
+/// own too).
+const TO_HOSPITAL: &[&str] = &["St. Aurelia University Hospital"];
+const TO_HOSPITAL_AND_SUPPLIER: &[&str] = &[
+    "St. Aurelia University Hospital",
+    "Larkspur Clinical Software Ltd",
+];
+
+/// Items each member publishes: (member index, kind, TLP, title, body,
+/// named recipients; none for the whole community).
+type DemoItem = (
+    usize,
+    ItemKind,
+    Tlp,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+const ITEMS: [DemoItem; 6] = [
     (
         1,
         ItemKind::IndicatorOfCompromise,
         Tlp::Amber,
         "C2 beacon from imaging workstations",
         "Outbound TLS to 203.0.113.77:8443 every 300 s from PACS hosts.",
+        &[],
     ),
     (
         1,
@@ -33,6 +53,7 @@ const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
         Tlp::Green,
         "Phishing wave against clinical staff stopped at the gateway",
         "Lure: fake rota update; 412 mails quarantined.",
+        &[],
     ),
     (
         2,
@@ -40,6 +61,7 @@ const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
         Tlp::AmberStrict,
         "Default credentials on substation RTU web interface",
         "Vendor firmware 4.2 ships admin/admin; patch 4.2.1 available.",
+        TO_HOSPITAL_AND_SUPPLIER,
     ),
     (
         2,
@@ -47,6 +69,7 @@ const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
         Tlp::Red,
         "Reconnaissance of OT jump hosts via VPN password spraying",
         "Low-and-slow spraying from residential proxies, 3 attempts/hour/account.",
+        TO_HOSPITAL,
     ),
     (
         3,
@@ -54,6 +77,7 @@ const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
         Tlp::Clear,
         "Enforce signed updates in the clinical suite",
         "Set UpdatePolicy=SignedOnly; unsigned packages are then refused.",
+        &[],
     ),
     (
         3,
@@ -61,6 +85,7 @@ const ITEMS: [(usize, ItemKind, Tlp, &str, &str); 6] = [
         Tlp::Green,
         "Trojanised installer on a mirror of our download site",
         "SHA-256 of the bad installer: see payload; official site unaffected.",
+        &[],
     ),
 ];
 
@@ -102,6 +127,20 @@ async fn verified_items(api: &Api) -> (usize, usize) {
             (items.len(), items.iter().filter(|i| i.verified).count())
         }
         _ => (0, 0),
+    }
+}
+
+/// The audience items a node holds: short id, marking, whether it reads them.
+async fn sealed_items(api: &Api) -> Vec<(String, String, bool)> {
+    match api.handle(ControlRequest::ListItems { limit: 1000 }).await {
+        ControlResponse::Items { items } => items
+            .iter()
+            .filter_map(|i| {
+                let a = i.audience.as_ref()?;
+                Some((i.id.to_string()[..8].to_string(), i.tlp.label(), a.readable))
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -175,7 +214,7 @@ pub async fn run(keep: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
     }
     println!("2. Each entity notified the authority of joining (Art. 29(4)); receipts verified.");
 
-    for (member, kind, tlp, title, body) in ITEMS {
+    for (member, kind, tlp, title, body, to) in ITEMS {
         let req = PublishRequest {
             kind,
             tlp,
@@ -183,6 +222,10 @@ pub async fn run(keep: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
             body: body.into(),
             payload: None,
             tags: vec!["demo".into()],
+            audience: AudienceRequest {
+                entities: to.iter().map(|e| e.to_string()).collect(),
+                ..Default::default()
+            },
         };
         call(&nodes[member].api, ControlRequest::Publish(req)).await?;
     }
@@ -198,7 +241,7 @@ pub async fn run(keep: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
         .await?;
     }
     println!(
-        "3. {} items of {} kinds published; every node holds and verified all of them.",
+        "3. {} items of {} kinds published, the TLP:RED and TLP:AMBER+STRICT ones sealed to named\n   recipients; every node holds and verified all of them, and opens only its own.",
         ITEMS.len(),
         ITEMS.len()
     );
@@ -262,7 +305,23 @@ async fn print_summary(nodes: &[RunningNode]) {
     println!("\nItems on each node (all signatures and certificates verified):");
     for (i, node) in nodes.iter().enumerate() {
         let (total, ok) = verified_items(&node.api).await;
-        println!("  {:<40} {ok}/{total} verified", setup::ENTITIES[i].name);
+        let sealed = sealed_items(&node.api).await;
+        let relayed: Vec<String> = sealed
+            .iter()
+            .filter(|(_, _, readable)| !readable)
+            .map(|(id, tlp, _)| format!("{id} ({tlp})"))
+            .collect();
+        println!(
+            "  {:<40} {ok}/{total} verified, reads {}, only relays {}{}",
+            setup::ENTITIES[i].name,
+            total - relayed.len(),
+            relayed.len(),
+            if relayed.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", relayed.join(", "))
+            }
+        );
     }
     if let ControlResponse::Items { items } = nodes[0]
         .api
@@ -270,14 +329,21 @@ async fn print_summary(nodes: &[RunningNode]) {
         .await
     {
         println!("\nWhat was shared:");
+        println!(
+            "(as the authority's node sees it: it relays the audience items, it cannot read them)"
+        );
         for it in items {
+            let title = match &it.audience {
+                Some(a) if !a.readable => format!("(sealed to: {})", a.recipients.join(", ")),
+                _ => it.title.clone(),
+            };
             println!(
                 "  {}  {:<17} {:<29} {:<32} {}",
                 &it.id.to_string()[..8],
                 it.tlp.label(),
                 it.kind.as_str(),
                 it.publisher_name,
-                it.title
+                title
             );
         }
     }

@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(check(&ok, &f), Ok(()));
 
         let mut forged = item.clone();
-        forged.body.title = "changed".into();
+        crate::testutil::retitle(&mut forged, "changed");
         let bad = codec::encode(&GossipMessage::Item {
             item: forged,
             certificate: cert,
@@ -215,7 +215,7 @@ mod tests {
             .map(|i| encoded(f.item("hospital", &format!("item {i}"))))
             .collect();
         let (mut tampered, cert) = f.item("hospital", "item 7");
-        tampered.body.title = "tampered".into();
+        crate::testutil::retitle(&mut tampered, "tampered");
         batch[7] = encoded((tampered, cert));
         batch.push(encoded(f.rogue_item()));
         let mut v = Verifier::new(f.community.clone());
@@ -241,7 +241,7 @@ mod tests {
         let (item, cert) = f.item("hospital", "held");
         let (_, bank_cert) = f.item("bank", "other member");
         let mut tampered = item.clone();
-        tampered.body.title = "tampered".into();
+        crate::testutil::retitle(&mut tampered, "tampered");
         let batch = vec![
             encoded((item.clone(), cert.clone())),
             // The same item presented with another member's certificate.

@@ -8,10 +8,10 @@
 use cairn_protocol::item::Payload;
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
-    Content, Contents,
-    Certificate, CertificateBody, Community, CommunityId, EncryptionSecretKey, Entity, EntityType,
-    EventBody, ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody, Revocation,
-    RevocationReason, Role, SecretKey, Sector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
+    Certificate, CertificateBody, Community, CommunityId, Content, Contents, EncryptionSecretKey,
+    Entity, EntityType, EventBody, ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody,
+    Revocation, RevocationReason, Role, SecretKey, Sector, SignedEvent, SignedItem, Subject,
+    Timestamp, Tlp,
 };
 
 /// 2027-01-15T08:00:00Z.

@@ -7,9 +7,8 @@ use cairn_protocol::entity::MEMBER_STATES;
 use cairn_protocol::item::{Payload, MAX_TAG, MAX_TAGS, MAX_TITLE};
 use cairn_protocol::subject::MAX_ENTITY_NAME;
 use cairn_protocol::{
-    Content, Contents, Selector,
-    Certificate, CertificateBody, EncryptionSecretKey, Entity, EntityType, ItemBody, ItemKind,
-    Role, Sector, SignedItem, Subject, Timestamp, Tlp,
+    Certificate, CertificateBody, Content, Contents, EncryptionSecretKey, Entity, EntityType,
+    ItemBody, ItemKind, Role, Sector, Selector, SignedItem, Subject, Timestamp, Tlp,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -99,10 +98,18 @@ pub fn item_body() -> impl Strategy<Value = ItemBody> {
             };
             // TLP:RED needs named recipients: sealed to the publisher.
             if tlp == Tlp::Red {
-                let me = (member().public(), EncryptionSecretKey::derive_from(&member()).public());
+                let me = (
+                    member().public(),
+                    EncryptionSecretKey::derive_from(&member()).public(),
+                );
                 let selectors = vec![Selector::Entity("Publisher".into())];
-                let envelope = cairn_protocol::envelope::seal(&contents, &[me], selectors, item.seal_context())
-                    .expect("sealing to one recipient");
+                let envelope = cairn_protocol::envelope::seal(
+                    &contents,
+                    &[me],
+                    selectors,
+                    item.seal_context(),
+                )
+                .expect("sealing to one recipient");
                 item.content = Content::Sealed(envelope);
             }
             item

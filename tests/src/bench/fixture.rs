@@ -8,8 +8,9 @@ use cairn_daemon::node::{self, RunningNode};
 use cairn_protocol::control::{ControlRequest, ControlResponse, PublishRequest};
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    codec, Certificate, CertificateBody, CertificateId, Community, CommunityId, EncodedItem,
-    EntityType, ItemBody, ItemKind, Role, SecretKey, Sector, SignedItem, Timestamp, Tlp,
+    codec, Certificate, CertificateBody, CertificateId, Community, CommunityId, Content, Contents,
+    EncodedItem, EntityType, ItemBody, ItemKind, Role, SecretKey, Sector, SignedItem, Timestamp,
+    Tlp,
 };
 use cairn_store::Store;
 use libp2p::{Multiaddr, PeerId};
@@ -141,10 +142,12 @@ impl Fixture {
             community: self.community.id,
             kind: ItemKind::CyberThreat,
             tlp: Tlp::Green,
-            title: format!("benchmark item {seq}"),
-            body: filler(seq, BODY_BYTES),
-            payload: None,
-            tags: vec![],
+            content: Content::Open(Contents {
+                title: format!("benchmark item {seq}"),
+                body: filler(seq, BODY_BYTES),
+                payload: None,
+                tags: vec![],
+            }),
             created: Timestamp::now(),
             publisher: member.certificate_id,
         }
@@ -194,6 +197,7 @@ impl Fixture {
             body: filler(seq, BODY_BYTES),
             payload: None,
             tags: vec![],
+            audience: Default::default(),
         }
     }
 

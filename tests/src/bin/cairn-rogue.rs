@@ -36,8 +36,8 @@ use cairn_protocol::codec;
 use cairn_protocol::signing::{signing_input, DOMAIN_ITEM};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, Community, EventBody, ItemBody, ItemKind, ParticipationKind, SecretKey,
-    SignedEvent, SignedItem, Timestamp, Tlp,
+    Certificate, Community, Content, Contents, EventBody, ItemBody, ItemKind, ParticipationKind,
+    SecretKey, SignedEvent, SignedItem, Timestamp, Tlp,
 };
 use cairn_store::files;
 use clap::{Parser, ValueEnum};
@@ -321,10 +321,12 @@ fn item(
         community: community.id,
         kind: ItemKind::IndicatorOfCompromise,
         tlp: Tlp::Green,
-        title: format!("{marker} C2 server at 198.51.100.{i}"),
-        body: "Block this address at the perimeter.".into(),
-        payload: None,
-        tags: vec!["rsit:malicious-code".into()],
+        content: Content::Open(Contents {
+            title: format!("{marker} C2 server at 198.51.100.{i}"),
+            body: "Block this address at the perimeter.".into(),
+            payload: None,
+            tags: vec!["rsit:malicious-code".into()],
+        }),
         created,
         publisher: certificate.id(),
     };
@@ -340,10 +342,15 @@ fn item(
         if i & 1 == 0 {
             item.signature.0[7] ^= 0x01;
         } else {
-            item.body.title = format!("{marker} (altered after signing) C2 at 192.0.2.66");
+            if let Content::Open(c) = &mut item.body.content {
+                c.title = format!("{marker} (altered after signing) C2 at 192.0.2.66");
+            }
         }
     }
-    let title = item.body.title.clone();
+    let title = match &item.body.content {
+        Content::Open(c) => c.title.clone(),
+        Content::Sealed(_) => marker,
+    };
     Ok((title, item))
 }
 
