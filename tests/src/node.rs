@@ -92,7 +92,11 @@ impl NodeProc {
             .arg("run")
             .arg("--config")
             .arg(&self.config)
-            .env("CAIRN_LOG", "info")
+            // A test that inspects logs can ask for more of them.
+            .env(
+                "CAIRN_LOG",
+                std::env::var("CAIRN_TEST_NODE_LOG").unwrap_or_else(|_| "info".into()),
+            )
             // Plain text logs: readable in failure messages and greppable.
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

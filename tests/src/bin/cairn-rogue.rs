@@ -10,6 +10,12 @@
 //! - `--mode valid`: properly signed items;
 //! - `--mode forged`: even items with a flipped signature byte, odd items
 //!   with the title changed after signing;
+//! - `--mode red-to-all`: TLP:RED items to the whole community, which the
+//!   marking rule forbids (signed by hand);
+//! - `--mode relabelled`: TLP:AMBER+STRICT items sealed to the rogue, then
+//!   altered as a relay would: even ones lowered to TLP:AMBER, odd ones with
+//!   a recipient and a sector added to their audience (titles are sealed:
+//!   tests look for their ids);
 //! - `--mode replay-event --event FILE`: no items; sends the participation
 //!   event in FILE (a `Joined`, sequence 1, signed and written there first
 //!   if FILE does not exist) `--count` times at once to the authority, then
@@ -36,8 +42,8 @@ use cairn_protocol::codec;
 use cairn_protocol::signing::{signing_input, DOMAIN_ITEM};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, Community, Content, Contents, EventBody, ItemBody, ItemKind, ParticipationKind,
-    SecretKey, SignedEvent, SignedItem, Timestamp, Tlp,
+    Certificate, Community, Content, Contents, EncryptionSecretKey, EventBody, ItemBody, ItemKind,
+    ParticipationKind, SecretKey, SignedEvent, SignedItem, Timestamp, Tlp,
 };
 use cairn_store::files;
 use clap::{Parser, ValueEnum};
@@ -60,6 +66,11 @@ enum Mode {
     Valid,
     Forged,
     ReplayEvent,
+    /// TLP:RED to the whole community (hand-signed past the marking rule).
+    RedToAll,
+    /// Sealed TLP:AMBER+STRICT items, then, as a relay would, even ones
+    /// lowered to TLP:AMBER and odd ones with their audience widened.
+    Relabelled,
 }
 
 impl Mode {
@@ -68,6 +79,8 @@ impl Mode {
             Mode::Valid => "valid",
             Mode::Forged => "forged",
             Mode::ReplayEvent => "replay-event",
+            Mode::RedToAll => "red-to-all",
+            Mode::Relabelled => "relabelled",
         }
     }
 }
@@ -330,14 +343,41 @@ fn item(
         created,
         publisher: certificate.id(),
     };
-    let mut item = if certificate.body.member_key == key.public() {
+    let mut body = body;
+    match mode {
+        Mode::RedToAll => body.tlp = Tlp::Red,
+        Mode::Relabelled => {
+            body.tlp = Tlp::AmberStrict;
+            let Content::Open(contents) = &body.content else {
+                unreachable!("built open above")
+            };
+            let me = (key.public(), EncryptionSecretKey::derive_from(key).public());
+            let envelope =
+                cairn_protocol::envelope::seal(contents, &[me], vec![], body.seal_context())?;
+            body.content = Content::Sealed(envelope);
+        }
+        _ => {}
+    }
+    let mut item = if certificate.body.member_key == key.public() && mode != Mode::RedToAll {
         SignedItem::sign(body, key, certificate).context("signing")?
     } else {
-        // A stolen certificate: signed with the rogue's own key, which
-        // `SignedItem::sign` would not do.
+        // A stolen certificate, or a marking `SignedItem::sign` refuses:
+        // signed by hand.
         let signature = key.sign(&signing_input(DOMAIN_ITEM, &body)?);
         SignedItem { body, signature }
     };
+    if mode == Mode::Relabelled {
+        if i & 1 == 0 {
+            item.body.tlp = Tlp::Amber;
+        } else if let Content::Sealed(e) = &mut item.body.content {
+            let mut widened = e.recipients[0].clone();
+            widened.member_key = SecretKey::from_seed(&[i as u8; 32]).public();
+            e.recipients.push(widened);
+            e.selectors.push(cairn_protocol::Selector::Sector(
+                cairn_protocol::Sector::Energy,
+            ));
+        }
+    }
     if mode == Mode::Forged {
         if i & 1 == 0 {
             item.signature.0[7] ^= 0x01;
