@@ -11,7 +11,8 @@ use cairn_fuzz::daemon_reconcile::{respond, Initiator};
 use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::control::{
-    ControlRequest, ControlResponse, ItemView, NodeStatus, PublishRequest, RegisterView, SyncStatus,
+    AudienceRequest, AudienceView, ControlRequest, ControlResponse, ItemView, NodeStatus,
+    PublishRequest, RegisterView, SyncStatus,
 };
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{ItemKind, Payload};
@@ -190,6 +191,17 @@ fn codec_seeds(dir: &Path) {
         ),
         ("item-payload", codec_seed("item", &item)),
         ("item-plain", codec_seed("item", &plain)),
+        ("item-sealed", codec_seed("item", &fixtures::sealed_item())),
+        (
+            "gossip-item-sealed",
+            codec_seed(
+                "gossip",
+                &GossipMessage::Item {
+                    item: fixtures::sealed_item(),
+                    certificate: cert.clone(),
+                },
+            ),
+        ),
         ("certificate", codec_seed("certificate", &cert)),
         ("event", codec_seed("event", &event)),
         ("receipt", codec_seed("receipt", &receipt)),
@@ -283,7 +295,7 @@ fn control_seeds(dir: &Path) {
         id: item.id(),
         kind: ItemKind::IndicatorOfCompromise,
         tlp: Tlp::Amber,
-        title: item.body.title.clone(),
+        title: "Beaconing C2 seen at two hospitals".into(),
         body: "line one\nline \"two\"".into(),
         tags: vec!["rsit:phishing".into()],
         created: item.body.created,
@@ -293,6 +305,21 @@ fn control_seeds(dir: &Path) {
         payload_media_type: None,
         payload_size: 0,
         verified: true,
+        audience: None,
+    };
+    let sealed_view = ItemView {
+        title: String::new(),
+        body: String::new(),
+        tags: vec![],
+        tlp: Tlp::Red,
+        audience: Some(AudienceView {
+            selectors: vec!["St. Example Hospital".into()],
+            recipients: vec!["St. Example Hospital".into(), "(member key 00)".into()],
+            readable: false,
+            unreadable_reason: Some("this node is not in the item's audience".into()),
+            sealed_size: 200,
+        }),
+        ..view.clone()
     };
     let status = NodeStatus {
         entity_name: cert.body.subject.display_name(),
@@ -321,10 +348,25 @@ fn control_seeds(dir: &Path) {
             bytes: b"{}".to_vec(),
         }),
         tags: vec!["cve:CVE-2026-1234".into()],
+        audience: Default::default(),
+    });
+    let publish_to = ControlRequest::Publish(PublishRequest {
+        kind: ItemKind::AdversarialTactic,
+        tlp: Tlp::Red,
+        title: "Spraying against OT jump hosts".into(),
+        body: "Three attempts an hour per account.".into(),
+        payload: None,
+        tags: vec![],
+        audience: AudienceRequest {
+            entities: vec!["Rhein-Maas Grid Operator".into()],
+            sectors: vec![],
+            member_states: vec![],
+        },
     });
     let seeds = vec![
         ("request-status", control_line(0, &ControlRequest::Status)),
         ("request-publish", control_line(0, &publish)),
+        ("request-publish-to", control_line(0, &publish_to)),
         (
             "request-list-items",
             control_line(0, &ControlRequest::ListItems { limit: 20 }),
@@ -347,7 +389,7 @@ fn control_seeds(dir: &Path) {
             control_line(
                 1,
                 &ControlResponse::Items {
-                    items: vec![view.clone()],
+                    items: vec![view.clone(), sealed_view],
                 },
             ),
         ),

@@ -5,13 +5,15 @@
 //! corpus reproducible byte for byte.
 
 use cairn_protocol::certificate::CertificateBody;
+use cairn_protocol::encryption::{EncryptionPublicKey, Sealed};
+use cairn_protocol::envelope::Recipient;
 use cairn_protocol::item::{ItemBody, ItemKind, Payload};
 use std::sync::OnceLock;
 
 use cairn_protocol::{
-    Certificate, Community, CommunityId, EncryptionSecretKey, Entity, EntityType, EventBody,
-    ParticipationKind, Receipt, ReceiptBody, RegisterEntry, Role, SecretKey, Sector, SignedEvent,
-    SignedItem, Subject, Timestamp, Tlp,
+    Certificate, Community, CommunityId, Content, Contents, EncryptionSecretKey, Entity,
+    EntityType, Envelope, EventBody, ParticipationKind, Receipt, ReceiptBody, RegisterEntry, Role,
+    SecretKey, Sector, Selector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
 };
 
 /// The instant everything here is issued at.
@@ -86,17 +88,46 @@ pub fn item(title: &str, payload: bool) -> SignedItem {
         community: community().id,
         kind: ItemKind::IndicatorOfCompromise,
         tlp: Tlp::Green,
-        title: title.into(),
-        body: "Beaconing to 203.0.113.7 every 60 s.".into(),
-        payload: payload.then(|| Payload {
-            media_type: "application/stix+json;version=2.1".into(),
-            bytes: br#"{"type":"indicator"}"#.to_vec(),
+        content: Content::Open(Contents {
+            title: title.into(),
+            body: "Beaconing to 203.0.113.7 every 60 s.".into(),
+            payload: payload.then(|| Payload {
+                media_type: "application/stix+json;version=2.1".into(),
+                bytes: br#"{"type":"indicator"}"#.to_vec(),
+            }),
+            tags: vec!["rsit:malicious-code".into()],
         }),
-        tags: vec!["rsit:malicious-code".into()],
         created: T0.plus_millis(1_000),
         publisher: cert.id(),
     };
     SignedItem::sign(body, &member(), &cert).expect("a well-formed item")
+}
+
+/// A TLP:RED item sealed to the member, with fixed bytes where a real
+/// envelope has random ones (so seeds stay the same from run to run; it
+/// verifies, it does not open).
+pub fn sealed_item() -> SignedItem {
+    let cert = certificate();
+    let envelope = Envelope {
+        selectors: vec![Selector::Entity("St. Example Hospital".into())],
+        recipients: vec![Recipient {
+            member_key: member().public(),
+            content_key: Sealed {
+                encapsulated_key: EncryptionPublicKey([0x11; 32]),
+                ciphertext: vec![0x22; 48],
+            },
+        }],
+        ciphertext: vec![0x33; 200],
+    };
+    let body = ItemBody {
+        community: community().id,
+        kind: ItemKind::AdversarialTactic,
+        tlp: Tlp::Red,
+        content: Content::Sealed(envelope),
+        created: T0.plus_millis(2_000),
+        publisher: cert.id(),
+    };
+    SignedItem::sign(body, &member(), &cert).expect("a well-formed sealed item")
 }
 
 /// The member's participation event number `sequence`.
