@@ -14,11 +14,14 @@
 //! - [`ingest`]: durable verified items/s, against the machine's ed25519
 //!   verification ceiling;
 //! - [`footprint`]: RSS and cold start of a `cairnd` process holding 100k
-//!   items, against the same for an empty data directory.
+//!   items, against the same for an empty data directory;
+//! - [`audience`]: items sealed to a 10-member audience, against
+//!   community-wide items of the same contents in the same run.
 //!
 //! In-process nodes are started with `cairn_daemon::node::start` from
 //! settings built in memory ([`fixture`]); nothing listens beyond 127.0.0.1.
 
+pub mod audience;
 pub mod burst;
 pub mod catchup;
 pub mod fixture;
@@ -40,6 +43,7 @@ pub enum Scenario {
     Catchup,
     Ingest,
     Footprint,
+    Audience,
     All,
 }
 
@@ -53,6 +57,7 @@ impl Scenario {
                 Scenario::Catchup,
                 Scenario::Ingest,
                 Scenario::Footprint,
+                Scenario::Audience,
             ],
             s => vec![s],
         }
@@ -66,6 +71,7 @@ impl Scenario {
             Scenario::Catchup => "catchup",
             Scenario::Ingest => "ingest",
             Scenario::Footprint => "footprint",
+            Scenario::Audience => "audience",
             Scenario::All => "all",
         }
     }
@@ -102,6 +108,7 @@ pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report
             Scenario::Catchup => catchup::run(options.items).await,
             Scenario::Ingest => ingest::run().await,
             Scenario::Footprint => footprint::run(options.items).await,
+            Scenario::Audience => audience::run().await,
             Scenario::All => anyhow::bail!("`all` is expanded by the caller"),
         }
     };
