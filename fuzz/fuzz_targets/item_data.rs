@@ -6,7 +6,8 @@
 //! checksum that holds, sits at that offset; anything else is reported as
 //! damage (never as an I/O error, which would stop the store from opening
 //! instead of dropping the entry), and a damaged length never makes it
-//! allocate more than the largest record.
+//! allocate more than the largest record. The same for the walk a
+//! rebuild makes without an index ([`DataReader::frame`]).
 
 #![no_main]
 
@@ -44,5 +45,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
         Err(ReadError::Damaged(_)) => {}
         Err(ReadError::Io(e)) => panic!("damage reported as an I/O error: {e}"),
+    }
+    // The rebuild's walk: a frame found at any offset is one that holds.
+    let (found, used) = measure(|| reader.frame(at.offset, file.len() as u64));
+    used.assert_within(2 * (8 + MAX_RECORD) + 16 * 1024, "DataReader::frame");
+    if let Some(payload) = found {
+        let start = usize::try_from(at.offset).expect("inside the file");
+        let header = &file[start..start + 8];
+        assert_eq!(header[..4], (payload.len() as u32).to_le_bytes());
+        assert_eq!(header[4..], crc32(&payload).to_le_bytes());
     }
 });

@@ -194,6 +194,28 @@ impl DataReader {
     }
 }
 
+impl DataReader {
+    /// The payload of an intact frame starting at `offset` in a file of
+    /// `len` bytes, or `None` (what a rebuild, walking the file without an
+    /// index, uses to find frames).
+    pub fn frame(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        let mut header = [0u8; HEADER];
+        if offset + HEADER as u64 > len {
+            return None;
+        }
+        self.file.read_exact_at(&mut header, offset).ok()?;
+        let size = u32::from_le_bytes(header[0..4].try_into().ok()?) as usize;
+        if size == 0 || size > MAX_RECORD || offset + (HEADER + size) as u64 > len {
+            return None;
+        }
+        let mut frame = vec![0; HEADER + size];
+        self.file.read_exact_at(&mut frame, offset).ok()?;
+        frame_at(&frame, 0).ok()?;
+        frame.drain(..HEADER);
+        Some(frame)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,9 @@ pub struct ItemStore {
     next_chunk: Arc<AtomicU64>,
     /// Spares sled a lookup for most new ids; locked after `data`.
     known: Arc<Mutex<KnownIds>>,
+    /// Items taken out because their bytes were damaged, until the node
+    /// takes them ([`ItemStore::take_dropped`]).
+    dropped: Arc<Mutex<Vec<(u64, ItemId)>>>,
     /// Set by [`crate::Store::open`]: keeps the data directory locked while
     /// any handle lives, even after the `Store` that opened it is dropped.
     pub(crate) dir_lock: Option<Arc<DirLock>>,
@@ -126,8 +129,15 @@ impl ItemStore {
             // Nothing to write: a certificate is only kept for its items.
             return Ok(outcome);
         }
-        let payloads: Vec<&[u8]> = fresh.iter().map(|i| i.bytes()).collect();
-        let locations = data.append(&payloads)?;
+        // New certificates go to the data file too, ahead of their items,
+        // so a lost index can be rebuilt from the data file alone.
+        let payloads: Vec<&[u8]> = new_certs
+            .iter()
+            .map(|(_, bytes)| bytes.as_slice())
+            .chain(fresh.iter().map(|i| i.bytes()))
+            .collect();
+        let mut locations = data.append(&payloads)?;
+        let locations = locations.split_off(new_certs.len());
         let mut write = sled::Batch::default();
         let mut chunk = Vec::with_capacity(fresh.len() * TIME_PAIR);
         for (item, at) in fresh.iter().zip(locations) {
@@ -222,7 +232,13 @@ impl ItemStore {
         let Some(entry) = self.entry(id)? else {
             return Ok(None);
         };
-        let bytes = self.read(id, entry.at)?;
+        let Some(bytes) = self.read(id, entry.at)? else {
+            return Ok(None);
+        };
+        if ItemId(sha256(&[&bytes])) != *id {
+            self.quarantine(id, "its bytes are another item's")?;
+            return Ok(None);
+        }
         Ok(Some((ItemBytes(bytes), entry.publisher)))
     }
 
@@ -292,32 +308,47 @@ impl ItemStore {
     ) -> Result<Vec<(ItemId, SignedItem)>, StoreError> {
         let mut out = Vec::new();
         for (_, id) in pairs {
-            let item = self.load(id)?.ok_or_else(|| {
-                self.damaged(format!("the time index names item {id}, which is missing"))
-            })?;
-            out.push((*id, item));
+            // A damaged item is taken out by `load` and skipped: one bad
+            // item never hides the others.
+            if let Some(item) = self.load(id)? {
+                out.push((*id, item));
+            }
         }
         Ok(out)
     }
 
+    /// An item as stored, or `None` if it is not here or its bytes were
+    /// damaged (then it is taken out of the index: see `items_heal.rs`).
     fn load(&self, id: &ItemId) -> Result<Option<SignedItem>, StoreError> {
         let Some(entry) = self.entry(id)? else {
             return Ok(None);
         };
-        let bytes = self.read(id, entry.at)?;
-        let item = EncodedItem::decode(bytes)
-            .map_err(|e| self.damaged(format!("item {id} does not decode: {e}")))?;
-        if item.id() != *id {
-            return Err(self.damaged(format!("the bytes stored for item {id} are another item")));
+        let Some(bytes) = self.read(id, entry.at)? else {
+            return Ok(None);
+        };
+        match EncodedItem::decode(bytes) {
+            Ok(item) if item.id() == *id => Ok(Some(item.into_item())),
+            Ok(_) => {
+                self.quarantine(id, "its bytes are another item's")?;
+                Ok(None)
+            }
+            Err(e) => {
+                self.quarantine(id, &format!("its bytes do not decode: {e}"))?;
+                Ok(None)
+            }
         }
-        Ok(Some(item.into_item()))
     }
 
-    fn read(&self, id: &ItemId, at: Location) -> Result<Vec<u8>, StoreError> {
-        self.reader.read(at).map_err(|e| match e {
-            ReadError::Damaged(why) => self.damaged(format!("item {id} cannot be read: {why}")),
-            ReadError::Io(e) => e,
-        })
+    /// The bytes at `at`, or `None` after taking a damaged item out.
+    fn read(&self, id: &ItemId, at: Location) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.reader.read(at) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(ReadError::Damaged(why)) => {
+                self.quarantine(id, &why)?;
+                Ok(None)
+            }
+            Err(ReadError::Io(e)) => Err(e),
+        }
     }
 
     fn entry(&self, id: &ItemId) -> Result<Option<Entry>, StoreError> {
@@ -374,6 +405,10 @@ impl ItemStore {
 
 #[path = "items_open.rs"]
 mod open;
+
+#[path = "items_heal.rs"]
+mod heal;
+pub use heal::{RebuildReport, ScrubReport};
 
 #[cfg(test)]
 #[path = "items_tests.rs"]

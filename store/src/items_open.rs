@@ -15,7 +15,24 @@ impl ItemStore {
         // The data file first: its lock says clearly that another store has
         // this directory open.
         let (data, reader) = ItemData::open(&path.with_extension("data"))?;
-        let db = open_sled(path).map_err(sled_err)?;
+        let db = match open_sled(path) {
+            Ok(db) => db,
+            // The index is only a map of the data file: set a damaged one
+            // aside (for a post-mortem) and rebuild it.
+            Err(sled::Error::Corruption { .. }) if !data.is_empty() => {
+                let aside =
+                    path.with_extension(format!("sled.damaged-{}", Timestamp::now().millis()));
+                std::fs::rename(path, &aside)
+                    .map_err(|e| StoreError::io("move the damaged index aside", path, e))?;
+                tracing::warn!(
+                    index = %path.display(),
+                    moved_to = %aside.display(),
+                    "the item index is damaged; moved aside, rebuilding it from the data file"
+                );
+                open_sled(path).map_err(sled_err)?
+            }
+            Err(e) => return Err(sled_err(e)),
+        };
         if db.tree_names().iter().any(|n| &n[..] == b"items") {
             return Err(StoreError::ItemsDamaged {
                 path: path.into(),
@@ -33,8 +50,25 @@ impl ItemStore {
             count: Arc::new(AtomicU64::new(0)),
             next_chunk: Arc::new(AtomicU64::new(0)),
             known: Arc::default(),
+            dropped: Arc::default(),
             dir_lock: None,
         };
+        // An index that never recorded a synced length beside a data file
+        // that holds items was lost (deleted, or set aside above): rebuild
+        // it instead of coming up empty and fetching everything again.
+        let data_len = store.data.lock().unwrap_or_else(|p| p.into_inner()).len();
+        if data_len > 0 && !store.has(SYNCED)? {
+            let report = store.rebuild()?;
+            tracing::warn!(
+                path = %path.display(),
+                items = report.items,
+                certificates = report.certificates,
+                without_certificate = report.without_certificate,
+                damaged_bytes = report.damaged_bytes,
+                "the item index was missing; rebuilt it from the data file"
+            );
+            return Ok(store);
+        }
         if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
             let key = last.map_err(|e| store.sled(e))?;
             store
@@ -48,9 +82,21 @@ impl ItemStore {
     /// Reads the count and, if the last stop was not clean, drops index
     /// entries whose bytes a crash lost.
     fn recover(&self) -> Result<(), StoreError> {
-        let synced = self.read_u64(SYNCED)?;
+        let mut synced = self.read_u64(SYNCED)?;
         let data_len = self.data.lock().unwrap_or_else(|p| p.into_inner()).len();
-        if synced == data_len {
+        if data_len < synced {
+            // Bytes the index counted as durable are gone (a truncated
+            // file): every entry reaching past the end is checked, and the
+            // next append, at the new end, overwrites nothing indexed.
+            tracing::warn!(
+                path = %self.path.display(),
+                expected = synced,
+                found = data_len,
+                "the item data file is shorter than recorded; dropping the items it lost"
+            );
+            synced = data_len;
+        }
+        if synced == data_len && self.read_u64(SYNCED)? == data_len {
             // Every entry points below the mark, into synced bytes.
             let n = self.read_u64(COUNT)?;
             self.count.store(n, Ordering::Relaxed);
@@ -71,8 +117,8 @@ impl ItemStore {
             tracing::warn!(
                 items = lost.len(),
                 path = %self.path.display(),
-                "dropping index entries whose item bytes did not reach the disk before a crash; \
-                 they were never acknowledged as durable, and catch-up fetches them again"
+                "dropping index entries whose item bytes are not intact on disk (a crash before \
+                 they were synced, or a damaged file); catch-up fetches them again"
             );
         }
         let kept = n - lost.len() as u64;

@@ -121,28 +121,123 @@ fn an_item_with_someone_elses_certificate_is_refused() {
     assert_eq!(store.count(), 0);
 }
 
-#[test]
-fn damaged_item_bytes_are_errors_that_name_the_item() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    let item = item_at(T0, 1);
-    let id = item.id();
-    store.insert(&item, &certificate()).unwrap();
-    store.flush().unwrap();
-    // Flip a byte near the end of the item's frame, as a failing disk might.
+/// Flips a byte near the end of the data file, as a failing disk might.
+fn flip_last_frame(dir: &tempfile::TempDir) {
     let data = dir.path().join("items.data");
     let mut bytes = std::fs::read(&data).unwrap();
     let last = bytes.len() - 3;
     bytes[last] ^= 0x01;
     std::fs::write(&data, bytes).unwrap();
+}
 
-    let err = store.get(&id).unwrap_err();
-    assert!(matches!(err, StoreError::ItemsDamaged { .. }), "{err}");
-    assert!(err.to_string().contains(&id.to_string()), "{err}");
-    assert!(err.to_string().contains("checksum"), "{err}");
-    assert!(store.item_bytes(&id).is_err(), "never served");
-    assert!(store.latest(10).is_err(), "never skipped silently");
-    assert!(store.after(None, 10).is_err(), "never skipped silently");
+#[test]
+fn a_damaged_item_is_taken_out_never_served_and_never_hides_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let good = item_at(T0, 1);
+    let item = item_at(T0.plus_millis(1), 2);
+    let id = item.id();
+    store.insert(&good, &certificate()).unwrap();
+    store.insert(&item, &certificate()).unwrap();
+    store.flush().unwrap();
+    flip_last_frame(&dir);
+
+    let listed: Vec<ItemId> = store.latest(10).unwrap().into_iter().map(|(i, _)| i).collect();
+    assert_eq!(listed, vec![good.id()], "the damaged one is skipped, the other listed");
+    assert_eq!(store.get(&id).unwrap(), None);
+    assert_eq!(store.item_bytes(&id).unwrap(), None, "never served");
+    assert!(!store.contains(&id).unwrap());
+    assert_eq!(store.count(), 1);
+    assert_eq!(store.index().unwrap(), vec![(T0.millis(), good.id())]);
+    assert_eq!(store.take_dropped(), vec![(T0.millis() + 1, id)]);
+    assert!(store.take_dropped().is_empty());
+    // A member sends it again: stored anew, at the end of the file.
+    assert!(store.insert(&item, &certificate()).unwrap());
+    assert_eq!(store.get(&id).unwrap().unwrap().0, item);
+}
+
+#[test]
+fn a_scrub_finds_damage_nobody_read_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for n in 0..5 {
+        store
+            .insert(&item_at(T0.plus_millis(n), n as u32), &certificate())
+            .unwrap();
+    }
+    store.flush().unwrap();
+    flip_last_frame(&dir);
+    let mut pauses = 0;
+    let report = store.scrub(|| pauses += 1).unwrap();
+    assert_eq!(report.checked, 5);
+    assert_eq!(report.dropped, vec![item_at(T0.plus_millis(4), 4).id()]);
+    assert!(pauses >= 1);
+    assert_eq!(store.count(), 4);
+    let again = store.scrub(|| {}).unwrap();
+    assert_eq!((again.checked, again.dropped.len()), (4, 0));
+}
+
+#[test]
+fn a_truncated_data_file_loses_its_tail_items_and_new_ones_overwrite_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<_> = (0..4)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    {
+        let store = open(&dir);
+        for item in &items {
+            store.insert(item, &certificate()).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let data = dir.path().join("items.data");
+    let len = std::fs::metadata(&data).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_len(len - 5)
+        .unwrap();
+    let store = open(&dir);
+    assert_eq!(store.count(), 3);
+    assert!(!store.contains(&items[3].id()).unwrap());
+    let newer = item_at(T0.plus_millis(10), 10);
+    store.insert(&newer, &certificate()).unwrap();
+    store.insert(&items[3], &certificate()).unwrap();
+    store.flush().unwrap();
+    for item in items.iter().chain([&newer]) {
+        assert_eq!(&store.get(&item.id()).unwrap().unwrap().0, item);
+    }
+    assert!(store.scrub(|| {}).unwrap().dropped.is_empty());
+}
+
+#[test]
+fn a_lost_index_is_rebuilt_from_the_data_file_with_its_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<_> = (0..6)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    {
+        let store = open(&dir);
+        for item in &items {
+            store.insert(item, &certificate()).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    std::fs::remove_dir_all(dir.path().join("items.sled")).unwrap();
+    let store = open(&dir);
+    assert_eq!(store.count(), 6);
+    for item in &items {
+        let (back, cert) = store.get(&item.id()).unwrap().unwrap();
+        assert_eq!((&back, &cert), (item, &certificate()));
+    }
+    assert_eq!(store.index().unwrap().len(), 6);
+    // And it keeps working: new items, reopening.
+    let newer = item_at(T0.plus_millis(9), 9);
+    assert!(store.insert(&newer, &certificate()).unwrap());
+    store.flush().unwrap();
+    drop(store);
+    assert_eq!(open(&dir).count(), 7);
 }
 
 #[test]

@@ -1,0 +1,205 @@
+//! Healing the item store: damaged items are taken out of the index (so a
+//! member sends them again), a scrub looks for them on purpose, and a lost
+//! or unreadable index is rebuilt from the data file.
+//!
+//! Items can always be fetched again from members (they are signed and
+//! content-addressed), so the store never repairs an item in place: it
+//! forgets it, says so, and lets catch-up do the rest. The ids it forgot
+//! wait in [`ItemStore::take_dropped`] for the node, whose in-memory
+//! reconciliation set must forget them too.
+
+use super::*;
+use crate::item_index::{LOCATION_VALUE, TIME_PAIR};
+
+/// What a scrub found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScrubReport {
+    /// Items whose bytes were read and hashed.
+    pub checked: u64,
+    /// Items whose bytes were damaged or missing: taken out of the index.
+    pub dropped: Vec<ItemId>,
+}
+
+/// What rebuilding the index from the data file found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub items: u64,
+    pub certificates: u64,
+    /// Items whose publisher certificate is not in the data file (written by
+    /// a store that kept certificates only in the index): not indexed.
+    pub without_certificate: u64,
+    /// Byte ranges skipped because no intact frame was found there.
+    pub damaged_bytes: u64,
+}
+
+/// Items re-indexed per time chunk during a rebuild.
+const REBUILD_CHUNK: usize = 4096;
+
+impl ItemStore {
+    /// Takes item `id` out of the index because its bytes are damaged: the
+    /// node no longer claims to hold it, so catch-up fetches it again.
+    pub(crate) fn quarantine(&self, id: &ItemId, why: &str) -> Result<(), StoreError> {
+        // Serialised with writers: the count and the time chunks change.
+        let _data = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = self.entry(id)? else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        batch.remove(&location_key(id)[..]);
+        for chunk in self.index.scan_prefix([TIME]) {
+            let (key, value) = chunk.map_err(|e| self.sled(e))?;
+            let pairs = self.parse_chunk(&key, &value)?;
+            if let Some(pos) = pairs.iter().position(|p| p.1 == *id) {
+                let mut value = Vec::with_capacity((pairs.len() - 1) * TIME_PAIR);
+                for (i, (created, other)) in pairs.iter().enumerate() {
+                    if i != pos {
+                        push_pair(&mut value, *created, other);
+                    }
+                }
+                batch.insert(key, value);
+                break;
+            }
+        }
+        let count = self.count().saturating_sub(1);
+        batch.insert(COUNT, &count.to_be_bytes()[..]);
+        self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
+        self.count.store(count, Ordering::Relaxed);
+        self.dropped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((entry.created, *id));
+        tracing::warn!(
+            item = %id,
+            path = %self.path.display(),
+            "damaged item taken out of the store ({why}); a member will send it again in the next catch-up"
+        );
+        Ok(())
+    }
+
+    /// The items taken out since the last call, as (creation millis, id).
+    pub fn take_dropped(&self) -> Vec<(u64, ItemId)> {
+        std::mem::take(&mut *self.dropped.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Reads back every item and takes out those whose bytes are damaged.
+    /// `pause` runs between batches of items (a background scrub sleeps
+    /// there so it stays light).
+    pub fn scrub(&self, mut pause: impl FnMut()) -> Result<ScrubReport, StoreError> {
+        let mut report = ScrubReport::default();
+        let mut batch = Vec::with_capacity(1024);
+        let mut after: Vec<u8> = vec![LOCATION];
+        loop {
+            batch.clear();
+            let range = (
+                std::ops::Bound::Excluded(after.clone()),
+                std::ops::Bound::Unbounded,
+            );
+            for entry in self.index.range::<Vec<u8>, _>(range).take(1024) {
+                let (key, value) = entry.map_err(|e| self.sled(e))?;
+                if key.first() != Some(&LOCATION) {
+                    break;
+                }
+                batch.push((key.to_vec(), value.to_vec()));
+            }
+            if batch.is_empty() {
+                break;
+            }
+            for (key, value) in &batch {
+                let id = self.parse_id(&key[1..])?;
+                let at = self.parse_entry(&id, value)?.at;
+                report.checked += 1;
+                let why = match self.reader.read(at) {
+                    Ok(bytes) if ItemId(sha256(&[&bytes])) == id => continue,
+                    Ok(_) => "its bytes are another item's".to_string(),
+                    Err(ReadError::Damaged(why)) => why,
+                    Err(ReadError::Io(e)) => return Err(e),
+                };
+                self.quarantine(&id, &why)?;
+                report.dropped.push(id);
+            }
+            after = batch.last().map(|(k, _)| k.clone()).unwrap_or_default();
+            pause();
+        }
+        if !report.dropped.is_empty() {
+            self.flush()?;
+        }
+        Ok(report)
+    }
+
+    /// Builds the index again from the data file (after it was lost or
+    /// could not be read): every intact frame is an item or a certificate.
+    pub(crate) fn rebuild(&self) -> Result<RebuildReport, StoreError> {
+        let mut report = RebuildReport::default();
+        let data_len = self.data.lock().unwrap_or_else(|p| p.into_inner()).len();
+        let mut certificates: HashSet<CertificateId> = HashSet::new();
+        let mut items: Vec<(ItemId, Entry)> = Vec::new();
+        let mut offset = 0u64;
+        let mut skipped_from: Option<u64> = None;
+        while offset < data_len {
+            match self.reader.frame(offset, data_len) {
+                Some(payload) => {
+                    if let Some(start) = skipped_from.take() {
+                        report.damaged_bytes += offset - start;
+                    }
+                    let at = Location {
+                        offset,
+                        len: payload.len() as u32,
+                    };
+                    offset = at.end();
+                    if let Ok(item) = EncodedItem::decode(payload.clone()) {
+                        let body = &item.item().body;
+                        let entry = Entry {
+                            at,
+                            created: body.created.millis(),
+                            publisher: body.publisher,
+                        };
+                        items.push((item.id(), entry));
+                    } else if decode::<Certificate>(&payload).is_ok() {
+                        let id = CertificateId(sha256(&[&payload]));
+                        if certificates.insert(id) {
+                            self.index
+                                .insert(&certificate_key(&id)[..], payload)
+                                .map_err(|e| self.sled(e))?;
+                            report.certificates += 1;
+                        }
+                    } else {
+                        skipped_from.get_or_insert(at.offset);
+                    }
+                }
+                None => {
+                    skipped_from.get_or_insert(offset);
+                    offset += 1;
+                }
+            }
+        }
+        if let Some(start) = skipped_from {
+            report.damaged_bytes += data_len - start;
+        }
+        items.sort_by_key(|(id, _)| *id);
+        items.dedup_by_key(|(id, _)| *id);
+        let (kept, orphans): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|(_, e)| certificates.contains(&e.publisher));
+        report.without_certificate = orphans.len() as u64;
+        let mut chunk_number = 0u64;
+        for part in kept.chunks(REBUILD_CHUNK) {
+            let mut batch = sled::Batch::default();
+            let mut chunk = Vec::with_capacity(part.len() * TIME_PAIR);
+            for (id, entry) in part {
+                batch.insert(&location_key(id)[..], &entry.to_bytes()[..LOCATION_VALUE]);
+                push_pair(&mut chunk, entry.created, id);
+            }
+            batch.insert(&chunk_key(chunk_number)[..], chunk);
+            self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
+            chunk_number += 1;
+        }
+        report.items = kept.len() as u64;
+        self.index
+            .insert(COUNT, &report.items.to_be_bytes()[..])
+            .map_err(|e| self.sled(e))?;
+        self.count.store(report.items, Ordering::Relaxed);
+        self.next_chunk.store(chunk_number, Ordering::Relaxed);
+        self.flush()?;
+        Ok(report)
+    }
+}
