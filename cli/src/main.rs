@@ -14,6 +14,7 @@ mod publish;
 mod render;
 mod revoke;
 mod rfc3339;
+mod store;
 mod sync;
 mod table;
 
@@ -87,6 +88,16 @@ enum Command {
     /// The participation register (competent authority nodes)
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// The node's item store
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Read back every stored item now; damaged ones are taken out and
+    /// fetched again from members (exits 1 when any was found)
+    Check(Json),
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +153,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
             node::participation(&node(), ControlRequest::Participation, o, out)
         }
         Command::Register(cmd) => node::register(&node(), cmd, out),
+        Command::Store(StoreCommand::Check(o)) => store::check(&node(), o, out),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod node;
 pub mod participation;
 pub mod rate_limit;
 pub mod revocations;
+pub mod store_health;
 pub mod sync;
 #[cfg(test)]
 mod testutil;

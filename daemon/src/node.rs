@@ -144,6 +144,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         sync_task,
         tokio::spawn(control::serve(listener, api.clone(), shutdown_rx.clone())),
         tokio::spawn(crate::expiry::watch(ctx.clone(), shutdown_rx.clone())),
+        tokio::spawn(crate::store_health::watch(ctx.clone(), shutdown_rx.clone())),
         tokio::spawn(participation::deliver(
             ctx.clone(),
             client.clone(),

@@ -368,6 +368,20 @@ fn control_seeds(dir: &Path) {
         ("request-publish", control_line(0, &publish)),
         ("request-publish-to", control_line(0, &publish_to)),
         (
+            "request-store-check",
+            control_line(0, &ControlRequest::StoreCheck),
+        ),
+        (
+            "response-store-checked",
+            control_line(
+                1,
+                &ControlResponse::StoreChecked {
+                    checked: 12,
+                    dropped: vec![item.id()],
+                },
+            ),
+        ),
+        (
             "request-list-items",
             control_line(0, &ControlRequest::ListItems { limit: 20 }),
         ),

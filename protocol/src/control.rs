@@ -49,6 +49,8 @@ pub enum ControlRequest {
     InstallCertificate {
         certificate: Box<Certificate>,
     },
+    /// Read back every stored item now; take out the damaged ones.
+    StoreCheck,
 }
 
 /// A new item, before the node signs it.
@@ -140,6 +142,12 @@ pub enum ControlResponse {
     CertificateInstalled {
         certificate: CertificateId,
         not_after: Timestamp,
+    },
+    /// What `StoreCheck` found: items read back, and those taken out
+    /// because their bytes were damaged (members send them again).
+    StoreChecked {
+        checked: u64,
+        dropped: Vec<ItemId>,
     },
     Error {
         message: String,

@@ -53,11 +53,11 @@ impl ItemStore {
             dropped: Arc::default(),
             dir_lock: None,
         };
-        // An index that never recorded a synced length beside a data file
-        // that holds items was lost (deleted, or set aside above): rebuild
-        // it instead of coming up empty and fetching everything again.
+        // An empty index beside a data file that holds items was lost
+        // (deleted, or set aside above): rebuild it instead of coming up
+        // empty and fetching everything again.
         let data_len = store.data.lock().unwrap_or_else(|p| p.into_inner()).len();
-        if data_len > 0 && !store.has(SYNCED)? {
+        if data_len > 0 && store.index.is_empty() {
             let report = store.rebuild()?;
             tracing::warn!(
                 path = %path.display(),

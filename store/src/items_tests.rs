@@ -142,8 +142,17 @@ fn a_damaged_item_is_taken_out_never_served_and_never_hides_the_others() {
     store.flush().unwrap();
     flip_last_frame(&dir);
 
-    let listed: Vec<ItemId> = store.latest(10).unwrap().into_iter().map(|(i, _)| i).collect();
-    assert_eq!(listed, vec![good.id()], "the damaged one is skipped, the other listed");
+    let listed: Vec<ItemId> = store
+        .latest(10)
+        .unwrap()
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        listed,
+        vec![good.id()],
+        "the damaged one is skipped, the other listed"
+    );
     assert_eq!(store.get(&id).unwrap(), None);
     assert_eq!(store.item_bytes(&id).unwrap(), None, "never served");
     assert!(!store.contains(&id).unwrap());

@@ -57,6 +57,23 @@ impl SyncIndex {
         }
     }
 
+    /// Forgets items the store took out (damaged bytes), so reconciliation
+    /// asks members for them again.
+    pub fn remove(&self, items: impl IntoIterator<Item = (u64, ItemId)>) {
+        let mut inner = self.lock();
+        inner.merge_pending();
+        let mut changed = false;
+        for (t, id) in items {
+            if let Ok(pos) = inner.sorted.binary_search(&(t, id.0)) {
+                inner.sorted.remove(pos);
+                changed = true;
+            }
+        }
+        if changed {
+            inner.snapshot = None;
+        }
+    }
+
     /// For each (creation millis, id), whether the index holds it.
     pub fn holds(&self, entries: impl IntoIterator<Item = (u64, ItemId)>) -> Vec<bool> {
         let inner = self.lock();
@@ -191,5 +208,16 @@ mod tests {
         assert_eq!(index.holds([(7, id(7))]), [true], "pending, not merged yet");
         assert!(!Arc::ptr_eq(&snapshot, &index.snapshot()));
         assert_eq!(index.newest(1), vec![id(7)], "pending additions count");
+        let before = index.snapshot();
+        index.remove(vec![(7, id(7)), (3, id(3)), (99, id(99))]);
+        assert_eq!(
+            index.holds([(7, id(7)), (3, id(3)), (6, id(6))]),
+            [false, false, true]
+        );
+        assert_eq!(index.len(), 7);
+        assert!(
+            !Arc::ptr_eq(&before, &index.snapshot()),
+            "a new snapshot after removal"
+        );
     }
 }
