@@ -1,10 +1,10 @@
 //! Audiences on this node: resolving who a new item is for, sealing it to
 //! them, and opening the items this node is a recipient of.
 //!
-//! Resolution uses the certificates this node knows (its own, its connected
-//! and earlier admitted members', and those stored with items): a member
-//! that never connected to this node nor published cannot be named yet, and
-//! the error says so. The publisher's own key is always a recipient, so a
+//! Resolution uses the certificates this node knows (its own, every member
+//! it ever admitted, and those stored with items): a member that never
+//! connected to this node nor published cannot be named yet, and the error
+//! says so. The publisher's own key is always a recipient, so a
 //! node can read what it sent.
 
 use crate::context::Context;

@@ -5,7 +5,9 @@
 //! - `T` chunk number -> the (creation millis, id) pairs of the items stored
 //!   by one batch: the time order, sorted when read. One entry per batch
 //!   rather than per item halves sled's work per item (measured: 16 -> 9 us);
-//! - `C` certificate id -> certificate encoding;
+//! - `C` certificate id -> certificate encoding (publishers of stored items);
+//! - `M` certificate id -> certificate encoding (members admitted, whether
+//!   or not they published);
 //! - `W` -> length of the data file known to be on disk;
 //! - `N` -> how many items are stored (sled can only count by walking).
 //!
@@ -17,6 +19,7 @@ use cairn_protocol::{CertificateId, ItemId};
 pub(crate) const LOCATION: u8 = b'L';
 pub(crate) const TIME: u8 = b'T';
 pub(crate) const CERTIFICATE: u8 = b'C';
+pub(crate) const MEMBER: u8 = b'M';
 pub(crate) const SYNCED: &[u8] = b"W";
 pub(crate) const COUNT: &[u8] = b"N";
 
@@ -132,4 +135,12 @@ mod tests {
         assert_eq!(chunk_number(&chunk_key(42)), Some(42));
         assert_eq!(chunk_number(b"T1"), None);
     }
+}
+
+/// The key of an admitted member's certificate.
+pub(crate) fn member_key(id: &CertificateId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + CertificateId::LEN);
+    k.push(MEMBER);
+    k.extend_from_slice(id.as_bytes());
+    k
 }

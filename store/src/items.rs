@@ -24,8 +24,8 @@
 use crate::error::StoreError;
 use crate::item_data::{DataReader, ItemData, Location, ReadError};
 use crate::item_index::{
-    certificate_key, chunk_key, location_key, push_pair, Entry, CERTIFICATE, COUNT, LOCATION,
-    SYNCED, TIME, TIME_PAIR,
+    certificate_key, chunk_key, location_key, member_key, push_pair, Entry, CERTIFICATE, COUNT,
+    LOCATION, MEMBER, SYNCED, TIME, TIME_PAIR,
 };
 use crate::known_ids::KnownIds;
 use crate::lock::DirLock;
@@ -242,6 +242,27 @@ impl ItemStore {
         Ok(Some((ItemBytes(bytes), entry.publisher)))
     }
 
+    /// Keeps a member's certificate (verified by the caller) though no item
+    /// of its came yet: what a node knows of its members survives a
+    /// restart. Not synced by itself; written to the data file only with a
+    /// first item, so a rebuilt index learns it again at admission.
+    pub fn remember_certificate(&self, certificate: &Certificate) -> Result<(), StoreError> {
+        let bytes = encode(certificate).map_err(|source| StoreError::Encode {
+            what: "a certificate",
+            source,
+        })?;
+        let id = CertificateId(sha256(&[&bytes]));
+        // Apart from the publishers' (`C`), which must also reach the data
+        // file with their first item.
+        let key = member_key(&id);
+        if !self.has(&key)? {
+            self.index
+                .insert(&key[..], bytes)
+                .map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+
     /// A stored certificate.
     pub fn certificate(&self, id: &CertificateId) -> Result<Option<Certificate>, StoreError> {
         let Some(bytes) = self
@@ -256,10 +277,12 @@ impl ItemStore {
             .map_err(|e| self.damaged(format!("certificate {id} does not decode: {e}")))
     }
 
-    /// Every stored certificate, in id order.
+    /// Every stored certificate: publishers' in id order, then admitted
+    /// members' (possibly the same ones again).
     pub fn certificates(&self) -> Result<Vec<Certificate>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.index.scan_prefix([CERTIFICATE]) {
+        let publishers = self.index.scan_prefix([CERTIFICATE]);
+        for entry in publishers.chain(self.index.scan_prefix([MEMBER])) {
             let (key, bytes) = entry.map_err(|e| self.sled(e))?;
             let cert = decode(&bytes).map_err(|e| {
                 self.damaged(format!(

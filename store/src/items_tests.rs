@@ -458,3 +458,33 @@ fn a_writer_killed_with_sigkill_loses_no_flushed_item() {
         }
     }
 }
+
+#[test]
+fn remembered_member_certificates_are_listed_and_publishers_still_reach_the_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = certificate_for(&member(), 2);
+    {
+        let store = open(&dir);
+        store.remember_certificate(&certificate()).unwrap();
+        store.remember_certificate(&other).unwrap();
+        store.remember_certificate(&other).unwrap();
+        let ids: Vec<_> = store
+            .certificates()
+            .unwrap()
+            .iter()
+            .map(|c| c.id())
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&other.id()) && ids.contains(&certificate().id()));
+        store.insert(&item_at(T0, 1), &certificate()).unwrap();
+        store.flush().unwrap();
+    }
+    // The publisher's certificate went to the data file with its item: a
+    // rebuilt index still serves the item.
+    std::fs::remove_dir_all(dir.path().join("items.sled")).unwrap();
+    let store = open(&dir);
+    assert_eq!(
+        store.get(&item_at(T0, 1).id()).unwrap().unwrap().1,
+        certificate()
+    );
+}

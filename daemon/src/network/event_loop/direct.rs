@@ -217,6 +217,11 @@ impl EventLoop {
             // a guard for the invariant the members view relies on.
             warn!(%entity, other = %other.0, "a second connection with an admitted member's key");
         }
+        // Remembered, so this node can seal audience items to the member
+        // later, connected or not (an index write, not synced).
+        if let Err(e) = self.ctx.items.remember_certificate(&certificate) {
+            warn!(%entity, "cannot remember the member's certificate: {e}");
+        }
         self.peers.admit(peer, certificate);
         info!(%entity, "member admitted");
         self.set_score(&peer);
