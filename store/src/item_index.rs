@@ -103,6 +103,14 @@ pub(crate) fn parse_chunk(value: &[u8]) -> Option<Vec<(u64, ItemId)>> {
     Some(pairs.collect())
 }
 
+/// The key of an admitted member's certificate.
+pub(crate) fn member_key(id: &CertificateId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + CertificateId::LEN);
+    k.push(MEMBER);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,12 +143,4 @@ mod tests {
         assert_eq!(chunk_number(&chunk_key(42)), Some(42));
         assert_eq!(chunk_number(b"T1"), None);
     }
-}
-
-/// The key of an admitted member's certificate.
-pub(crate) fn member_key(id: &CertificateId) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + CertificateId::LEN);
-    k.push(MEMBER);
-    k.extend_from_slice(id.as_bytes());
-    k
 }
