@@ -10,6 +10,7 @@ mod community;
 mod failure;
 mod keys;
 mod node;
+mod payload;
 mod publish;
 mod render;
 mod revoke;

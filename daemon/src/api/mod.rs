@@ -22,9 +22,10 @@ use tracing::info;
 /// event stays queued and is retried after that either way.
 const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
-/// Cheap to clone; one per control connection.
+mod payload;
 mod trust;
 
+/// Cheap to clone; one per control connection.
 #[derive(Clone)]
 pub struct Api {
     ctx: Arc<Context>,
@@ -58,6 +59,7 @@ impl Api {
             ControlRequest::Publish(p) => self.publish(p).await,
             ControlRequest::ListItems { limit } => self.list_items(limit),
             ControlRequest::ShowItem { id } => self.show_item(&id),
+            ControlRequest::ItemPayload { id } => self.item_payload(&id),
             ControlRequest::Members => self.members().await,
             ControlRequest::Join => self.participate(ParticipationKind::Joined).await,
             ControlRequest::Withdraw => {
