@@ -310,6 +310,7 @@ fn control_seeds(dir: &Path) {
         sync: sync.clone(),
         warnings: vec![],
         abuse: Default::default(),
+        bootstrap: vec![],
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

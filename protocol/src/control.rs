@@ -147,6 +147,24 @@ pub struct NodeStatus {
     /// from older nodes' answers (JSON: defaults to zeroes).
     #[serde(default)]
     pub abuse: AbuseStatus,
+    /// Each bootstrap address of the config, and how dialling it went.
+    /// Absent from older nodes' answers.
+    #[serde(default)]
+    pub bootstrap: Vec<BootstrapView>,
+}
+
+/// A bootstrap address and the outcome of the node's dials to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapView {
+    /// The address as configured, `/…/p2p/<peer id>`.
+    pub address: String,
+    /// A connection to that peer is open now (whoever dialled).
+    pub connected: bool,
+    /// When a dial to this address last got through the handshake.
+    pub last_success: Option<Timestamp>,
+    /// When a dial last failed, and why.
+    pub last_error_at: Option<Timestamp>,
+    pub last_error: Option<String>,
 }
 
 /// Counts of abuse the node fended off since it started.
@@ -229,6 +247,11 @@ pub struct MemberView {
     pub not_after: Timestamp,
     /// Set when a revocation this node knows reaches the certificate.
     pub revoked: Option<RevokedView>,
+    /// Set when more than one node holding this member's key is connected
+    /// at once: the remote address of each. Absent from older nodes'
+    /// answers and when the key is in use once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_in_use_from: Vec<String>,
 }
 
 /// A revocation as it concerns one certificate.

@@ -135,6 +135,7 @@ impl Api {
                 .into_iter()
                 .collect(),
             abuse: self.abuse(),
+            bootstrap: snap.bootstrap,
         })
     }
 
