@@ -100,11 +100,26 @@ fn abuse_summary(a: &cairn_protocol::control::AbuseStatus) -> String {
     )
 }
 
+/// Who a catch-up session is with: the entity name from its certificate,
+/// or for older nodes that do not send it, the end of its PeerId.
+pub fn sync_peer(s: &cairn_protocol::control::SyncStatus) -> Option<String> {
+    match (&s.peer_name, &s.peer) {
+        (Some(name), _) => Some(name.clone()),
+        (None, Some(peer)) => Some(format!("peer …{}", &peer[peer.len().saturating_sub(8)..])),
+        (None, None) => None,
+    }
+}
+
 fn sync_summary(s: &cairn_protocol::control::SyncStatus) -> String {
+    let with = sync_peer(s)
+        .map(|p| format!(" with {p}"))
+        .unwrap_or_default();
     match (s.running, &s.last_error, s.last_completed) {
-        (true, _, _) if s.needed > 0 => format!("fetching {}/{} items", s.fetched, s.needed),
-        (true, _, _) => "reconciling".to_string(),
-        (false, Some(e), _) => format!("last session stopped early: {e}"),
+        (true, _, _) if s.needed > 0 => {
+            format!("fetching {}/{} items{with}", s.fetched, s.needed)
+        }
+        (true, _, _) => format!("reconciling{with}"),
+        (false, Some(e), _) => format!("last session{with} stopped early: {e}"),
         (false, None, Some(t)) => format!("in sync as of {}", t.to_rfc3339()),
         (false, None, None) => "no session yet".to_string(),
     }

@@ -273,6 +273,7 @@ fn control_seeds(dir: &Path) {
     let sync = SyncStatus {
         running: false,
         peer: Some("12D3KooWExample".into()),
+        peer_name: Some("Member 1".into()),
         needed: 3,
         fetched: 3,
         sessions: 2,

@@ -114,6 +114,10 @@ pub struct SyncStatus {
     pub running: bool,
     /// The peer of the running (or last) session.
     pub peer: Option<String>,
+    /// That peer's entity name, from its certificate (how people know it).
+    /// Absent from older nodes' answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_name: Option<String>,
     /// Items the running session found missing here.
     pub needed: u64,
     /// Of those, how many have been fetched so far.
