@@ -11,7 +11,8 @@ use cairn_fuzz::daemon_reconcile::{respond, Initiator};
 use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::control::{
-    ControlRequest, ControlResponse, ItemView, NodeStatus, PublishRequest, RegisterView, SyncStatus,
+    ControlRequest, ControlResponse, ItemView, NodeStatus, PayloadView, PublishRequest,
+    RegisterView, SyncStatus,
 };
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{ItemKind, Payload};
@@ -335,6 +336,10 @@ fn control_seeds(dir: &Path) {
             "request-show-item",
             control_line(0, &ControlRequest::ShowItem { id: item.id() }),
         ),
+        (
+            "request-item-payload",
+            control_line(0, &ControlRequest::ItemPayload { id: item.id() }),
+        ),
         ("request-sync", control_line(0, &ControlRequest::Sync)),
         (
             "broken-request-truncated",
@@ -356,6 +361,17 @@ fn control_seeds(dir: &Path) {
         (
             "response-register-entry",
             control_line(1, &ControlResponse::RegisterEntry(RegisterView::of(&entry))),
+        ),
+        (
+            "response-item-payload",
+            control_line(
+                1,
+                &ControlResponse::ItemPayload(PayloadView {
+                    id: item.id(),
+                    media_type: "application/json".into(),
+                    bytes: b"{}".to_vec(),
+                }),
+            ),
         ),
         (
             "response-sync-done",
