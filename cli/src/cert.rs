@@ -95,7 +95,7 @@ pub struct ShowArgs {
 /// Runs an offline certificate command; `node` is for `install`.
 pub fn run(
     cmd: &CertCommand,
-    node: impl FnOnce() -> crate::client::Client,
+    node: impl FnOnce() -> Result<crate::client::Client>,
     out: &mut dyn Write,
 ) -> Result<()> {
     match cmd {
@@ -103,7 +103,7 @@ pub fn run(
         CertCommand::Show(a) => show(a, out),
         CertCommand::Revoke(a) => crate::revoke::revoke(a, out),
         CertCommand::Renew(a) => crate::revoke::renew(a, out),
-        CertCommand::Install { file } => crate::revoke::install(&node(), file, out),
+        CertCommand::Install { file } => crate::revoke::install(&node()?, file, out),
     }
 }
 

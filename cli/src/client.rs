@@ -14,11 +14,26 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// Where the local node listens.
 pub struct Client {
     socket: PathBuf,
+    /// How the socket was found (`--config`, the default, ...), for errors.
+    origin: Option<String>,
 }
 
 impl Client {
+    /// A client of `socket` (tests; `cairn` itself uses [`Client::located`]).
+    #[cfg(test)]
     pub fn new(socket: PathBuf) -> Self {
-        Client { socket }
+        Client {
+            socket,
+            origin: None,
+        }
+    }
+
+    /// A client of the socket found as `origin` says (see `locate`).
+    pub fn located(socket: PathBuf, origin: String) -> Self {
+        Client {
+            socket,
+            origin: Some(origin),
+        }
     }
 
     /// Sends `request` and returns the node's one answer. A
@@ -72,8 +87,8 @@ impl Client {
     }
 
     fn open(&self, request: &ControlRequest, timeout: Option<Duration>) -> Result<Lines<'_>> {
-        let mut stream =
-            UnixStream::connect(&self.socket).map_err(|e| connect_error(&self.socket, e))?;
+        let mut stream = UnixStream::connect(&self.socket)
+            .map_err(|e| connect_error(&self.socket, e, self.origin.as_deref()))?;
         stream.set_read_timeout(timeout)?;
         stream.set_write_timeout(Some(TIMEOUT))?;
         let mut line = serde_json::to_string(request).context("cannot encode the request")?;
@@ -130,12 +145,16 @@ impl Lines<'_> {
     }
 }
 
-/// Why the socket could not be reached, with what to do about it.
-fn connect_error(socket: &Path, e: std::io::Error) -> anyhow::Error {
-    let at = socket.display();
+/// Why the socket could not be reached, with what to do about it, and how
+/// the socket was found when that is known.
+fn connect_error(socket: &Path, e: std::io::Error, origin: Option<&str>) -> anyhow::Error {
+    let at = match origin {
+        Some(how) => format!("{} ({how})", socket.display()),
+        None => socket.display().to_string(),
+    };
     match e.kind() {
         ErrorKind::NotFound | ErrorKind::ConnectionRefused => anyhow!(
-            "no cairnd is listening on {at}: start it with 'cairnd run --config ...' or pass --socket"
+            "no cairnd is listening on {at}: start it with 'cairnd run --config ...', or name the node with --config, --data-dir or --socket"
         ),
         ErrorKind::PermissionDenied => anyhow!(
             "permission denied on {at}: the socket belongs to another user; run cairn as the user cairnd runs as"
@@ -184,9 +203,18 @@ mod tests {
     #[test]
     fn a_foreign_socket_is_named_as_such() {
         let e = std::io::Error::from(ErrorKind::PermissionDenied);
-        let msg = connect_error(Path::new("/run/cairn/cairnd.sock"), e).to_string();
+        let msg = connect_error(Path::new("/run/cairn/cairnd.sock"), e, None).to_string();
         assert!(msg.contains("/run/cairn/cairnd.sock"), "{msg}");
         assert!(msg.contains("belongs to another user"), "{msg}");
+        let e = std::io::Error::from(ErrorKind::NotFound);
+        let how = "in data_dir of /etc/cairn/cairn.toml (the default config)";
+        let msg = connect_error(Path::new("/var/lib/cairn/cairnd.sock"), e, Some(how)).to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "no cairnd is listening on /var/lib/cairn/cairnd.sock ({how}): "
+            )),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ mod client;
 mod community;
 mod failure;
 mod keys;
+mod locate;
 mod node;
+mod payload;
 mod publish;
 mod render;
 mod revoke;
@@ -20,7 +22,7 @@ mod table;
 
 use anyhow::Result;
 use cairn_protocol::control::ControlRequest;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use client::Client;
 use node::{ItemsCommand, Json, RegisterCommand};
 use std::io::Write;
@@ -29,19 +31,27 @@ use std::process::ExitCode;
 
 /// Operate a Cairn node: NIS2 Art. 29 cybersecurity information sharing.
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version)]
+#[command(name = "cairn", version, after_help = locate::HELP)]
 struct Cli {
+    /// The node's config (its cairn.toml): talk to the node it configures
+    #[arg(
+        long,
+        global = true,
+        env = "CAIRN_CONFIG",
+        value_name = "FILE",
+        help_heading = "Node options"
+    )]
+    config: Option<PathBuf>,
     /// The node's data directory; its control socket is DIR/cairnd.sock
     #[arg(
         long,
         global = true,
         env = "CAIRN_DATA_DIR",
-        default_value = "/var/lib/cairn",
         value_name = "DIR",
         help_heading = "Node options"
     )]
-    data_dir: PathBuf,
-    /// The node's control socket (overrides --data-dir)
+    data_dir: Option<PathBuf>,
+    /// The node's control socket
     #[arg(
         long,
         global = true,
@@ -50,6 +60,9 @@ struct Cli {
         help_heading = "Node options"
     )]
     socket: Option<PathBuf>,
+    /// Where each of the node options above came from (flag or environment).
+    #[arg(skip)]
+    given: locate::Given,
     #[command(subcommand)]
     command: Command,
 }
@@ -91,6 +104,25 @@ enum Command {
     /// The node's item store
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Print a shell completion script (offline)
+    ///
+    /// bash: `cairn completions bash > /etc/bash_completion.d/cairn`;
+    /// zsh: `cairn completions zsh > "${fpath[1]}/_cairn"`;
+    /// fish: `cairn completions fish > ~/.config/fish/completions/cairn.fish`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page cairn(1) as roff (offline)
+    ///
+    /// `cairn man | man -l -` reads it; `cairn man --dir DIR` writes
+    /// cairn.1 and one page per subcommand (cairn-items-payload.1, ...) for
+    /// packaging.
+    Man {
+        /// Write every page into DIR instead of cairn(1) to stdout
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,7 +152,7 @@ struct StatusArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_with_sources(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return failure::report_usage(e),
     };
@@ -133,36 +165,87 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
-    let node = || Client::new(cli.socket_path());
+    let node = || cli.client();
     match &cli.command {
         Command::Key(cmd) => keys::run(cmd, out),
         Command::Community(cmd) => community::run(cmd, out),
         Command::Cert(cmd) => cert::run(cmd, node, out),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "cairn", out);
+            Ok(out.flush()?)
+        }
+        Command::Man { dir } => man(dir.as_deref(), out),
         Command::Revocation(RevocationCommand::Publish { file }) => {
-            revoke::publish(&node(), file, out)
+            revoke::publish(&node()?, file, out)
         }
-        Command::Status(a) if a.watch => sync::watch_status(&node(), &a.out, out),
-        Command::Status(a) => node::status(&node(), &a.out, out),
-        Command::Sync(o) => sync::run(&node(), o, out),
-        Command::Publish(a) => node::publish(&node(), a, out),
-        Command::Items(cmd) => node::items(&node(), cmd, out),
-        Command::Members(o) => node::members(&node(), o, out),
-        Command::Join(o) => node::participation(&node(), ControlRequest::Join, o, out),
-        Command::Withdraw(o) => node::participation(&node(), ControlRequest::Withdraw, o, out),
+        Command::Status(a) if a.watch => sync::watch_status(&node()?, &a.out, out),
+        Command::Status(a) => node::status(&node()?, &a.out, out),
+        Command::Sync(o) => sync::run(&node()?, o, out),
+        Command::Publish(a) => node::publish(&node()?, a, out),
+        Command::Items(cmd) => node::items(&node()?, cmd, out),
+        Command::Members(o) => node::members(&node()?, o, out),
+        Command::Join(o) => node::participation(&node()?, ControlRequest::Join, o, out),
+        Command::Withdraw(o) => node::participation(&node()?, ControlRequest::Withdraw, o, out),
         Command::Participation(o) => {
-            node::participation(&node(), ControlRequest::Participation, o, out)
+            node::participation(&node()?, ControlRequest::Participation, o, out)
         }
-        Command::Register(cmd) => node::register(&node(), cmd, out),
-        Command::Store(StoreCommand::Check(o)) => store::check(&node(), o, out),
+        Command::Register(cmd) => node::register(&node()?, cmd, out),
+        Command::Store(StoreCommand::Check(o)) => store::check(&node()?, o, out),
+    }
+}
+
+/// cairn(1) to `out`, or every page (one per subcommand) into `dir`.
+fn man(dir: Option<&std::path::Path>, out: &mut dyn Write) -> Result<()> {
+    match dir {
+        Some(dir) => {
+            clap_mangen::generate_to(Cli::command(), dir).map_err(|e| {
+                anyhow::anyhow!("cannot write the manual pages into {}: {e}", dir.display())
+            })?;
+            Ok(())
+        }
+        None => {
+            clap_mangen::Man::new(Cli::command()).render(out)?;
+            Ok(out.flush()?)
+        }
     }
 }
 
 impl Cli {
-    /// `--socket`, or the socket in the data directory.
-    fn socket_path(&self) -> PathBuf {
-        self.socket
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("cairnd.sock"))
+    /// Parses `args`, noting for each node option whether it came from the
+    /// command line or the environment (`locate` ranks them).
+    fn parse_with_sources<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::parser::ValueSource;
+        use clap::FromArgMatches;
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let source = |id: &str| match matches.value_source(id) {
+            Some(ValueSource::EnvVariable) => locate::Source::Env,
+            _ => locate::Source::Flag,
+        };
+        cli.given = locate::Given {
+            socket: cli.socket.clone().map(|p| (p, source("socket"))),
+            data_dir: cli.data_dir.clone().map(|p| (p, source("data_dir"))),
+            config: cli.config.clone().map(|p| (p, source("config"))),
+        };
+        Ok(cli)
+    }
+
+    /// The local node's control socket and how it was found.
+    fn located(&self) -> Result<locate::Located> {
+        self.given.locate(
+            std::path::Path::new(locate::DEFAULT_CONFIG),
+            std::path::Path::new(locate::DEFAULT_DATA_DIR),
+        )
+    }
+
+    /// A client of the local node.
+    fn client(&self) -> Result<Client> {
+        let l = self.located()?;
+        Ok(Client::located(l.socket, l.origin))
     }
 }
 
@@ -176,22 +259,119 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    fn socket_of(args: &[&str]) -> PathBuf {
+        Cli::parse_with_sources(args)
+            .unwrap()
+            .located()
+            .unwrap()
+            .socket
+    }
+
     #[test]
-    fn the_socket_defaults_to_the_data_dir() {
-        let cli = Cli::try_parse_from(["cairn", "--data-dir", "/srv/cairn", "status"]).unwrap();
-        assert_eq!(cli.socket_path(), PathBuf::from("/srv/cairn/cairnd.sock"));
-        let cli =
-            Cli::try_parse_from(["cairn", "status", "--socket", "/run/c.sock", "--json"]).unwrap();
-        assert_eq!(cli.socket_path(), PathBuf::from("/run/c.sock"));
+    fn the_socket_is_found_from_socket_data_dir_or_config() {
+        assert_eq!(
+            socket_of(&["cairn", "--data-dir", "/srv/cairn", "status"]),
+            PathBuf::from("/srv/cairn/cairnd.sock")
+        );
+        assert_eq!(
+            socket_of(&["cairn", "status", "--socket", "/run/c.sock", "--json"]),
+            PathBuf::from("/run/c.sock")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("cairn.toml");
+        std::fs::write(&config, "data_dir = \"/srv/node\"\n").unwrap();
+        let c = config.to_str().unwrap();
+        assert_eq!(
+            socket_of(&["cairn", "members", "--config", c]),
+            PathBuf::from("/srv/node/cairnd.sock")
+        );
+        assert_eq!(
+            socket_of(&["cairn", "--config", c, "--data-dir", "/d", "members"]),
+            PathBuf::from("/d/cairnd.sock"),
+            "--data-dir is more specific than --config"
+        );
+    }
+
+    #[test]
+    fn help_documents_where_the_node_is_looked_for() {
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "--config",
+            "CAIRN_CONFIG",
+            "/etc/cairn/cairn.toml",
+            "the first that is set wins",
+        ] {
+            assert!(
+                help.contains(needle),
+                "{needle} missing from --help:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn completions_and_the_man_page_come_from_the_command_tree() {
+        let mut out = Vec::new();
+        run(
+            &Cli::parse_with_sources(["cairn", "completions", "bash"]).unwrap(),
+            &mut out,
+        )
+        .unwrap();
+        let bash = String::from_utf8(out).unwrap();
+        assert!(
+            bash.contains("complete -F") && bash.contains("payload"),
+            "{bash}"
+        );
+        for shell in ["zsh", "fish"] {
+            let mut out = Vec::new();
+            run(
+                &Cli::parse_with_sources(["cairn", "completions", shell]).unwrap(),
+                &mut out,
+            )
+            .unwrap();
+            assert!(
+                String::from_utf8(out).unwrap().contains("payload"),
+                "{shell}"
+            );
+        }
+        let mut out = Vec::new();
+        run(
+            &Cli::parse_with_sources(["cairn", "man"]).unwrap(),
+            &mut out,
+        )
+        .unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(
+            page.starts_with(".ie") || page.contains(".TH cairn 1"),
+            "{page}"
+        );
+        assert!(
+            page.contains("completions") && page.contains("CAIRN_CONFIG"),
+            "{page}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        run(
+            &Cli::parse_with_sources(["cairn", "man", "--dir", d]).unwrap(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        for page in [
+            "cairn.1",
+            "cairn-items.1",
+            "cairn-items-payload.1",
+            "cairn-cert-issue.1",
+        ] {
+            assert!(dir.path().join(page).is_file(), "{page} not written");
+        }
     }
 
     #[test]
     fn a_listing_of_zero_items_is_refused_not_shown_as_empty() {
-        let err = Cli::try_parse_from(["cairn", "items", "list", "--limit", "0"])
+        let err = Cli::parse_with_sources(["cairn", "items", "list", "--limit", "0"])
             .unwrap_err()
             .to_string();
         assert!(err.contains("--limit"), "{err}");
-        assert!(Cli::try_parse_from(["cairn", "items", "list", "--limit", "1"]).is_ok());
+        assert!(Cli::parse_with_sources(["cairn", "items", "list", "--limit", "1"]).is_ok());
     }
 
     #[test]
@@ -218,7 +398,7 @@ mod tests {
         let with = |extra: &[&str]| {
             let mut v = base.to_vec();
             v.extend_from_slice(extra);
-            Cli::try_parse_from(v)
+            Cli::parse_with_sources(v)
         };
         assert!(with(&["--sector", "health", "--roles", "publish,receive"]).is_ok());
         let err = with(&["--sector", "bakery", "--roles", "publish"])

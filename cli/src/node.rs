@@ -36,6 +36,17 @@ pub enum ItemsCommand {
         #[command(flatten)]
         out: Json,
     },
+    /// The bytes of an item's payload, exactly as published: to --out FILE,
+    /// or to stdout when it is not a terminal (a terminal gets plain text
+    /// only)
+    Payload {
+        /// The item's id, or at least 4 of its hex digits as `items list` shows
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Write the payload to FILE (created mode 0600, never overwritten)
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,12 +100,17 @@ pub fn items(client: &Client, cmd: &ItemsCommand, out: &mut dyn Write) -> Result
                 other => Err(unexpected("show-item", &other)),
             }
         }
+        ItemsCommand::Payload { id, out: file } => {
+            use std::io::IsTerminal;
+            let tty = std::io::stdout().is_terminal();
+            crate::payload::run(client, id, file.as_deref(), out, tty)
+        }
     }
 }
 
 /// A full item id, or the one item among the newest whose id starts with
 /// the given hex digits.
-fn resolve_item(client: &Client, given: &str) -> Result<ItemId> {
+pub fn resolve_item(client: &Client, given: &str) -> Result<ItemId> {
     let given = given.trim().to_ascii_lowercase();
     if let Ok(id) = given.parse::<ItemId>() {
         return Ok(id);
@@ -204,7 +220,7 @@ fn print<T: Serialize>(
 }
 
 /// An answer of the wrong kind: the node speaks another protocol version.
-fn unexpected(op: &str, response: &ControlResponse) -> anyhow::Error {
+pub fn unexpected(op: &str, response: &ControlResponse) -> anyhow::Error {
     let got = serde_json::to_value(response)
         .ok()
         .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_string))

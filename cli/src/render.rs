@@ -33,7 +33,7 @@ pub fn status(s: &NodeStatus) -> String {
     } else {
         s.listen_addrs.join(", ")
     };
-    fields(&[
+    let mut pairs = vec![
         ("entity", s.entity_name.clone()),
         (
             "community",
@@ -52,11 +52,37 @@ pub fn status(s: &NodeStatus) -> String {
             "certificate valid until",
             s.certificate_not_after.to_rfc3339(),
         ),
-    ]) + &s
-        .warnings
-        .iter()
-        .map(|w| format!("WARNING: {w}\n"))
-        .collect::<String>()
+    ];
+    for (i, b) in s.bootstrap.iter().enumerate() {
+        pairs.push((if i == 0 { "bootstrap" } else { "" }, bootstrap(b)));
+    }
+    if s.bootstrap.is_empty() {
+        pairs.push(("bootstrap", "none configured".to_string()));
+    }
+    fields(&pairs)
+        + &s.warnings
+            .iter()
+            .map(|w| format!("WARNING: {w}\n"))
+            .collect::<String>()
+}
+
+/// One bootstrap address: connected or not, its last success and error.
+pub fn bootstrap(b: &cairn_protocol::control::BootstrapView) -> String {
+    let state = if b.connected {
+        "connected"
+    } else {
+        "NOT CONNECTED"
+    };
+    let success = match b.last_success {
+        Some(t) => format!("last dial succeeded {}", t.to_rfc3339()),
+        None => "no dial succeeded yet".to_string(),
+    };
+    let error = match (&b.last_error, b.last_error_at) {
+        (Some(e), Some(t)) => format!("; last error {}: {e}", t.to_rfc3339()),
+        (Some(e), None) => format!("; last error: {e}"),
+        _ => String::new(),
+    };
+    format!("{} {state}; {success}{error}", b.address)
 }
 
 fn abuse_summary(a: &cairn_protocol::control::AbuseStatus) -> String {
@@ -74,11 +100,26 @@ fn abuse_summary(a: &cairn_protocol::control::AbuseStatus) -> String {
     )
 }
 
+/// Who a catch-up session is with: the entity name from its certificate,
+/// or for older nodes that do not send it, the end of its PeerId.
+pub fn sync_peer(s: &cairn_protocol::control::SyncStatus) -> Option<String> {
+    match (&s.peer_name, &s.peer) {
+        (Some(name), _) => Some(name.clone()),
+        (None, Some(peer)) => Some(format!("peer …{}", &peer[peer.len().saturating_sub(8)..])),
+        (None, None) => None,
+    }
+}
+
 fn sync_summary(s: &cairn_protocol::control::SyncStatus) -> String {
+    let with = sync_peer(s)
+        .map(|p| format!(" with {p}"))
+        .unwrap_or_default();
     match (s.running, &s.last_error, s.last_completed) {
-        (true, _, _) if s.needed > 0 => format!("fetching {}/{} items", s.fetched, s.needed),
-        (true, _, _) => "reconciling".to_string(),
-        (false, Some(e), _) => format!("last session stopped early: {e}"),
+        (true, _, _) if s.needed > 0 => {
+            format!("fetching {}/{} items{with}", s.fetched, s.needed)
+        }
+        (true, _, _) => format!("reconciling{with}"),
+        (false, Some(e), _) => format!("last session{with} stopped early: {e}"),
         (false, None, Some(t)) => format!("in sync as of {}", t.to_rfc3339()),
         (false, None, None) => "no session yet".to_string(),
     }
@@ -214,13 +255,29 @@ pub fn members(members: &[MemberView]) -> String {
             or_dash(m.entity_type),
             or_dash(m.sector),
             or_dash(m.member_state),
-            if m.connected { "yes" } else { "no" }.to_string(),
+            match (m.connected, m.key_in_use_from.len()) {
+                (true, n) if n > 1 => format!("yes, {n} NODES"),
+                (true, _) => "yes".to_string(),
+                (false, _) => "no".to_string(),
+            },
             m.not_after.to_rfc3339(),
             status,
             short(m.member_key),
         ]);
     }
-    t.render()
+    let warnings: String = members
+        .iter()
+        .filter(|m| m.key_in_use_from.len() > 1)
+        .map(|m| {
+            format!(
+                "WARNING: the key of {} is in use by {} nodes at once (from {}): stop the extra node; if the key may have leaked, ask the issuer to revoke it (key-compromise)\n",
+                m.entity_name,
+                m.key_in_use_from.len(),
+                m.key_in_use_from.join(" and ")
+            )
+        })
+        .collect();
+    t.render() + &warnings
 }
 
 pub fn participation(events: &[ParticipationView]) -> String {

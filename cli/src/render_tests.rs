@@ -132,3 +132,73 @@ fn an_item_outside_the_audience_shows_no_contents_and_says_why() {
         "{listed}"
     );
 }
+
+fn member_view(name: &str, from: &[&str]) -> MemberView {
+    MemberView {
+        entity_name: name.into(),
+        entity_type: Some(EntityType::Essential),
+        sector: Some(Sector::Health),
+        member_state: Some("DE".parse().unwrap()),
+        member_key: SecretKey::from_seed(&[3; 32]).public(),
+        certificate: CertificateId([4; 32]),
+        serial: 1,
+        peer_id: "12D3KooWExample".into(),
+        connected: true,
+        not_after: Timestamp(1_800_000_000_000),
+        revoked: None,
+        key_in_use_from: from.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_key_in_use_by_two_nodes_is_flagged_in_the_members_view() {
+    let out = members(&[
+        member_view("Grid Operator", &[]),
+        member_view(
+            "St. Example Hospital",
+            &["/ip4/127.0.0.1/tcp/50001", "/ip4/10.0.0.9/tcp/7400"],
+        ),
+    ]);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("St. Example Hospital"))
+        .unwrap();
+    assert!(row.contains("yes, 2 NODES"), "{out}");
+    let grid = out
+        .lines()
+        .find(|l| l.starts_with("Grid Operator"))
+        .unwrap();
+    assert!(!grid.contains("NODES"), "{out}");
+    assert!(
+        out.contains("WARNING: the key of St. Example Hospital is in use by 2 nodes at once (from /ip4/127.0.0.1/tcp/50001 and /ip4/10.0.0.9/tcp/7400)"),
+        "{out}"
+    );
+    assert!(!members(&[member_view("Grid Operator", &[])]).contains("WARNING"));
+}
+
+#[test]
+fn bootstrap_addresses_show_their_last_success_and_error() {
+    use cairn_protocol::control::BootstrapView;
+    let up = BootstrapView {
+        address: "/ip4/192.0.2.1/tcp/7400/p2p/12D3KooWA".into(),
+        connected: true,
+        last_success: Some(Timestamp(1_764_080_856_000)),
+        last_error_at: None,
+        last_error: None,
+    };
+    assert_eq!(
+        bootstrap(&up),
+        "/ip4/192.0.2.1/tcp/7400/p2p/12D3KooWA connected; last dial succeeded 2025-11-25T14:27:36Z"
+    );
+    let down = BootstrapView {
+        address: "/ip4/192.0.2.2/tcp/7400/p2p/12D3KooWB".into(),
+        connected: false,
+        last_success: None,
+        last_error_at: Some(Timestamp(1_764_080_857_000)),
+        last_error: Some("Connection refused (os error 111)".into()),
+    };
+    assert_eq!(
+        bootstrap(&down),
+        "/ip4/192.0.2.2/tcp/7400/p2p/12D3KooWB NOT CONNECTED; no dial succeeded yet; last error 2025-11-25T14:27:37Z: Connection refused (os error 111)"
+    );
+}

@@ -25,22 +25,13 @@ pub fn bar(done: u64, total: u64, width: usize) -> String {
 }
 
 fn progress_line(s: &SyncStatus) -> String {
-    match (&s.peer, s.running) {
+    match (crate::render::sync_peer(s), s.running) {
         (Some(peer), true) if s.needed > 0 => {
-            format!(
-                "catching up from {}: {}",
-                short_peer(peer),
-                bar(s.fetched, s.needed, 30)
-            )
+            format!("catching up from {peer}: {}", bar(s.fetched, s.needed, 30))
         }
-        (Some(peer), true) => format!("reconciling with {}", short_peer(peer)),
+        (Some(peer), true) => format!("reconciling with {peer}"),
         _ => "waiting for a session".to_string(),
     }
-}
-
-fn short_peer(p: &str) -> &str {
-    let start = p.len().saturating_sub(8);
-    &p[start..]
 }
 
 /// Reconciles with every connected member now, showing progress.
@@ -127,9 +118,17 @@ mod tests {
         assert_eq!(progress_line(&s), "waiting for a session");
         s.running = true;
         s.peer = Some("12D3KooWabcdefgh".into());
-        assert_eq!(progress_line(&s), "reconciling with abcdefgh");
+        // An older node sends no name: the end of the PeerId, marked as such.
+        assert_eq!(progress_line(&s), "reconciling with peer …abcdefgh");
+        s.peer_name = Some("Stadtwerke Beispiel".into());
+        assert_eq!(progress_line(&s), "reconciling with Stadtwerke Beispiel");
         s.needed = 100;
         s.fetched = 25;
-        assert!(progress_line(&s).contains(" 25% 25/100"));
+        let line = progress_line(&s);
+        assert!(
+            line.starts_with("catching up from Stadtwerke Beispiel: "),
+            "{line}"
+        );
+        assert!(line.contains(" 25% 25/100"), "{line}");
     }
 }

@@ -10,7 +10,7 @@ use cairn_protocol::{
     CertificateId, CommunityId, EntityType, EventId, ItemId, ItemKind, ParticipationKind,
     SecretKey, Sector, Timestamp, Tlp,
 };
-use common::{arg, cairn, ok, one_line_error};
+use common::{arg, cairn, cairn_env, ok, one_line_error};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -52,6 +52,7 @@ fn status() -> NodeStatus {
         sync: Default::default(),
         warnings: vec![],
         abuse: Default::default(),
+        bootstrap: vec![],
     }
 }
 
@@ -119,6 +120,57 @@ fn status_renders_for_people_and_as_json() {
     ]);
     node.join().unwrap();
     assert_eq!(serde_json::from_str::<NodeStatus>(&json).unwrap(), status());
+}
+
+#[test]
+fn the_node_is_found_from_its_config_by_flag_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cairn.toml");
+    // As cairnd reads it: data_dir relative to the file's directory.
+    std::fs::write(
+        &config,
+        "data_dir = \".\"\nkey_file = \"node.key\"\n[limits]\nban_secs = 60\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let (_, node) = fake_node(dir.path(), vec![ControlResponse::Status(status())]);
+    let out = ok(&["status", "--config", c]);
+    assert_eq!(node.join().unwrap(), ControlRequest::Status);
+    assert!(out.contains("St. Example Hospital"), "{out}");
+    std::fs::remove_file(dir.path().join("cairnd.sock")).unwrap();
+    let (_, node) = fake_node(dir.path(), vec![ControlResponse::Status(status())]);
+    let out = cairn_env(&["status"], &[("CAIRN_CONFIG", c)]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(node.join().unwrap(), ControlRequest::Status);
+
+    // The config is read, but nothing listens where it points.
+    std::fs::remove_file(dir.path().join("cairnd.sock")).unwrap();
+    let out = cairn_env(&["members"], &[("CAIRN_CONFIG", c)]);
+    let line = one_line_error(&out, "no cairnd is listening on ");
+    assert!(
+        line.contains(&format!("in data_dir of {c} (given by CAIRN_CONFIG)")),
+        "{line}"
+    );
+    // A flag beats the environment, and says which config was meant.
+    let missing = arg(dir.path(), "absent.toml");
+    let out = cairn_env(&["members", "--config", &missing], &[("CAIRN_CONFIG", c)]);
+    one_line_error(
+        &out,
+        &format!("cannot read config {missing} (given by --config): "),
+    );
+    std::fs::write(&config, "key_file = \"node.key\"\n").unwrap();
+    let out = cairn(&["members", "--config", c]);
+    one_line_error(&out, "sets neither data_dir nor control_socket");
+    // Offline commands never need a node, or its config.
+    let out = cairn(&[
+        "key",
+        "gen",
+        "--out",
+        &arg(dir.path(), "k"),
+        "--config",
+        &missing,
+    ]);
+    assert!(out.status.success(), "{out:?}");
 }
 
 #[test]

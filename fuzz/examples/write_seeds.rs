@@ -12,7 +12,7 @@ use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::control::{
     AudienceRequest, AudienceView, ControlRequest, ControlResponse, ItemView, NodeStatus,
-    PublishRequest, RegisterView, SyncStatus,
+    PayloadView, PublishRequest, RegisterView, SyncStatus,
 };
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::item::{ItemKind, Payload};
@@ -285,6 +285,7 @@ fn control_seeds(dir: &Path) {
     let sync = SyncStatus {
         running: false,
         peer: Some("12D3KooWExample".into()),
+        peer_name: Some("Member 1".into()),
         needed: 3,
         fetched: 3,
         sessions: 2,
@@ -337,6 +338,7 @@ fn control_seeds(dir: &Path) {
         sync: sync.clone(),
         warnings: vec![],
         abuse: Default::default(),
+        bootstrap: vec![],
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,
@@ -389,6 +391,10 @@ fn control_seeds(dir: &Path) {
             "request-show-item",
             control_line(0, &ControlRequest::ShowItem { id: item.id() }),
         ),
+        (
+            "request-item-payload",
+            control_line(0, &ControlRequest::ItemPayload { id: item.id() }),
+        ),
         ("request-sync", control_line(0, &ControlRequest::Sync)),
         (
             "broken-request-truncated",
@@ -410,6 +416,17 @@ fn control_seeds(dir: &Path) {
         (
             "response-register-entry",
             control_line(1, &ControlResponse::RegisterEntry(RegisterView::of(&entry))),
+        ),
+        (
+            "response-item-payload",
+            control_line(
+                1,
+                &ControlResponse::ItemPayload(PayloadView {
+                    id: item.id(),
+                    media_type: "application/json".into(),
+                    bytes: b"{}".to_vec(),
+                }),
+            ),
         ),
         (
             "response-sync-done",

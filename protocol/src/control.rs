@@ -32,6 +32,10 @@ pub enum ControlRequest {
     ShowItem {
         id: ItemId,
     },
+    /// The bytes of an item's payload, exactly as published.
+    ItemPayload {
+        id: ItemId,
+    },
     Members,
     Join,
     Withdraw,
@@ -123,6 +127,7 @@ pub enum ControlResponse {
         items: Vec<ItemView>,
     },
     Item(ItemView),
+    ItemPayload(PayloadView),
     Members {
         members: Vec<MemberView>,
     },
@@ -161,6 +166,10 @@ pub struct SyncStatus {
     pub running: bool,
     /// The peer of the running (or last) session.
     pub peer: Option<String>,
+    /// That peer's entity name, from its certificate (how people know it).
+    /// Absent from older nodes' answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_name: Option<String>,
     /// Items the running session found missing here.
     pub needed: u64,
     /// Of those, how many have been fetched so far.
@@ -194,6 +203,24 @@ pub struct NodeStatus {
     /// from older nodes' answers (JSON: defaults to zeroes).
     #[serde(default)]
     pub abuse: AbuseStatus,
+    /// Each bootstrap address of the config, and how dialling it went.
+    /// Absent from older nodes' answers.
+    #[serde(default)]
+    pub bootstrap: Vec<BootstrapView>,
+}
+
+/// A bootstrap address and the outcome of the node's dials to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapView {
+    /// The address as configured, `/…/p2p/<peer id>`.
+    pub address: String,
+    /// A connection to that peer is open now (whoever dialled).
+    pub connected: bool,
+    /// When a dial to this address last got through the handshake.
+    pub last_success: Option<Timestamp>,
+    /// When a dial last failed, and why.
+    pub last_error_at: Option<Timestamp>,
+    pub last_error: Option<String>,
 }
 
 /// Counts of abuse the node fended off since it started.
@@ -255,6 +282,31 @@ pub struct AudienceView {
     pub sealed_size: usize,
 }
 
+/// An item's payload, for `cairn items payload`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadView {
+    pub id: ItemId,
+    pub media_type: String,
+    /// The bytes as published; hex in JSON (half the size of a number array,
+    /// and still readable with `socat`).
+    #[serde(with = "hex_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// `Vec<u8>` as a hex string.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A member this node knows of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
@@ -271,6 +323,11 @@ pub struct MemberView {
     pub not_after: Timestamp,
     /// Set when a revocation this node knows reaches the certificate.
     pub revoked: Option<RevokedView>,
+    /// Set when more than one node holding this member's key is connected
+    /// at once: the remote address of each. Absent from older nodes'
+    /// answers and when the key is in use once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_in_use_from: Vec<String>,
 }
 
 /// A revocation as it concerns one certificate.
@@ -325,5 +382,29 @@ impl RegisterView {
             registered_at: entry.receipt.body.registered_at,
             event_id: entry.event.id(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_bytes_travel_as_hex_and_come_back_exactly() {
+        let view = PayloadView {
+            id: ItemId([7; 32]),
+            media_type: "application/octet-stream".into(),
+            bytes: vec![0, 0xff, b'\n', 0x1b],
+        };
+        let line = serde_json::to_string(&ControlResponse::ItemPayload(view.clone())).unwrap();
+        assert!(line.contains("\"bytes\":\"00ff0a1b\""), "{line}");
+        let back: ControlResponse = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, ControlResponse::ItemPayload(view));
+        let bad = line.replace("00ff0a1b", "zz");
+        assert!(serde_json::from_str::<ControlResponse>(&bad).is_err());
+        let request = serde_json::to_string(&ControlRequest::ItemPayload {
+            id: ItemId([7; 32]),
+        });
+        assert!(request.unwrap().starts_with("{\"op\":\"item-payload\""));
     }
 }

@@ -61,6 +61,7 @@ where
         .args(args)
         .env_remove("CAIRN_SOCKET")
         .env_remove("CAIRN_DATA_DIR")
+        .env_remove("CAIRN_CONFIG")
         .output()
         .expect("cairn runs")
 }

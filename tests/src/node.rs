@@ -210,6 +210,7 @@ impl NodeProc {
             .args(args)
             .env_remove("CAIRN_SOCKET")
             .env_remove("CAIRN_DATA_DIR")
+            .env_remove("CAIRN_CONFIG")
             .output()
             .expect("cairn runs")
     }

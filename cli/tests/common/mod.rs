@@ -8,12 +8,21 @@ use std::process::{Command, Output};
 
 /// Runs `cairn args...` with no CAIRN_* variables inherited.
 pub fn cairn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cairn"))
+    cairn_env(args, &[])
+}
+
+/// Runs `cairn args...` with only the CAIRN_* variables in `env`.
+pub fn cairn_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command
         .args(args)
         .env_remove("CAIRN_DATA_DIR")
         .env_remove("CAIRN_SOCKET")
-        .output()
-        .expect("the cairn binary runs")
+        .env_remove("CAIRN_CONFIG");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("the cairn binary runs")
 }
 
 /// Asserts success and returns stdout.

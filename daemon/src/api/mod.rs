@@ -24,9 +24,10 @@ use tracing::info;
 /// event stays queued and is retried after that either way.
 const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
-/// Cheap to clone; one per control connection.
+mod payload;
 mod trust;
 
+/// Cheap to clone; one per control connection.
 #[derive(Clone)]
 pub struct Api {
     ctx: Arc<Context>,
@@ -61,6 +62,7 @@ impl Api {
             ControlRequest::ListItems { limit } => self.list_items(limit).await,
             ControlRequest::ShowItem { id } => self.show_item(&id).await,
             ControlRequest::StoreCheck => self.store_check().await,
+            ControlRequest::ItemPayload { id } => self.item_payload(&id),
             ControlRequest::Members => self.members().await,
             ControlRequest::Join => self.participate(ParticipationKind::Joined).await,
             ControlRequest::Withdraw => {
@@ -136,6 +138,7 @@ impl Api {
                 .into_iter()
                 .collect(),
             abuse: self.abuse(),
+            bootstrap: snap.bootstrap,
         })
     }
 

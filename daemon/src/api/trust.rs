@@ -69,7 +69,7 @@ impl Api {
             return error("the node is shutting down");
         };
         let revocations = &self.ctx.revocations;
-        let view = |cert: &Certificate, peer: String, connected: bool| {
+        let view = |cert: &Certificate, peer: String, connected: bool, from: Vec<String>| {
             let c = &cert.body;
             let id = cert.id();
             MemberView {
@@ -87,12 +87,16 @@ impl Api {
                     reason: e.reason,
                     effective: e.effective,
                 }),
+                key_in_use_from: from,
             }
         };
         let mut members: Vec<MemberView> = snap
             .members
             .iter()
-            .map(|(peer, cert)| view(cert, peer.to_string(), true))
+            .map(|(peer, cert)| {
+                let from = snap.duplicates.get(peer).cloned().unwrap_or_default();
+                view(cert, peer.to_string(), true, from)
+            })
             .collect();
         // Revoked members are no longer connected: list every certificate a
         // revocation reaches that this node can name.
@@ -100,7 +104,7 @@ impl Api {
         for cert in named {
             if members.iter().all(|m| m.certificate != cert.id()) {
                 let peer = crate::network::peers::peer_id_of(&cert.body.member_key).to_string();
-                members.push(view(&cert, peer, false));
+                members.push(view(&cert, peer, false, Vec::new()));
             }
         }
         // Revoked certificates this node never saw: shown by id and key.
@@ -131,6 +135,7 @@ impl Api {
                 connected: false,
                 not_after: Timestamp(0),
                 revoked: effect,
+                key_in_use_from: Vec::new(),
             });
         }
         members.sort_by(|a, b| a.entity_name.cmp(&b.entity_name));

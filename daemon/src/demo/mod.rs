@@ -263,18 +263,22 @@ pub async fn run(keep: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     if keep {
+        let cairn = cli_path();
         println!("\nThe community keeps running. Try, for example:");
         for (i, node) in nodes.iter().enumerate() {
             println!(
-                "  cairn --socket {} status    # {}",
+                "  {cairn} --socket {} status    # {}",
                 node.control_socket.display(),
                 setup::ENTITIES[i].name
             );
         }
         println!(
-            "  cairn --socket {} register watch",
+            "  {cairn} --socket {} register watch",
             nodes[0].control_socket.display()
         );
+        if !std::path::Path::new(&cairn).is_file() && cairn != "cairn" {
+            println!("(build the CLI first: cargo build -p cairn-cli)");
+        }
         println!("Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await?;
     }
@@ -282,6 +286,20 @@ pub async fn run(keep: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
         node.stop().await;
     }
     Ok(())
+}
+
+/// How to call the CLI in the commands the demo prints: the `cairn` built
+/// beside this `cairnd` (`target/debug/cairn` after `cargo build`), or
+/// plain `cairn` for installed binaries.
+fn cli_path() -> String {
+    let exe = std::env::current_exe().ok();
+    let dir = exe.as_deref().and_then(std::path::Path::parent);
+    match dir {
+        Some(d) if d.join("cairn").is_file() || d.ends_with("debug") || d.ends_with("release") => {
+            d.join("cairn").display().to_string()
+        }
+        _ => "cairn".to_string(),
+    }
 }
 
 async fn print_summary(nodes: &[RunningNode]) {

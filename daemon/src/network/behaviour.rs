@@ -11,7 +11,7 @@ use cairn_protocol::hash::sha256;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{connection_limits, identity::Keypair, ping, Swarm};
+use libp2p::{connection_limits, identify, identity::Keypair, ping, Swarm};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,7 +41,12 @@ const MAX_STREAMS: usize = 16;
 /// Gossip messages from this size up are announced with IDONTWANT.
 const IDONTWANT_FROM: usize = 16 * 1024;
 
-/// Gossipsub, direct request/response, liveness probes and connection limits.
+/// The identify protocol's name for Cairn nodes.
+const IDENTIFY_PROTOCOL: &str = "/cairn/identify/1";
+
+/// Gossipsub, direct request/response, liveness probes, identify (which
+/// node instance is behind each connection: `instances.rs`) and connection
+/// limits.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
@@ -49,6 +54,7 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     pub direct: request_response::Behaviour<FrameCodec>,
     pub ping: ping::Behaviour,
+    pub identify: identify::Behaviour,
 }
 
 /// Errors building the swarm; all are programming or environment errors.
@@ -133,7 +139,16 @@ pub fn build_swarm(
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         })
         .map_err(|e| BuildError::Transport(e.to_string()))?
-        .with_behaviour(|_| {
+        .with_behaviour(|key| {
+            // Only admitted members ever reach identify (admission is in the
+            // transport). Its address cache stays off: it would feed
+            // members' listen addresses to the other behaviours, and which
+            // addresses a node dials is decided elsewhere.
+            let identify = identify::Behaviour::new(
+                identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+                    .with_agent_version(super::instances::agent_version())
+                    .with_cache_size(0),
+            );
             let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, config)?;
             gossipsub.with_peer_score(params, thresholds)?;
             let direct = request_response::Behaviour::with_codec(
@@ -160,6 +175,7 @@ pub fn build_swarm(
                 gossipsub,
                 direct,
                 ping,
+                identify,
             })
         })
         .map_err(|e| BuildError::Gossipsub(e.to_string()))?

@@ -29,6 +29,10 @@ pub struct Snapshot {
     /// Certificates of members admitted since start, connected or not.
     pub seen: Vec<Certificate>,
     pub connected_peers: usize,
+    /// The config's bootstrap addresses and how dialling them went.
+    pub bootstrap: Vec<cairn_protocol::control::BootstrapView>,
+    /// Members whose key more than one live node holds, and where from.
+    pub duplicates: std::collections::HashMap<PeerId, Vec<String>>,
 }
 
 /// Requests to the network task.

@@ -4,8 +4,10 @@
 pub mod address_limits;
 pub mod admission;
 pub mod behaviour;
+pub mod bootstrap;
 pub mod client;
 pub mod codec;
 pub mod event_loop;
+pub mod instances;
 pub mod peers;
 pub mod transport;

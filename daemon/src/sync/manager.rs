@@ -200,13 +200,27 @@ impl Manager {
         Some(members[*turn % members.len()])
     }
 
+    /// The entity name in `peer`'s certificate, if it is a member now.
+    async fn name_of(&self, peer: PeerId) -> Option<String> {
+        let snap = self.client.snapshot().await.ok()?;
+        snap.members
+            .iter()
+            .find(|(p, _)| *p == peer)
+            .map(|(_, c)| c.body.subject.display_name())
+    }
+
     /// One session with `peer`; returns how many items it stored.
     async fn session(&self, peer: PeerId) -> u64 {
-        let span = info_span!("sync", %peer);
+        // People know members by name, not by PeerId: the log and
+        // `cairn status` name the peer by its certificate.
+        let name = self.name_of(peer).await;
+        let member = name.clone().unwrap_or_else(|| peer.to_string());
+        let span = info_span!("sync", %member, %peer);
         async {
             self.status.send_modify(|s| {
                 s.running = true;
                 s.peer = Some(peer.to_string());
+                s.peer_name = name.clone();
                 s.needed = 0;
                 s.fetched = 0;
             });

@@ -9,7 +9,9 @@
 //! and banned at the handshake for a while (`abuse.rs`).
 
 use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
+use super::bootstrap::Bootstrap;
 use super::client::{Client, Command, PublishOutcome, Snapshot};
+use super::instances::Instances;
 use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
@@ -51,7 +53,10 @@ pub struct EventLoop {
     ctx: Arc<Context>,
     topic: IdentTopic,
     peers: Peers,
-    bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// The config's bootstrap peers and how dialling them goes.
+    bootstrap: Bootstrap,
+    /// Which node instance is behind each connection (one key, two nodes).
+    instances: Instances,
     queued_publishes: VecDeque<Vec<u8>>,
     pending: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, String>>>,
     verdicts: mpsc::Receiver<Verdict>,
@@ -93,7 +98,8 @@ impl EventLoop {
             ctx,
             topic,
             peers: Peers::default(),
-            bootstrap,
+            bootstrap: Bootstrap::new(&bootstrap),
+            instances: Instances::default(),
             queued_publishes: VecDeque::new(),
             pending: HashMap::new(),
             verdicts,
@@ -107,7 +113,9 @@ impl EventLoop {
         if let Err(e) = self.swarm.behaviour_mut().gossipsub.subscribe(&self.topic) {
             warn!("cannot subscribe to the items topic: {e}");
         }
-        for (peer, addr) in self.bootstrap.clone() {
+        let list: Vec<(PeerId, Multiaddr)> =
+            self.bootstrap.list().map(|(p, a)| (p, a.clone())).collect();
+        for (peer, addr) in list {
             self.swarm.add_peer_address(peer, addr);
         }
         self.redial();
@@ -131,6 +139,13 @@ impl EventLoop {
         // Certificates expire while connections stay open: re-check them.
         self.drop_members_no_longer_valid();
         self.redial();
+        let peers = &self.peers;
+        for line in self
+            .instances
+            .report(Instant::now(), |p| member_name(peers, p))
+        {
+            warn!("{line}");
+        }
     }
 
     /// Disconnects admitted peers whose certificate expired or was revoked.
@@ -165,11 +180,11 @@ impl EventLoop {
     }
 
     fn redial(&mut self) {
-        for (peer, addr) in &self.bootstrap {
-            if self.peers.is_connected(peer) || self.ctx.admission.banned(peer).is_some() {
+        for (peer, addr) in self.bootstrap.list() {
+            if self.peers.is_connected(&peer) || self.ctx.admission.banned(&peer).is_some() {
                 continue;
             }
-            let opts = DialOpts::peer_id(*peer)
+            let opts = DialOpts::peer_id(peer)
                 .addresses(vec![addr.clone()])
                 .condition(PeerCondition::DisconnectedAndNotDialing)
                 .build();
@@ -224,6 +239,8 @@ impl EventLoop {
                         .collect(),
                     seen: self.peers.seen().cloned().collect(),
                     connected_peers: self.swarm.connected_peers().count(),
+                    bootstrap: self.bootstrap.view(|p| self.peers.is_connected(p)),
+                    duplicates: self.instances.duplicates(),
                 });
             }
             Command::Shutdown => {}
@@ -289,6 +306,7 @@ impl EventLoop {
     }
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        self.track_connections(&event);
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 let me = *self.swarm.local_peer_id();
@@ -312,7 +330,8 @@ impl EventLoop {
                 ..
             } => {
                 if self.peers.certificate(&peer_id).is_some() {
-                    info!(peer = %peer_id, "member disconnected");
+                    let member = member_name(&self.peers, &peer_id);
+                    info!(peer = %peer_id, %member, "member disconnected");
                 }
                 self.peers.disconnected(&peer_id);
             }
@@ -329,8 +348,56 @@ impl EventLoop {
                 self.swarm.close_connection(connection);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
-                debug!(peer = ?peer_id, "dial failed: {error}");
+                let why = dial_error_text(&error);
+                debug!(peer = ?peer_id, "dial failed: {why}");
+                if let Some(peer) = peer_id {
+                    if let Some(line) = self.bootstrap.dial_failed(&peer, &why, Instant::now()) {
+                        warn!("{line}");
+                    }
+                }
             }
+            _ => {}
+        }
+    }
+
+    /// Keeps the connection bookkeeping that does not decide anything:
+    /// which node instance is behind each connection (`instances.rs`) and
+    /// how dials to bootstrap peers went.
+    fn track_connections(&mut self, event: &SwarmEvent<BehaviourEvent>) {
+        let now = Instant::now();
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                let remote = endpoint.get_remote_address().clone();
+                self.instances.opened(*peer_id, *connection_id, remote, now);
+                if endpoint.is_dialer() {
+                    self.bootstrap.dialled(peer_id);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                ..
+            } => self.instances.closed(peer_id, *connection_id),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(
+                libp2p::identify::Event::Received {
+                    connection_id,
+                    peer_id,
+                    info,
+                },
+            )) => {
+                self.instances
+                    .identified(peer_id, *connection_id, info.agent_version.clone());
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(libp2p::ping::Event {
+                peer,
+                connection,
+                result: Ok(_),
+            })) => self.instances.ponged(peer, *connection, now),
             _ => {}
         }
     }
@@ -426,5 +493,41 @@ impl EventLoop {
             }
             _ => {}
         }
+    }
+}
+
+/// An admitted peer's entity name (from its certificate), or its PeerId.
+pub(crate) fn member_name(peers: &Peers, peer: &PeerId) -> String {
+    peers
+        .certificate(peer)
+        .map(|c| c.body.subject.display_name())
+        .unwrap_or_else(|| peer.to_string())
+}
+
+/// A dial error on one line with its causes (libp2p's own rendering hides
+/// them: "Failed to negotiate transport protocol(s)").
+fn dial_error_text(e: &libp2p::swarm::DialError) -> String {
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            let t = c.to_string();
+            if text.trim().is_empty() {
+                text = t;
+            } else if !text.contains(&t) {
+                text.push_str(": ");
+                text.push_str(&t);
+            }
+            cause = c.source();
+        }
+        text
+    }
+    match e {
+        libp2p::swarm::DialError::Transport(errors) => errors
+            .iter()
+            .map(|(addr, e)| format!("{addr}: {}", chain(e)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => chain(other),
     }
 }
