@@ -14,6 +14,7 @@ use std::time::Duration;
 const DEADLINE: Duration = Duration::from_secs(20);
 const TITLE: &str = "Zanzibar-7741 loader in the radiology PACS";
 const BODY: &str = "Quokka-3318 persistence via a scheduled task named PacsSync";
+const PAYLOAD: &str = "Wombat-5521 hashes of the loader";
 
 /// Every file under `dir` (data files, logs, configuration) that contains
 /// `needle`.
@@ -61,6 +62,8 @@ fn an_amber_strict_item_to_two_of_four_members_opens_only_for_them() {
     // Member 3 is away while the item is published: it gets it by catch-up.
     members[3].kill9();
     let recipient = &c.members[1].entity_name;
+    let payload_file = c.path().join("sealed-payload.txt");
+    std::fs::write(&payload_file, PAYLOAD).unwrap();
     let out = members[0].cli_ok([
         "publish",
         "--kind",
@@ -71,10 +74,15 @@ fn an_amber_strict_item_to_two_of_four_members_opens_only_for_them() {
         TITLE,
         "--body",
         BODY,
+        "--payload",
+        payload_file.to_str().unwrap(),
+        "--media-type",
+        "text/plain",
         "--to",
         recipient,
         "--json",
     ]);
+    std::fs::remove_file(&payload_file).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out).expect("publish --json");
     let id = v["id"].as_str().expect("an id").to_string();
     members[3].restart();
@@ -87,9 +95,14 @@ fn an_amber_strict_item_to_two_of_four_members_opens_only_for_them() {
         assert_eq!(audience.recipients.len(), 2, "{audience:?}");
         let reader = n.name == members[0].name || n.name == members[1].name;
         assert_eq!(audience.readable, reader, "{}: {audience:?}", n.name);
+        let payload = n.cli(["items", "payload", &id]);
         if reader {
             assert_eq!((view.title.as_str(), view.body.as_str()), (TITLE, BODY));
+            assert_eq!(payload.stdout, PAYLOAD.as_bytes(), "{}", n.name);
         } else {
+            assert!(!payload.status.success(), "{}", n.name);
+            let err = String::from_utf8_lossy(&payload.stderr);
+            assert!(err.contains("recipients only"), "{err}");
             assert!(view.title.is_empty() && view.body.is_empty(), "{view:?}");
             let shown = n.cli_ok(["items", "show", &id]);
             assert!(shown.contains("not in the item's audience"), "{shown}");
@@ -112,7 +125,7 @@ fn an_amber_strict_item_to_two_of_four_members_opens_only_for_them() {
             "{}: the file search found nothing at all",
             n.name
         );
-        for needle in ["Zanzibar-7741", "Quokka-3318"] {
+        for needle in ["Zanzibar-7741", "Quokka-3318", "Wombat-5521"] {
             let found = files_containing(&n.dir, needle.as_bytes());
             assert!(found.is_empty(), "{needle} found in {found:?}");
         }
