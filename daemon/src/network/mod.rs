@@ -8,4 +8,5 @@ pub mod client;
 pub mod codec;
 pub mod event_loop;
 pub mod peers;
+pub mod pending;
 pub mod transport;
