@@ -10,6 +10,14 @@
 //! - `--mode valid`: properly signed items;
 //! - `--mode forged`: even items with a flipped signature byte, odd items
 //!   with the title changed after signing;
+//! - `--mode flood --seconds S`: properly signed items, signed and published
+//!   one after another as fast as the rogue can for S seconds (publishing
+//!   fails while every peer's send queue is full; those are counted), then
+//!   `flooded published=N failed=M per-second=R`;
+//! - `--mode send-event --event FILE`: no items; sends the participation
+//!   event in FILE (signed by someone else, say the member's own node) once
+//!   to the authority and prints the answer, which goes no further: the
+//!   receipt is lost to the event's signer;
 //! - `--mode replay-event --event FILE`: no items; sends the participation
 //!   event in FILE (a `Joined`, sequence 1, signed and written there first
 //!   if FILE does not exist) `--count` times at once to the authority, then
@@ -59,6 +67,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 enum Mode {
     Valid,
     Forged,
+    Flood,
+    SendEvent,
     ReplayEvent,
 }
 
@@ -67,6 +77,8 @@ impl Mode {
         match self {
             Mode::Valid => "valid",
             Mode::Forged => "forged",
+            Mode::Flood => "flood",
+            Mode::SendEvent => "send-event",
             Mode::ReplayEvent => "replay-event",
         }
     }
@@ -108,6 +120,9 @@ struct Args {
     /// Dial again every bootstrap peer that disconnected the rogue
     #[arg(long)]
     redial: bool,
+    /// How long to flood (flood mode)
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
 }
 
 /// What the rogue has seen of its peers.
@@ -290,20 +305,57 @@ impl Rogue {
     /// Publishes one encoded gossip message and reports it.
     fn publish(&mut self, title: &str, item: SignedItem) {
         let id = item.id();
+        match self.send(item) {
+            Ok(()) => say(format!("published {title} id={id}")),
+            Err(e) => say(format!("publish-failed {title}: {e}")),
+        }
+    }
+
+    /// Hands one item to gossipsub.
+    fn send(&mut self, item: SignedItem) -> Result<(), gossipsub::PublishError> {
         let message = GossipMessage::Item {
             item,
             certificate: self.certificate.clone(),
         };
         let data = codec::encode(&message).expect("a rogue item still encodes");
-        match self
-            .swarm
+        self.swarm
             .behaviour_mut()
             .gossipsub
             .publish(self.topic.clone(), data)
-        {
-            Ok(_) => say(format!("published {title} id={id}")),
-            Err(e) => say(format!("publish-failed {title}: {e}")),
+            .map(|_| ())
+    }
+
+    /// Signs and publishes items as fast as it can until `end`, letting
+    /// the swarm run between small batches so they leave.
+    async fn flood(&mut self, end: Instant, community: &Community, key: &SecretKey) {
+        let start = Instant::now();
+        let (mut published, mut failed, mut i) = (0u64, 0u64, 0usize);
+        while Instant::now() < end {
+            for _ in 0..16 {
+                let certificate = self.certificate.clone();
+                let (_, item) = item(
+                    i,
+                    Mode::Flood,
+                    Timestamp::now(),
+                    community,
+                    key,
+                    &certificate,
+                )
+                .expect("a flood item signs");
+                i += 1;
+                match self.send(item) {
+                    Ok(()) => published += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+            self.drive(Instant::now() + Duration::from_millis(1), |_| false)
+                .await;
         }
+        let secs = start.elapsed().as_secs_f64();
+        say(format!(
+            "flooded published={published} failed={failed} per-second={:.0}",
+            published as f64 / secs
+        ));
     }
 }
 
@@ -488,6 +540,19 @@ async fn main() -> anyhow::Result<()> {
     if args.mode == Mode::ReplayEvent {
         let file = args.event.as_deref().context("--event FILE is required")?;
         replay_event(&mut rogue, file, args.count, &community, &key).await?;
+    } else if args.mode == Mode::SendEvent {
+        let file = args.event.as_deref().context("--event FILE is required")?;
+        let event =
+            codec::decode::<SignedEvent>(&std::fs::read(file)?).context("reading the event")?;
+        let authority = cairn_daemon::network::peers::peer_id_of(&community.authority);
+        let before = rogue.seen.event_answers;
+        send_event(&mut rogue, &authority, event);
+        rogue
+            .drive(Instant::now() + READY_TIMEOUT, |s| s.event_answers > before)
+            .await;
+    } else if args.mode == Mode::Flood {
+        let end = Instant::now() + Duration::from_secs_f64(args.seconds);
+        rogue.flood(end, &community, &key).await;
     } else {
         for i in 0..args.count {
             let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
