@@ -138,6 +138,15 @@ const HANDSHAKE_HELLO_HEX: &str = concat!(
     "01",               // revocation summary: count 1
     "20a6d3cd1ae2bb4ee0c72fb3ce8656a4ef1ef73c0769114a14ac76a3f75a993337", // digest
 );
+/// Appended in the same format version: the other variants' bytes did not
+/// change, and a node that predates it cannot decode it (it was refused
+/// anyway).
+const HANDSHAKE_REVOKED_HEX: &str = concat!(
+    "02",                                       // codec version
+    "06",                                       // variant 6: Revoked
+    "136365727469666963617465207265766f6b6564", // "certificate revoked"
+    revocation_hex!(),                          // the revocation
+);
 const REQUEST_CERTIFICATE_HEX: &str = concat!("02", "00", certificate_hex!());
 const RESPONSE_REFUSED_HEX: &str = concat!(
     "02",                                       // codec version
@@ -211,6 +220,15 @@ fn golden_handshake_hello() {
         revocations: RevocationSummary::of(&[revocation().id()]),
     };
     assert_golden(&h, HANDSHAKE_HELLO_HEX);
+}
+
+#[test]
+fn golden_handshake_revoked() {
+    let h = Handshake::Revoked {
+        reason: "certificate revoked".into(),
+        revocation: revocation(),
+    };
+    assert_golden(&h, HANDSHAKE_REVOKED_HEX);
 }
 
 #[test]
@@ -372,7 +390,15 @@ fn wire_variant_indices_are_pinned() {
             more: false,
         },
         5,
-        &(revs, false),
+        &(revs.clone(), false),
+    );
+    frame_with_variant(
+        &Handshake::Revoked {
+            reason: "x".into(),
+            revocation: revs[0].clone(),
+        },
+        6,
+        &("x", revs[0].clone()),
     );
     let m = GossipMessage::Item {
         item: item(),
