@@ -10,10 +10,14 @@
 //! - `--mode valid`: properly signed items;
 //! - `--mode forged`: even items with a flipped signature byte, odd items
 //!   with the title changed after signing;
-//! - `--mode flood --seconds S`: properly signed items, signed and published
-//!   one after another as fast as the rogue can for S seconds (publishing
-//!   fails while every peer's send queue is full; those are counted), then
-//!   `flooded published=N failed=M per-second=R`;
+//! - `--mode flood --seconds S [--prepare P]`: properly signed items
+//!   published one after another as fast as the rogue can for S seconds
+//!   (publishing fails while every peer's send queue is full; those are
+//!   counted), then `flooded published=N failed=M per-second=R`. With
+//!   `--prepare`, it first signs and encodes items for P seconds (up to
+//!   100,000), says `flooding prepared=N` and publishes those before it
+//!   signs more: a real flooder signs on its own machine, not on the CPU
+//!   of the nodes under attack;
 //! - `--mode send-event --event FILE`: no items; sends the participation
 //!   event in FILE (signed by someone else, say the member's own node) once
 //!   to the authority and prints the answer, which goes no further: the
@@ -123,6 +127,9 @@ struct Args {
     /// How long to flood (flood mode)
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Seconds spent signing items before the flood (flood mode)
+    #[arg(long, default_value_t = 0.0)]
+    prepare: f64,
 }
 
 /// What the rogue has seen of its peers.
@@ -313,11 +320,19 @@ impl Rogue {
 
     /// Hands one item to gossipsub.
     fn send(&mut self, item: SignedItem) -> Result<(), gossipsub::PublishError> {
+        let data = self.encode(item);
+        self.send_encoded(data)
+    }
+
+    fn encode(&self, item: SignedItem) -> Vec<u8> {
         let message = GossipMessage::Item {
             item,
             certificate: self.certificate.clone(),
         };
-        let data = codec::encode(&message).expect("a rogue item still encodes");
+        codec::encode(&message).expect("a rogue item still encodes")
+    }
+
+    fn send_encoded(&mut self, data: Vec<u8>) -> Result<(), gossipsub::PublishError> {
         self.swarm
             .behaviour_mut()
             .gossipsub
@@ -325,25 +340,48 @@ impl Rogue {
             .map(|_| ())
     }
 
-    /// Signs and publishes items as fast as it can until `end`, letting
-    /// the swarm run between small batches so they leave.
-    async fn flood(&mut self, end: Instant, community: &Community, key: &SecretKey) {
+    /// Item `i` of a flood, signed and encoded.
+    fn flood_item(&self, i: usize, community: &Community, key: &SecretKey) -> Vec<u8> {
+        let (_, item) = item(
+            i,
+            Mode::Flood,
+            Timestamp::now(),
+            community,
+            key,
+            &self.certificate,
+        )
+        .expect("a flood item signs");
+        self.encode(item)
+    }
+
+    /// Signs items for `prepare`, then publishes as fast as it can until
+    /// `seconds` have passed, letting the swarm run between small batches
+    /// so they leave.
+    async fn flood(
+        &mut self,
+        prepare: Duration,
+        seconds: Duration,
+        c: &Community,
+        key: &SecretKey,
+    ) {
+        const MOST_PREPARED: usize = 100_000;
+        let ready = Instant::now() + prepare;
+        let mut prepared = std::collections::VecDeque::new();
+        while Instant::now() < ready && prepared.len() < MOST_PREPARED {
+            prepared.push_back(self.flood_item(prepared.len(), c, key));
+        }
+        let mut i = prepared.len();
+        say(format!("flooding prepared={i}"));
         let start = Instant::now();
-        let (mut published, mut failed, mut i) = (0u64, 0u64, 0usize);
+        let end = start + seconds;
+        let (mut published, mut failed) = (0u64, 0u64);
         while Instant::now() < end {
             for _ in 0..16 {
-                let certificate = self.certificate.clone();
-                let (_, item) = item(
-                    i,
-                    Mode::Flood,
-                    Timestamp::now(),
-                    community,
-                    key,
-                    &certificate,
-                )
-                .expect("a flood item signs");
-                i += 1;
-                match self.send(item) {
+                let data = prepared.pop_front().unwrap_or_else(|| {
+                    i += 1;
+                    self.flood_item(i, c, key)
+                });
+                match self.send_encoded(data) {
                     Ok(()) => published += 1,
                     Err(_) => failed += 1,
                 }
@@ -551,8 +589,9 @@ async fn main() -> anyhow::Result<()> {
             .drive(Instant::now() + READY_TIMEOUT, |s| s.event_answers > before)
             .await;
     } else if args.mode == Mode::Flood {
-        let end = Instant::now() + Duration::from_secs_f64(args.seconds);
-        rogue.flood(end, &community, &key).await;
+        let prepare = Duration::from_secs_f64(args.prepare);
+        let seconds = Duration::from_secs_f64(args.seconds);
+        rogue.flood(prepare, seconds, &community, &key).await;
     } else {
         for i in 0..args.count {
             let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
