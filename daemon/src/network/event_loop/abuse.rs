@@ -41,10 +41,11 @@ pub(super) fn request_kind(request: &Request) -> u8 {
     }
 }
 
-/// Gossip messages of one peer waiting for verification at once: a few
-/// hundred milliseconds of a loaded node's work, many times what an honest
-/// publisher sends in that time.
-pub const MAX_IN_INGEST_PER_PEER: usize = 256;
+/// Gossip messages of one peer waiting for verification at once: about a
+/// tenth of a second of a loaded node's work, many times what an honest
+/// publisher sends in that time. (256 left the publish-flood test's p99 at
+/// 0.7-1.6 s on a loaded machine, 128 at 0.4-1.2 s.)
+pub const MAX_IN_INGEST_PER_PEER: usize = 128;
 
 impl EventLoop {
     /// Whether `peer`'s share of the ingest queue is taken; counts the
