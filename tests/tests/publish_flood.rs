@@ -10,7 +10,7 @@
 //! stores, well under the limits), connected to every node. It signs its
 //! items before the flood: on this test's one machine its signing would
 //! otherwise take the cores of the nodes under attack, which a real
-//! flooder's would not. (It reaches 1,000-1,700 items/s here, over the
+//! flooder's would not. (It reaches 1,000-1,900 items/s here, over the
 //! publisher budget of 500/s with a burst of 1,000.) The honest items'
 //! latency is measured from their creation time (stamped by the publishing
 //! node when it signs) to the moment a poll of each other node's control
