@@ -76,7 +76,7 @@ impl Default for Limits {
             gossip_per_peer: 2000.0,
             gossip_burst_per_peer: 10_000.0,
             items_per_publisher: 500.0,
-            items_burst_per_publisher: 5000.0,
+            items_burst_per_publisher: 1000.0,
             requests_per_peer: 50.0,
             requests_burst_per_peer: 200.0,
             invalid_before_ban: 2,

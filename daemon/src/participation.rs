@@ -6,7 +6,7 @@
 use crate::context::Context;
 use crate::network::client::Client;
 use cairn_protocol::wire::{Request, Response};
-use cairn_protocol::{EventBody, ParticipationKind, SignedEvent, Timestamp};
+use cairn_protocol::{EventBody, EventId, ParticipationKind, Receipt, SignedEvent, Timestamp};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -87,8 +87,47 @@ fn jitter() -> f64 {
     f64::from(nanos % 1000) / 1000.0
 }
 
+/// Verifies `receipt` for event `id` and records it in the outbox (fsync).
+async fn record_receipt(ctx: &Context, id: EventId, receipt: Receipt) -> Result<(), String> {
+    receipt
+        .verify(&ctx.community, &id)
+        .map_err(|e| format!("invalid receipt: {e}"))?;
+    let outbox = ctx.outbox.clone();
+    let index = receipt.body.register_index;
+    tokio::task::spawn_blocking(move || outbox.acknowledge(&id, &receipt))
+        .await
+        .map_err(|e| format!("cannot record the receipt: {e}"))?
+        .map_err(|e| format!("cannot record the receipt: {e}"))?;
+    info!(index, "receipt received");
+    Ok(())
+}
+
+/// Sends `event` to the authority and records the receipt it answers with.
+async fn send(ctx: &Context, client: &Client, event: SignedEvent) -> Result<(), String> {
+    let id = event.id();
+    let authority = crate::network::peers::peer_id_of(&ctx.community.authority);
+    match client
+        .request(authority, Request::Participation { event })
+        .await
+    {
+        Err(_) => Err("node stopping".to_string()),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(Response::Refused { reason })) => {
+            Err(format!("the authority refused the event: {reason}"))
+        }
+        Ok(Ok(Response::Receipt { receipt })) => record_receipt(ctx, id, receipt).await,
+        Ok(Ok(_)) => Err("the authority answered with something other than a receipt".into()),
+    }
+}
+
 /// Delivers queued events in order until shut down. `wake` is notified when
 /// a new event is queued or the authority connects.
+///
+/// A registered withdrawal is also a revocation that carries its receipt
+/// (`Revocation::Withdrawal`). A withdrawn node whose receipt was lost can
+/// no longer connect to ask again, but learns that revocation (from the
+/// refusal of its connections, or any other way): the outbox then takes
+/// the receipt from it. So the loop also wakes when a revocation arrives.
 pub async fn deliver(
     ctx: Arc<Context>,
     client: Client,
@@ -96,43 +135,20 @@ pub async fn deliver(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
+    let mut revocations = ctx.revocations.watch();
     loop {
         let pending = ctx.outbox.pending();
         let mut failed = false;
         for event in pending {
             let id = event.id();
             let span = info_span!("participation", event = %id, kind = %event.body.kind);
-            let outcome = async {
-                let authority = crate::network::peers::peer_id_of(&ctx.community.authority);
-                let request = Request::Participation {
-                    event: event.clone(),
-                };
-                match client.request(authority, request).await {
-                    Err(_) => Err("node stopping".to_string()),
-                    Ok(Err(e)) => Err(e),
-                    Ok(Ok(Response::Refused { reason })) => {
-                        Err(format!("the authority refused the event: {reason}"))
-                    }
-                    Ok(Ok(Response::Receipt { receipt })) => {
-                        receipt
-                            .verify(&ctx.community, &id)
-                            .map_err(|e| format!("invalid receipt: {e}"))?;
-                        let outbox = ctx.outbox.clone();
-                        let r = receipt.clone();
-                        tokio::task::spawn_blocking(move || outbox.acknowledge(&id, &r))
-                            .await
-                            .map_err(|e| format!("cannot record the receipt: {e}"))?
-                            .map_err(|e| format!("cannot record the receipt: {e}"))?;
-                        info!(index = receipt.body.register_index, "receipt received");
-                        Ok(())
-                    }
-                    Ok(Ok(_)) => {
-                        Err("the authority answered with something other than a receipt".into())
-                    }
+            let outcome = match ctx.revocations.withdrawal_receipt(&id) {
+                Some(receipt) => {
+                    info!(parent: &span, "the receipt came with the withdrawal's revocation");
+                    record_receipt(&ctx, id, receipt).instrument(span).await
                 }
-            }
-            .instrument(span)
-            .await;
+                None => send(&ctx, &client, event).instrument(span).await,
+            };
             if let Err(e) = outcome {
                 warn!(event = %id, "participation not yet delivered: {e}");
                 failed = true;
@@ -148,6 +164,7 @@ pub async fn deliver(
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = wake.notified() => {}
+            Ok(()) = revocations.changed(), if failed => {}
             _ = shutdown.changed() => return,
         }
         if *shutdown.borrow() {

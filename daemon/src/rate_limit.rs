@@ -68,6 +68,12 @@ impl TokenBucket {
         }
     }
 
+    /// Tokens held at `now`, none taken.
+    pub fn available(&mut self, rate: Rate, now: Instant) -> f64 {
+        self.refill(rate, now);
+        self.tokens
+    }
+
     /// Whether the bucket is full again at `now` (it then says nothing a
     /// fresh bucket would not, and may be forgotten).
     fn is_full(&self, rate: Rate, now: Instant) -> bool {
@@ -115,6 +121,15 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         let allowed = bucket.take(self.rate, now);
         self.buckets.insert(key.clone(), bucket);
         allowed
+    }
+
+    /// Tokens `key` holds at `now`, none taken (a key not seen yet holds a
+    /// full bucket).
+    pub fn available(&mut self, key: &K, now: Instant) -> f64 {
+        match self.buckets.get_mut(key) {
+            Some(bucket) => bucket.available(self.rate, now),
+            None => self.rate.burst,
+        }
     }
 
     /// Forgets `key` (its connection closed).
@@ -282,6 +297,18 @@ mod tests {
         assert!(l.allow(&"a", t0 + S));
         l.forget(&"a");
         assert!(l.allow(&"a", t0 + S), "forgotten: starts full");
+    }
+
+    #[test]
+    fn looking_at_a_bucket_takes_nothing() {
+        let mut l = KeyedLimiter::new(Rate::new(1.0, 3.0));
+        let t0 = Instant::now();
+        assert_eq!(l.available(&"a", t0), 3.0, "unseen: a full bucket");
+        assert!(l.is_empty(), "looking adds no key");
+        assert!(l.allow(&"a", t0));
+        assert_eq!(l.available(&"a", t0), 2.0);
+        assert_eq!(l.available(&"a", t0), 2.0);
+        assert_eq!(l.available(&"a", t0 + S), 3.0);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 use cairn_protocol::handshake::RevocationSummary;
 use cairn_protocol::revocation::{RevocationError, MAX_REVOCATIONS};
 use cairn_protocol::{
-    Certificate, CertificateId, Community, Revocation, RevocationId, RevocationSet, Timestamp,
+    Certificate, CertificateId, Community, EventId, Receipt, Revocation, RevocationId,
+    RevocationSet, Timestamp,
 };
 use cairn_store::RevocationLog;
 use std::collections::BTreeMap;
@@ -131,6 +132,37 @@ impl Revocations {
         certificate: &Certificate,
     ) -> Option<cairn_protocol::revocation::Effect> {
         self.set().status(id, certificate).cloned()
+    }
+
+    /// A revocation that keeps `certificate` from connecting at `now`, to
+    /// hand to its holder with the refusal: the registered withdrawal if
+    /// there is one (it carries the holder's receipt), else any.
+    pub fn revoking(&self, certificate: &Certificate, now: Timestamp) -> Option<Revocation> {
+        let id = certificate.id();
+        let state = self.read();
+        let reaching: Vec<&Revocation> = state
+            .all
+            .values()
+            .filter(|r| {
+                r.claimed_effects()
+                    .iter()
+                    .any(|e| e.in_force(now) && e.reaches(&id, certificate))
+            })
+            .collect();
+        reaching
+            .iter()
+            .find(|r| r.withdrawal().is_some())
+            .or(reaching.first())
+            .map(|r| (*r).clone())
+    }
+
+    /// The authority's receipt for participation event `event`, if a
+    /// registered withdrawal this node holds is that event.
+    pub fn withdrawal_receipt(&self, event: &EventId) -> Option<Receipt> {
+        self.read().all.values().find_map(|r| {
+            let (e, receipt) = r.withdrawal()?;
+            (receipt.body.event == *event && e.id() == *event).then(|| receipt.clone())
+        })
     }
 
     /// Summary for the handshake and anti-entropy.

@@ -240,6 +240,16 @@ fn codec_seeds(dir: &Path) {
                 },
             ),
         ),
+        (
+            "handshake-revoked",
+            codec_seed(
+                "handshake",
+                &Handshake::Revoked {
+                    reason: "certificate revoked (withdrawn)".into(),
+                    revocation: withdrawal.clone(),
+                },
+            ),
+        ),
     ];
 
     // Broken frames: each must be refused, and they start the fuzzer next

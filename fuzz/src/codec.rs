@@ -228,6 +228,7 @@ impl Inspect for Handshake {
                     r.inspect();
                 }
             }
+            Handshake::Revoked { revocation, .. } => revocation.inspect(),
             _ => {}
         }
     }

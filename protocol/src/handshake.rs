@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! dialer                                   listener
-//!   Hello {certificate, summary}   ──▶  verify (or Refused, close)
+//!   Hello {certificate, summary}   ──▶  verify (or Refused / Revoked, close)
 //!                                  ◀──  Welcome {certificate, summary}
 //! verify (or Refused, close)
 //!   summaries equal: Done          ──▶
@@ -20,6 +20,12 @@
 //!                                  ◀──  RevocationIds(the listener lacks)
 //!   Revocations(asked for) …       ──▶
 //! ```
+//!
+//! A dialer refused because its certificate is revoked is sent the
+//! revocation with the refusal (`Revoked`): it can never connect again, so
+//! this is its only way to learn it. For a registered withdrawal that
+//! revocation holds the authority's receipt, which the withdrawn node may
+//! have lost and can then still record.
 //!
 //! Frames are a 4-byte big-endian length and a codec frame; each step has
 //! its own size limit ([`Handshake::limit`]), checked on the length before
@@ -74,6 +80,14 @@ pub enum Handshake {
         revocations: Vec<Revocation>,
         more: bool,
     },
+    /// The dialer's certificate is revoked: the refusal, with the
+    /// revocation that revokes it. Appended last, so the other variants
+    /// keep their encoding; a node that predates it reads a frame it cannot
+    /// decode, and it was refused either way.
+    Revoked {
+        reason: String,
+        revocation: Revocation,
+    },
 }
 
 /// Longest refusal reason sent.
@@ -82,7 +96,9 @@ pub const MAX_REASON: usize = 512;
 /// Which step a reader expects next, for its size limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Hello, Welcome, Refused or Done: a certificate at most.
+    /// Hello, Welcome, Refused, Revoked or Done: a certificate (or a
+    /// revocation naming at most 64 certificates, or a withdrawal carrying
+    /// one) at most.
     Certificate,
     /// A list of revocation ids.
     Ids,
@@ -103,16 +119,36 @@ impl Handshake {
 
     /// The refusal for `reason`, cut to [`MAX_REASON`] bytes.
     pub fn refused(reason: &str) -> Self {
-        let mut r = reason.to_string();
-        if r.len() > MAX_REASON {
-            let mut cut = MAX_REASON;
-            while !r.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            r.truncate(cut);
+        Handshake::Refused {
+            reason: bounded(reason),
         }
-        Handshake::Refused { reason: r }
     }
+
+    /// The refusal of a revoked certificate with its `revocation`, if the
+    /// frame fits the step's limit; the plain refusal otherwise.
+    pub fn revoked(reason: &str, revocation: Revocation) -> Self {
+        let message = Handshake::Revoked {
+            reason: bounded(reason),
+            revocation,
+        };
+        match crate::codec::encode(&message) {
+            Ok(frame) if frame.len() <= Self::limit(Step::Certificate) => message,
+            _ => Self::refused(reason),
+        }
+    }
+}
+
+/// `reason` cut to [`MAX_REASON`] bytes on a character boundary.
+fn bounded(reason: &str) -> String {
+    let mut r = reason.to_string();
+    if r.len() > MAX_REASON {
+        let mut cut = MAX_REASON;
+        while !r.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        r.truncate(cut);
+    }
+    r
 }
 
 /// Splits revocations into batches that each fit a frame.

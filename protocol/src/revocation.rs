@@ -202,18 +202,6 @@ impl Revocation {
                 body.issuer
                     .verify(&signing_input(DOMAIN_REVOCATION, body)?, signature)
                     .map_err(|_| RevocationError::BadSignature)?;
-                Ok(body
-                    .certificates
-                    .iter()
-                    .map(|c| Effect {
-                        target: match body.reason {
-                            RevocationReason::KeyCompromise => Target::Key(c.member_key),
-                            _ => Target::Certificate(c.id),
-                        },
-                        reason: body.reason,
-                        effective: body.effective,
-                    })
-                    .collect())
             }
             Revocation::Withdrawal { event, receipt } => {
                 if event.body.kind != ParticipationKind::WithdrawalEffective {
@@ -223,12 +211,40 @@ impl Revocation {
                 }
                 event.verify(community, now)?;
                 receipt.verify(community, &event.id())?;
-                Ok(vec![Effect {
-                    target: Target::Key(event.body.certificate.body.member_key),
-                    reason: RevocationReason::Withdrawn,
-                    effective: event.body.effective,
-                }])
             }
+        }
+        Ok(self.claimed_effects())
+    }
+
+    /// What the revocation says it revokes, unchecked: trust it only for a
+    /// revocation that [`Revocation::verify`] accepted before.
+    pub fn claimed_effects(&self) -> Vec<Effect> {
+        match self {
+            Revocation::Issued { body, .. } => body
+                .certificates
+                .iter()
+                .map(|c| Effect {
+                    target: match body.reason {
+                        RevocationReason::KeyCompromise => Target::Key(c.member_key),
+                        _ => Target::Certificate(c.id),
+                    },
+                    reason: body.reason,
+                    effective: body.effective,
+                })
+                .collect(),
+            Revocation::Withdrawal { event, .. } => vec![Effect {
+                target: Target::Key(event.body.certificate.body.member_key),
+                reason: RevocationReason::Withdrawn,
+                effective: event.body.effective,
+            }],
+        }
+    }
+
+    /// The registered withdrawal event and its receipt, for a withdrawal.
+    pub fn withdrawal(&self) -> Option<(&SignedEvent, &Receipt)> {
+        match self {
+            Revocation::Withdrawal { event, receipt } => Some((event, receipt)),
+            Revocation::Issued { .. } => None,
         }
     }
 
@@ -242,6 +258,12 @@ impl Revocation {
 }
 
 impl Effect {
+    /// Whether a certificate it reaches can no longer connect at `now` (a
+    /// key compromise: at once).
+    pub fn in_force(&self, now: Timestamp) -> bool {
+        self.effective <= now || self.reason == RevocationReason::KeyCompromise
+    }
+
     /// Whether this effect reaches `certificate`.
     pub fn reaches(&self, id: &CertificateId, certificate: &Certificate) -> bool {
         match &self.target {
@@ -310,13 +332,11 @@ impl RevocationSet {
         now: Timestamp,
     ) -> Result<(), CertificateError> {
         match self.status(id, certificate) {
-            Some(e) if e.effective <= now || e.reason == RevocationReason::KeyCompromise => {
-                Err(CertificateError::Revoked {
-                    id: *id,
-                    reason: e.reason,
-                    effective: e.effective,
-                })
-            }
+            Some(e) if e.in_force(now) => Err(CertificateError::Revoked {
+                id: *id,
+                reason: e.reason,
+                effective: e.effective,
+            }),
             _ => Ok(()),
         }
     }

@@ -217,3 +217,49 @@ fn a_withdrawal_needs_the_members_event_and_the_authoritys_receipt() {
         Err(RevocationError::Event(_))
     ));
 }
+
+#[test]
+fn the_largest_revocations_go_with_a_refusal() {
+    use crate::handshake::{Handshake, Step, MAX_REASON};
+    let c = cert_for(&member());
+    let mut body = match revoke(&c, RevocationReason::Misbehaviour, T0.plus_days(2)) {
+        Revocation::Issued { body, .. } => body,
+        Revocation::Withdrawal { .. } => unreachable!(),
+    };
+    body.certificates = vec![body.certificates[0].clone(); MAX_REVOKED_PER_REVOCATION];
+    let issued = Revocation::issue(body, &issuer()).unwrap();
+    let (event, receipt) = withdrawal(T0.plus_days(4));
+    let long = "x".repeat(MAX_REASON + 100);
+    for r in [issued, Revocation::from_withdrawal(event, receipt)] {
+        let message = Handshake::revoked(&long, r.clone());
+        let frame = crate::codec::encode(&message).unwrap();
+        assert!(frame.len() <= Handshake::limit(Step::Certificate));
+        assert!(
+            matches!(&message, Handshake::Revoked { revocation, reason }
+                if *revocation == r && reason.len() == MAX_REASON),
+            "{message:?}"
+        );
+    }
+}
+
+#[test]
+fn claimed_effects_are_what_verification_returns() {
+    let c = cert_for(&member());
+    let (event, receipt) = withdrawal(T0.plus_days(4));
+    for r in [
+        revoke(&c, RevocationReason::KeyCompromise, T0.plus_days(2)),
+        revoke(&c, RevocationReason::Superseded, T0.plus_days(2)),
+        Revocation::from_withdrawal(event.clone(), receipt.clone()),
+    ] {
+        assert_eq!(
+            r.verify(&community(), T0.plus_days(5)).unwrap(),
+            r.claimed_effects()
+        );
+    }
+    let w = Revocation::from_withdrawal(event.clone(), receipt.clone());
+    assert_eq!(w.withdrawal(), Some((&event, &receipt)));
+    assert_eq!(
+        revoke(&c, RevocationReason::Withdrawn, T0).withdrawal(),
+        None
+    );
+}

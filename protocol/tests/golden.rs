@@ -155,6 +155,13 @@ const HANDSHAKE_HELLO_HEX: &str = concat!(
     "01",               // revocation summary: count 1
     "206a5904bfc899ccb8840131bb0f6b7841fdd84e362f60f30a9ce3dce0f7bd1c6f", // digest
 );
+/// A refusal that carries the revocation behind it.
+const HANDSHAKE_REVOKED_HEX: &str = concat!(
+    "03",                                       // codec version
+    "06",                                       // variant 6: Revoked
+    "136365727469666963617465207265766f6b6564", // "certificate revoked"
+    revocation_hex!(),                          // the revocation
+);
 const REQUEST_CERTIFICATE_HEX: &str = concat!("03", "00", certificate_hex!());
 const RESPONSE_REFUSED_HEX: &str = concat!(
     "03",                                       // codec version
@@ -228,6 +235,15 @@ fn golden_handshake_hello() {
         revocations: RevocationSummary::of(&[revocation().id()]),
     };
     assert_golden(&h, HANDSHAKE_HELLO_HEX);
+}
+
+#[test]
+fn golden_handshake_revoked() {
+    let h = Handshake::Revoked {
+        reason: "certificate revoked".into(),
+        revocation: revocation(),
+    };
+    assert_golden(&h, HANDSHAKE_REVOKED_HEX);
 }
 
 #[test]
@@ -410,7 +426,15 @@ fn wire_variant_indices_are_pinned() {
             more: false,
         },
         5,
-        &(revs, false),
+        &(revs.clone(), false),
+    );
+    frame_with_variant(
+        &Handshake::Revoked {
+            reason: "x".into(),
+            revocation: revs[0].clone(),
+        },
+        6,
+        &("x", revs[0].clone()),
     );
     let m = GossipMessage::Item {
         item: item(),

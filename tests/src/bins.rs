@@ -51,6 +51,11 @@ pub fn stranger() -> PathBuf {
     bin("cairn-stranger")
 }
 
+/// The connection flood (`src/bin/cairn-flood.rs`).
+pub fn flood() -> PathBuf {
+    bin("cairn-flood")
+}
+
 /// Runs `cairn` with `args` (offline commands: keys, communities, certificates).
 pub fn cairn_cmd<I, S>(args: I) -> Output
 where

@@ -165,6 +165,27 @@ impl Community {
         NodeProc::start(&spec.name, &spec.dir, &spec.config_file)
     }
 
+    /// Writes `spec`'s config listening on `addr` (port chosen by the
+    /// system) and starts it inside network namespace `ns`.
+    pub fn start_in(
+        &self,
+        spec: &NodeSpec,
+        ns: &str,
+        addr: &str,
+        bootstrap: &[String],
+    ) -> NodeProc {
+        let mut spec = spec.clone();
+        spec.listen = format!("/ip4/{addr}/tcp/0");
+        self.write_config(&spec, bootstrap);
+        NodeProc::start_in(
+            &spec.name,
+            &spec.dir,
+            &spec.config_file,
+            Some(ns),
+            &format!("/ip4/{addr}/tcp/"),
+        )
+    }
+
     /// Starts the authority, then each member bootstrapping to every node
     /// started before it.
     pub fn start_all(&self) -> (NodeProc, Vec<NodeProc>) {

@@ -18,6 +18,7 @@ pub mod honest;
 pub mod net;
 pub mod netns;
 pub mod node;
+pub mod raw;
 pub mod rogue;
 pub mod stranger;
 pub mod wait;

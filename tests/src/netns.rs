@@ -1,10 +1,12 @@
 //! Two network namespaces joined by a veth pair: two hosts on one machine,
-//! with a cable the test can unplug. Used for partition tests; needs root
-//! and iproute2 (`.ci/run` installs it). Everything is created with names
-//! unique to this process and removed on drop.
+//! with a cable the test can unplug. Used for partition tests and floods
+//! from many source addresses; needs root and iproute2
+//! (`.ci/run` installs it). Everything is created with names unique to this
+//! process and removed on drop.
 //!
-//! The addresses (10.231.0.1 and 10.231.0.2) exist only inside these
-//! namespaces; no traffic leaves the machine.
+//! The addresses (10.231.0.1, 10.231.0.2 and any the test adds to side B
+//! in 10.231.0.0/24) exist only inside these namespaces; no traffic leaves
+//! the machine.
 
 use std::process::Command;
 
@@ -17,6 +19,7 @@ pub struct Link {
     pub a: String,
     pub b: String,
     veth_a: String,
+    veth_b: String,
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
@@ -44,8 +47,9 @@ impl Link {
             a: format!("cairn{tag}a"),
             b: format!("cairn{tag}b"),
             veth_a: format!("cv{tag}a"),
+            veth_b: format!("cv{tag}b"),
         };
-        let veth_b = format!("cv{tag}b");
+        let veth_b = link.veth_b.clone();
         ip(&["netns", "add", &link.a])?;
         ip(&["netns", "add", &link.b])?;
         ip(&[
@@ -76,6 +80,28 @@ impl Link {
     /// Plugs the cable back in.
     pub fn heal(&self) {
         ip(&["-n", &self.a, "link", "set", &self.veth_a, "up"]).expect("link up");
+    }
+
+    /// Gives side B the further addresses `10.231.0.{host}` (secondary: side
+    /// B's own connections still leave from [`ADDR_B`] unless a socket binds
+    /// to one of them) and returns them.
+    pub fn add_b_addresses(&self, hosts: std::ops::Range<u8>) -> Result<Vec<String>, String> {
+        hosts
+            .map(|h| {
+                let addr = format!("10.231.0.{h}");
+                assert!(addr != ADDR_A && addr != ADDR_B, "{addr} is taken");
+                ip(&[
+                    "-n",
+                    &self.b,
+                    "addr",
+                    "add",
+                    &format!("{addr}/24"),
+                    "dev",
+                    &self.veth_b,
+                ])?;
+                Ok(addr)
+            })
+            .collect()
     }
 }
 

@@ -158,6 +158,13 @@ impl NodeProc {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Resident memory (`VmRSS` in `/proc/PID/status`), in KiB. The pid is
+    /// cairnd's own, also in a namespace: `ip netns exec` execs it.
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.pid().expect("the node is running");
+        rss_kib(pid).unwrap_or_else(|| panic!("no VmRSS for {} (pid {pid})", self.name))
+    }
+
     /// Whether the process is still alive.
     pub fn is_running(&mut self) -> bool {
         match self.child.as_mut() {
@@ -346,6 +353,15 @@ impl NodeProc {
             check,
         )
     }
+}
+
+/// Resident memory of process `pid` in KiB, if it is running.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 impl Drop for NodeProc {

@@ -6,26 +6,13 @@
 //! Where namespaces cannot be made the test fails saying so; it never
 //! passes without having partitioned anything.
 
-use cairn_tests::community::{Community, NodeSpec};
+use cairn_tests::community::Community;
 use cairn_tests::netns::{Link, ADDR_A, ADDR_B};
 use cairn_tests::{control, expect, until, NodeProc};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 const CONVERGENCE: Duration = Duration::from_secs(10);
-
-fn start(c: &Community, spec: &NodeSpec, ns: &str, addr: &str, bootstrap: &[String]) -> NodeProc {
-    let mut spec = spec.clone();
-    spec.listen = format!("/ip4/{addr}/tcp/0");
-    c.write_config(&spec, bootstrap);
-    NodeProc::start_in(
-        &spec.name,
-        &spec.dir,
-        &spec.config_file,
-        Some(ns),
-        &format!("/ip4/{addr}/tcp/"),
-    )
-}
 
 fn holds_all(nodes: &[&NodeProc], ids: &BTreeSet<String>) -> Result<(), String> {
     let mut short = Vec::new();
@@ -56,26 +43,24 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
         )
     });
     let c = Community::create(4);
-    let authority = start(&c, &c.authority, &link.a, ADDR_A, &[]);
-    let m1 = start(
-        &c,
+    let authority = c.start_in(&c.authority, &link.a, ADDR_A, &[]);
+    let m1 = c.start_in(
         &c.members[0],
         &link.a,
         ADDR_A,
         std::slice::from_ref(&authority.addr),
     );
-    let m2 = start(
-        &c,
+    let m2 = c.start_in(
         &c.members[1],
         &link.a,
         ADDR_A,
         &[authority.addr.clone(), m1.addr.clone()],
     );
     let island_a_addrs = vec![authority.addr.clone(), m1.addr.clone(), m2.addr.clone()];
-    let m3 = start(&c, &c.members[2], &link.b, ADDR_B, &island_a_addrs);
+    let m3 = c.start_in(&c.members[2], &link.b, ADDR_B, &island_a_addrs);
     let mut with_m3 = island_a_addrs.clone();
     with_m3.push(m3.addr.clone());
-    let m4 = start(&c, &c.members[3], &link.b, ADDR_B, &with_m3);
+    let m4 = c.start_in(&c.members[3], &link.b, ADDR_B, &with_m3);
     let all = [&authority, &m1, &m2, &m3, &m4];
     expect::all_admitted(&all, Duration::from_secs(30));
 

@@ -136,10 +136,24 @@ impl Api {
             sync: self.ctx.sync.status().borrow().clone(),
             warnings: crate::expiry::warning(&cert, Timestamp::now())
                 .into_iter()
+                .chain(self.revoked_warning(&cert))
                 .collect(),
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
         })
+    }
+
+    /// Set once this node knows its own certificate is revoked (a
+    /// registered withdrawal, or the issuer's revocation).
+    fn revoked_warning(&self, cert: &cairn_protocol::Certificate) -> Option<String> {
+        let e = self
+            .ctx
+            .revocations
+            .check_peer(cert, Timestamp::now())
+            .err()?;
+        Some(format!(
+            "this node's {e}: other members refuse its connections"
+        ))
     }
 
     fn abuse(&self) -> cairn_protocol::control::AbuseStatus {

@@ -120,7 +120,23 @@ impl Verifier {
         held: &[bool],
         now: Timestamp,
     ) -> Vec<Result<(), String>> {
+        self.verify_selected(batch, held, &vec![true; batch.len()], now)
+            .into_iter()
+            .map(|r| r.expect("every item was selected"))
+            .collect()
+    }
+
+    /// [`Verifier::verify_batch`] for the items marked in `selected`; the
+    /// others are not looked at (None).
+    pub fn verify_selected(
+        &mut self,
+        batch: &[(EncodedItem, Certificate)],
+        held: &[bool],
+        selected: &[bool],
+        now: Timestamp,
+    ) -> Vec<Option<Result<(), String>>> {
         assert_eq!(batch.len(), held.len(), "one held flag per item");
+        assert_eq!(batch.len(), selected.len(), "one selected flag per item");
         if self.authentic.len() > CERT_CACHE {
             self.authentic.clear();
         }
@@ -143,16 +159,18 @@ impl Verifier {
                     .map_err(|e| ItemError::Certificate(e).to_string())
             });
         }
-        let work: Vec<(&EncodedItem, &CertificateId, bool)> = batch
+        let work: Vec<(usize, &EncodedItem, &CertificateId, bool)> = batch
             .iter()
             .zip(&cert_ids)
             .zip(held)
-            .map(|(((item, _), id), held)| (item, id, *held))
+            .enumerate()
+            .filter(|(i, _)| selected[*i])
+            .map(|(i, (((item, _), id), held))| (i, item, id, *held))
             .collect();
         // One snapshot per batch: a revocation that arrives meanwhile applies
         // from the next batch on.
         let revoked = self.revocations.as_ref().map(|r| r.set());
-        par_map(&work, |(item, id, held)| {
+        let results = par_map(&work, |(_, item, id, held)| {
             let publisher = self.authentic[*id].as_ref().map_err(Clone::clone)?;
             let checked = if *held {
                 item.recheck_held(publisher, &self.community, now)
@@ -165,7 +183,12 @@ impl Verifier {
                     .map_err(|e| ItemError::Certificate(e).to_string())?;
             }
             Ok(())
-        })
+        });
+        let mut out = vec![None; batch.len()];
+        for ((i, ..), result) in work.iter().zip(results) {
+            out[*i] = Some(result);
+        }
+        out
     }
 }
 
@@ -181,6 +204,28 @@ mod tests {
         Verifier::new(f.community.clone())
             .verify_batch(&[pair], &[false], Timestamp::now())
             .remove(0)
+    }
+
+    #[test]
+    fn only_selected_items_are_verified() {
+        let f = Fixture::new();
+        let pair = |title: &str| {
+            let (item, cert) = f.item("hospital", title);
+            let data = codec::encode(&GossipMessage::Item {
+                item,
+                certificate: cert,
+            })
+            .unwrap();
+            decode_gossip(&data).unwrap()
+        };
+        let batch = vec![pair("one"), pair("two"), pair("three")];
+        let results = Verifier::new(f.community.clone()).verify_selected(
+            &batch,
+            &[false; 3],
+            &[true, false, true],
+            Timestamp::now(),
+        );
+        assert_eq!(results, vec![Some(Ok(())), None, Some(Ok(()))]);
     }
 
     #[test]

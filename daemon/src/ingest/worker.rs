@@ -30,6 +30,9 @@ use tracing::{debug, error, warn};
 /// it later, so the queue stays bounded without losing anything.
 pub const QUEUE: usize = 8192;
 
+/// Publishes of this node's own waiting at once (each is one caller).
+const URGENT_QUEUE: usize = 256;
+
 /// Most items verified and stored as one batch.
 const MAX_BATCH: usize = 2048;
 
@@ -68,6 +71,9 @@ pub struct Verdict {
     /// depend on what this node knows (a revocation, the clock) only lower
     /// the sender's gossipsub score.
     pub strike: bool,
+    /// It went through the ingest queue ([`Ingest::try_gossip`]), where it
+    /// counted towards its sender's share.
+    pub queued: bool,
 }
 
 enum Job {
@@ -94,6 +100,10 @@ pub struct Stopped;
 #[derive(Clone)]
 pub struct Ingest {
     tx: mpsc::Sender<Job>,
+    /// Items a caller waits on to be durable (this node's own publishes):
+    /// taken before any queued gossip, so a flood of gossip cannot hold up
+    /// the node's own publishing.
+    urgent: mpsc::Sender<Job>,
     gossip_bytes: Arc<Semaphore>,
     verdicts: mpsc::Sender<Verdict>,
 }
@@ -132,7 +142,8 @@ impl Ingest {
         durable: bool,
     ) -> Result<Vec<ItemResult>, Stopped> {
         let (reply, rx) = oneshot::channel();
-        self.tx
+        let queue = if durable { &self.urgent } else { &self.tx };
+        queue
             .send(Job::Items {
                 items,
                 durable,
@@ -159,6 +170,7 @@ pub fn spawn(
     counters: Arc<Counters>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
+    let (urgent, urgent_rx) = mpsc::channel(URGENT_QUEUE);
     let sinks = Sinks {
         index,
         verdicts: verdicts.clone(),
@@ -169,11 +181,16 @@ pub fn spawn(
         buckets: KeyedLimiter::new(publisher_rate),
         counters,
     };
-    let task = tokio::spawn(run(rx, (verifier, limit), store, sinks));
+    let queues = Queues {
+        urgent: urgent_rx,
+        rest: rx,
+    };
+    let task = tokio::spawn(run(queues, (verifier, limit), store, sinks));
     let gossip_bytes = Arc::new(Semaphore::new(GOSSIP_BYTES));
     (
         Ingest {
             tx,
+            urgent,
             gossip_bytes,
             verdicts,
         },
@@ -195,6 +212,39 @@ struct PublisherLimit {
 }
 
 impl PublisherLimit {
+    /// Which items of the batch are worth verifying: gossip over what its
+    /// claimed publisher's bucket holds now is refused unverified (counted
+    /// as rate limited), so a flood past its budget costs a decode, not a
+    /// signature check. The claim is unverified, but only verified items
+    /// take tokens (`apply`), so a forger naming an honest publisher cannot
+    /// spend that publisher's budget; it can at most be skipped while the
+    /// publisher itself is over its rate.
+    fn affordable(&mut self, batch: &Batch, held: &[bool]) -> Vec<bool> {
+        let now = std::time::Instant::now();
+        let mut budget: std::collections::HashMap<PublicKey, f64> = Default::default();
+        batch
+            .origins
+            .iter()
+            .enumerate()
+            .map(|(i, origin)| {
+                if !matches!(origin, Origin::Gossip { .. }) || held[i] {
+                    return true;
+                }
+                let publisher = batch.items[i].1.body.member_key;
+                let left = budget
+                    .entry(publisher)
+                    .or_insert_with(|| self.buckets.available(&publisher, now));
+                if *left >= 1.0 {
+                    *left -= 1.0;
+                    true
+                } else {
+                    Counters::add(&self.counters.publisher_rate_limited);
+                    false
+                }
+            })
+            .collect()
+    }
+
     /// Turns verified, new gossip over its publisher's rate into
     /// [`Refusal::RateLimited`]. Items already held take no token: they are
     /// not stored again, and counting them would let a replay of a
@@ -233,8 +283,37 @@ struct Batch {
 /// Most bytes of gossip decoded and verified as one batch.
 const MAX_BATCH_BYTES: usize = 16 << 20;
 
+/// Jobs waiting: the node's own publishes, and everything else (gossip,
+/// catch-up) in arrival order.
+struct Queues {
+    urgent: mpsc::Receiver<Job>,
+    rest: mpsc::Receiver<Job>,
+}
+
+impl Queues {
+    /// The next job, urgent ones first, and whether it was urgent; None
+    /// once every handle is gone.
+    async fn next(&mut self) -> Option<(Job, bool)> {
+        tokio::select! {
+            biased;
+            Some(job) = self.urgent.recv() => Some((job, true)),
+            job = self.rest.recv() => job.map(|j| (j, false)),
+        }
+    }
+
+    /// Another queued job for a batch: only urgent ones for an urgent batch,
+    /// which then waits for nothing else.
+    fn try_next(&mut self, urgent_only: bool) -> Option<Job> {
+        match self.urgent.try_recv() {
+            Ok(job) => Some(job),
+            Err(_) if urgent_only => None,
+            Err(_) => self.rest.try_recv().ok(),
+        }
+    }
+}
+
 /// Takes the first job and whatever else is queued, up to the batch limits.
-fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+fn gather((first, urgent): (Job, bool), queues: &mut Queues) -> Vec<Job> {
     let (mut items, mut bytes) = (0, 0);
     let mut jobs = Vec::new();
     let mut next = Some(first);
@@ -248,7 +327,7 @@ fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
         }
         jobs.push(job);
         next = if items < MAX_BATCH && bytes < MAX_BATCH_BYTES {
-            rx.try_recv().ok()
+            queues.try_next(urgent)
         } else {
             None
         };
@@ -304,6 +383,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
                     source,
                     acceptance: MessageAcceptance::Reject,
                     strike: true,
+                    queued: true,
                 });
             }
         }
@@ -314,7 +394,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
 /// Two stages, so one batch is verified (on all cores) while the previous
 /// one is written and flushed.
 async fn run(
-    mut rx: mpsc::Receiver<Job>,
+    mut queues: Queues,
     verifier: (Verifier, PublisherLimit),
     store: ItemStore,
     sinks: Sinks,
@@ -323,8 +403,8 @@ async fn run(
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
-    while let Some(first) = rx.recv().await {
-        let jobs = gather(first, &mut rx);
+    while let Some(first) = queues.next().await {
+        let jobs = gather(first, &mut queues);
         let (mut v, mut limit) = verifier
             .take()
             .expect("verifier is returned after each batch");
@@ -337,10 +417,14 @@ async fn run(
                     .iter()
                     .map(|(i, _)| (i.item().body.created.millis(), i.id())),
             );
+            let affordable = limit.affordable(&batch, &held);
             let mut checks: Vec<Result<(), Refusal>> = v
-                .verify_batch(&batch.items, &held, Timestamp::now())
+                .verify_selected(&batch.items, &held, &affordable, Timestamp::now())
                 .into_iter()
-                .map(|c| c.map_err(Refusal::Invalid))
+                .map(|c| match c {
+                    Some(c) => c.map_err(Refusal::Invalid),
+                    None => Err(Refusal::RateLimited),
+                })
                 .collect();
             limit.apply(&batch, &held, &mut checks);
             ((v, limit), batch, checks)
@@ -471,6 +555,7 @@ async fn route(batch: Batch, results: Vec<ItemResult>, verdicts: &mpsc::Sender<V
                     source,
                     acceptance,
                     strike,
+                    queued: true,
                 });
             }
             Origin::Caller(i) => per_caller[i].push(result),

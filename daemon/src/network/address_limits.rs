@@ -1,37 +1,33 @@
-//! Inbound connections bounded per remote IP address, while they are in
-//! their handshake and once established.
+//! Admitted inbound connections bounded per source address (an IPv4
+//! address or an IPv6 /64, see [`Source`]).
 //!
-//! A flood of certificate-less peers must not crowd a new member out: the
-//! overall bound on pending connections (`connection_limits`) keeps memory
-//! in check, and this bound keeps any one address from taking all of it. A
-//! pending connection holds its slot only for the inbound handshake deadline
-//! (`transport::INBOUND_HANDSHAKE`). Established connections are bounded
-//! more loosely, since several members may sit behind one NAT.
+//! Connections still in their handshake are bounded by the transport
+//! (`pending`: a fixed number of slots shared fairly between sources), so
+//! this bound is for connections that passed admission, and so belong to
+//! members. It is loose, since several members may sit behind one NAT; it
+//! only keeps one address from holding every connection the node accepts.
 
+use super::pending::Source;
 use libp2p::core::transport::PortUse;
 use libp2p::core::Endpoint;
-use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{
-    dummy, ConnectionClosed, ConnectionDenied, ConnectionId, FromSwarm, ListenFailure,
-    NetworkBehaviour, THandler, THandlerInEvent, THandlerOutEvent, ToSwarm,
+    dummy, ConnectionClosed, ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler,
+    THandlerInEvent, THandlerOutEvent, ToSwarm,
 };
 use libp2p::{Multiaddr, PeerId};
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::IpAddr;
 use std::task::{Context, Poll};
 
-/// Connections from one address in their handshake at once.
-pub const MAX_PENDING_PER_IP: usize = 8;
-/// Admitted inbound connections from one address.
+/// Admitted inbound connections from one source.
 pub const MAX_ESTABLISHED_PER_IP: usize = 64;
 
 /// Counts per address, the part of the behaviour that decides.
 #[derive(Debug, Default)]
 pub struct IpCounts {
     limit: usize,
-    by_connection: HashMap<ConnectionId, IpAddr>,
-    by_ip: HashMap<IpAddr, usize>,
+    by_connection: HashMap<ConnectionId, Source>,
+    by_ip: HashMap<Source, usize>,
 }
 
 impl IpCounts {
@@ -43,7 +39,7 @@ impl IpCounts {
     }
 
     /// Takes a slot for `connection` from `ip`, or says no.
-    pub fn acquire(&mut self, connection: ConnectionId, ip: IpAddr) -> bool {
+    pub fn acquire(&mut self, connection: ConnectionId, ip: Source) -> bool {
         let n = self.by_ip.entry(ip).or_default();
         if *n >= self.limit {
             return false;
@@ -77,59 +73,28 @@ impl IpCounts {
 
 /// Refused because one address has too many connections.
 #[derive(Debug, thiserror::Error)]
-#[error("{ip} already has {limit} {what} connections to this node")]
+#[error("{ip:?} already has {limit} admitted connections to this node")]
 pub struct TooManyFromAddress {
-    ip: IpAddr,
+    ip: Source,
     limit: usize,
-    what: &'static str,
 }
 
 /// The behaviour.
 pub struct Behaviour {
-    pending: IpCounts,
     established: IpCounts,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
         Behaviour {
-            pending: IpCounts::new(MAX_PENDING_PER_IP),
             established: IpCounts::new(MAX_ESTABLISHED_PER_IP),
         }
     }
 }
 
-fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
-    addr.iter().find_map(|p| match p {
-        Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
-        Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
-        _ => None,
-    })
-}
-
 impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = dummy::ConnectionHandler;
     type ToSwarm = Infallible;
-
-    fn handle_pending_inbound_connection(
-        &mut self,
-        connection: ConnectionId,
-        _local: &Multiaddr,
-        remote: &Multiaddr,
-    ) -> Result<(), ConnectionDenied> {
-        let Some(ip) = ip_of(remote) else {
-            return Ok(());
-        };
-        if self.pending.acquire(connection, ip) {
-            Ok(())
-        } else {
-            Err(ConnectionDenied::new(TooManyFromAddress {
-                ip,
-                limit: MAX_PENDING_PER_IP,
-                what: "unadmitted",
-            }))
-        }
-    }
 
     fn handle_established_inbound_connection(
         &mut self,
@@ -138,13 +103,11 @@ impl NetworkBehaviour for Behaviour {
         _local: &Multiaddr,
         remote: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
-        self.pending.release(connection);
-        if let Some(ip) = ip_of(remote) {
+        if let Some(ip) = Source::of_multiaddr(remote) {
             if !self.established.acquire(connection, ip) {
                 return Err(ConnectionDenied::new(TooManyFromAddress {
                     ip,
                     limit: MAX_ESTABLISHED_PER_IP,
-                    what: "admitted",
                 }));
             }
         }
@@ -163,14 +126,8 @@ impl NetworkBehaviour for Behaviour {
     }
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
-        match event {
-            FromSwarm::ListenFailure(ListenFailure { connection_id, .. }) => {
-                self.pending.release(connection_id);
-            }
-            FromSwarm::ConnectionClosed(ConnectionClosed { connection_id, .. }) => {
-                self.established.release(connection_id);
-            }
-            _ => {}
+        if let FromSwarm::ConnectionClosed(ConnectionClosed { connection_id, .. }) = event {
+            self.established.release(connection_id);
         }
     }
 
@@ -195,8 +152,8 @@ mod tests {
     #[test]
     fn one_address_cannot_take_every_slot() {
         let mut c = IpCounts::new(2);
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let a = Source::of("10.0.0.1".parse().unwrap());
+        let b = Source::of("10.0.0.2".parse().unwrap());
         let ids: Vec<ConnectionId> = (0..4)
             .map(|_| ConnectionId::new_unchecked(rand_id()))
             .collect();
@@ -222,8 +179,10 @@ mod tests {
     #[test]
     fn addresses_are_read_from_multiaddrs() {
         let m: Multiaddr = "/ip4/127.0.0.2/tcp/4001".parse().unwrap();
-        assert_eq!(ip_of(&m), Some("127.0.0.2".parse().unwrap()));
+        let ip: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(Source::of_multiaddr(&m), Some(Source::of(ip)));
         let m: Multiaddr = "/ip6/::1/tcp/4001".parse().unwrap();
-        assert_eq!(ip_of(&m), Some("::1".parse().unwrap()));
+        let ip: std::net::IpAddr = "::1".parse().unwrap();
+        assert_eq!(Source::of_multiaddr(&m), Some(Source::of(ip)));
     }
 }

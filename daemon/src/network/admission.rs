@@ -46,6 +46,19 @@ pub enum AdmissionError {
     RefusedByPeer(String),
 }
 
+/// Why a certificate was refused, and the message that tells its holder.
+struct Refusal {
+    why: String,
+    message: Box<Handshake>,
+}
+
+impl Refusal {
+    fn plain(why: String) -> Self {
+        let message = Box::new(Handshake::refused(&why));
+        Refusal { why, message }
+    }
+}
+
 /// What a node needs to admit and be admitted.
 pub struct Admission {
     community: Community,
@@ -128,19 +141,56 @@ impl Admission {
     }
 
     /// Checks the certificate `peer` presents, against the community and the
-    /// revocations known now.
-    fn check(&self, peer: &PeerId, certificate: &Certificate) -> Result<(), String> {
+    /// revocations known now; on refusal, the message that tells the peer.
+    fn check(&self, peer: &PeerId, certificate: &Certificate) -> Result<(), Refusal> {
         if let Some((left, why)) = self.banned(peer) {
-            return Err(format!(
+            return Err(Refusal::plain(format!(
                 "banned for misbehaviour ({why}) for another {} s",
                 left.as_secs().max(1)
-            ));
+            )));
         }
         let now = Timestamp::now();
-        check_certificate(certificate, &self.community, now, peer).map_err(|e| e.to_string())?;
-        self.revocations
-            .check_peer(certificate, now)
-            .map_err(|e| e.to_string())
+        check_certificate(certificate, &self.community, now, peer)
+            .map_err(|e| Refusal::plain(e.to_string()))?;
+        self.revocations.check_peer(certificate, now).map_err(|e| {
+            // The holder of the key (noise proved it) gets the revocation:
+            // it can never connect again to learn it otherwise.
+            let why = e.to_string();
+            let message = match self.revocations.revoking(certificate, now) {
+                Some(revocation) => Handshake::revoked(&why, revocation),
+                None => Handshake::refused(&why),
+            };
+            Refusal {
+                why,
+                message: Box::new(message),
+            }
+        })
+    }
+
+    /// A refusal's revocation, if it revokes this node's own certificate:
+    /// stored and enforced like any other (`Revocations::add` verifies it),
+    /// so a withdrawn node records the receipt it carries
+    /// (`participation::deliver`). One that does not concern this node is
+    /// ignored: a refusal is no channel for spreading revocations.
+    async fn learn_own_revocation(&self, peer: &PeerId, revocation: Revocation) {
+        let mine = self.certificate();
+        let id = mine.id();
+        if !revocation
+            .claimed_effects()
+            .iter()
+            .any(|e| e.reaches(&id, &mine))
+        {
+            debug!(%peer, "a refusal carried a revocation of another certificate: ignored");
+            return;
+        }
+        let revocations = self.revocations.clone();
+        let added = tokio::task::spawn_blocking(move || {
+            revocations.add_all(vec![revocation], Timestamp::now())
+        })
+        .await;
+        if matches!(added, Ok(1)) {
+            warn!(%peer, "this node's own certificate is revoked: it learnt why from a refusal");
+        }
     }
 
     /// Logs a refusal on this node, at most once per peer and reason every
@@ -173,19 +223,15 @@ impl Admission {
                 certificate,
                 revocations,
             } => (certificate, revocations),
-            Handshake::Refused { reason } => {
-                self.log_refusal(
-                    &peer,
-                    &format!("it refused this node's certificate: {reason}"),
-                );
-                return Err(AdmissionError::RefusedByPeer(reason));
+            Handshake::Refused { reason } => return Err(self.refused_by(&peer, reason)),
+            Handshake::Revoked { reason, revocation } => {
+                self.learn_own_revocation(&peer, revocation).await;
+                return Err(self.refused_by(&peer, reason));
             }
             _ => return Err(AdmissionError::OutOfTurn("a message other than Welcome")),
         };
-        if let Err(why) = self.check(&peer, &theirs) {
-            self.log_refusal(&peer, &why);
-            let _ = send(io, &Handshake::refused(&why)).await;
-            return Err(AdmissionError::Refused(why));
+        if let Err(refusal) = self.check(&peer, &theirs) {
+            return Err(self.refuse(io, &peer, refusal).await);
         }
         if summary == mine {
             send(io, &Handshake::Done).await?;
@@ -216,10 +262,8 @@ impl Admission {
             Handshake::Hello { certificate, .. } => certificate,
             _ => return Err(AdmissionError::OutOfTurn("a message other than Hello")),
         };
-        if let Err(why) = self.check(&peer, &theirs) {
-            self.log_refusal(&peer, &why);
-            let _ = send(io, &Handshake::refused(&why)).await;
-            return Err(AdmissionError::Refused(why));
+        if let Err(refusal) = self.check(&peer, &theirs) {
+            return Err(self.refuse(io, &peer, refusal).await);
         }
         send(
             io,
@@ -231,12 +275,10 @@ impl Admission {
         .await?;
         match recv(io, Step::Ids).await? {
             Handshake::Done => {}
-            Handshake::Refused { reason } => {
-                self.log_refusal(
-                    &peer,
-                    &format!("it refused this node's certificate: {reason}"),
-                );
-                return Err(AdmissionError::RefusedByPeer(reason));
+            Handshake::Refused { reason } => return Err(self.refused_by(&peer, reason)),
+            Handshake::Revoked { reason, revocation } => {
+                self.learn_own_revocation(&peer, revocation).await;
+                return Err(self.refused_by(&peer, reason));
             }
             Handshake::RevocationIds { ids } => {
                 self.teach(io, self.revocations.lacking_in(&ids)).await?;
@@ -251,6 +293,25 @@ impl Admission {
             }
         }
         self.finish(peer, theirs)
+    }
+
+    /// Logs `refusal` and tells the peer.
+    async fn refuse<S>(&self, io: &mut S, peer: &PeerId, refusal: Refusal) -> AdmissionError
+    where
+        S: AsyncWrite + Unpin,
+    {
+        self.log_refusal(peer, &refusal.why);
+        let _ = send(io, &refusal.message).await;
+        AdmissionError::Refused(refusal.why)
+    }
+
+    /// The peer refused this node's certificate.
+    fn refused_by(&self, peer: &PeerId, reason: String) -> AdmissionError {
+        self.log_refusal(
+            peer,
+            &format!("it refused this node's certificate: {reason}"),
+        );
+        AdmissionError::RefusedByPeer(reason)
     }
 
     /// Admits `peer` unless what was just learned revokes it.

@@ -183,3 +183,53 @@ async fn a_banned_member_is_refused_until_the_ban_ends() {
     assert!(da.is_ok() && db.is_ok(), "admitted again after the ban");
     assert_eq!(b.admission.bans_active(), 0);
 }
+
+#[tokio::test]
+async fn a_revoked_dialer_learns_its_revocation_from_the_refusal() {
+    let f = Fixture::new();
+    let (_, revocation) = f.revoked_member("hospital");
+    // Only the listener knows: the dialer, refused at the first step, could
+    // never learn it through a handshake otherwise.
+    let a = node(&f, "hospital", vec![]);
+    let b = node(&f, "grid", vec![revocation.clone()]);
+    let (da, db) = connect(&a, &b).await;
+    assert!(matches!(db, Err(AdmissionError::Refused(_))), "{db:?}");
+    assert!(
+        matches!(da, Err(AdmissionError::RefusedByPeer(_))),
+        "{da:?}"
+    );
+    assert_eq!(a.admission.revocations.ids(), vec![revocation.id()]);
+    let mine = a.admission.certificate();
+    assert!(a
+        .admission
+        .revocations
+        .check_peer(&mine, Timestamp::now())
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_refusal_carrying_another_members_revocation_is_ignored() {
+    let f = Fixture::new();
+    let a = node(&f, "hospital", vec![]);
+    let (_, other) = f.revoked_member("former member");
+    let listener_key = Fixture::key("grid");
+    let (x, y) = tokio::io::duplex(64 * 1024);
+    let (mut x, mut y) = (x.compat(), y.compat());
+    let listener = async {
+        let _ = recv(&mut y, Step::Certificate).await.unwrap();
+        let refusal = Handshake::Revoked {
+            reason: "certificate revoked".into(),
+            revocation: other,
+        };
+        send(&mut y, &refusal).await.unwrap();
+    };
+    let (refused, ()) = tokio::join!(
+        a.admission.dial(&mut x, peer_id_of(&listener_key.public())),
+        listener
+    );
+    assert!(matches!(refused, Err(AdmissionError::RefusedByPeer(_))));
+    assert!(
+        a.admission.revocations.ids().is_empty(),
+        "a refusal is no channel for spreading revocations"
+    );
+}

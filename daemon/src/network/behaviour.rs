@@ -28,11 +28,9 @@ pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 pub const PING_INTERVAL: Duration = Duration::from_secs(2);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connections in their handshake at once (each holds a slot for at most
-/// `transport::INBOUND_HANDSHAKE`): enough for a large community joining at
-/// once, bounded so strangers cannot exhaust the node's memory. Per address
-/// the bound is tighter (`address_limits`).
-const MAX_PENDING_INCOMING: u32 = 128;
+/// Connections in their handshake are bounded by the transport (`pending`:
+/// 128 slots shared fairly between addresses); admitted ones here, overall
+/// and per address (`address_limits`).
 const MAX_ESTABLISHED_INCOMING: u32 = 512;
 const MAX_PER_PEER: u32 = 2;
 /// Concurrent inbound requests per connection; each may hold one frame.
@@ -165,7 +163,6 @@ pub fn build_swarm(
             );
             let limits = connection_limits::Behaviour::new(
                 connection_limits::ConnectionLimits::default()
-                    .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
                     .with_max_established_incoming(Some(MAX_ESTABLISHED_INCOMING))
                     .with_max_established_per_peer(Some(MAX_PER_PEER)),
             );

@@ -10,4 +10,5 @@ pub mod codec;
 pub mod event_loop;
 pub mod instances;
 pub mod peers;
+pub mod pending;
 pub mod transport;

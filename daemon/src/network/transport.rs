@@ -5,9 +5,12 @@
 //! peer that fails it never becomes a libp2p connection, so gossipsub never
 //! announces the community's topic to it and no request reaches it. The
 //! whole upgrade has a deadline, short for inbound connections, so a peer
-//! that connects and says nothing holds its slot only briefly.
+//! that connects and says nothing holds its slot only briefly, and inbound
+//! upgrades hold slots shared fairly between source addresses, so a flood
+//! from some addresses cannot keep others out (`pending`).
 
 use super::admission::{Admission, AdmissionError};
+use super::pending::{self, FairInbound};
 use futures::future::BoxFuture;
 use futures::{AsyncRead, AsyncWrite, FutureExt};
 use libp2p::core::muxing::StreamMuxerBox;
@@ -92,7 +95,8 @@ where
 }
 
 /// TCP (without port reuse, so a taken listen port is an error), noise with
-/// admission, yamux, and the deadlines above.
+/// admission, yamux, the deadlines above, and handshake slots shared fairly
+/// between source addresses (`pending`).
 pub fn build(
     keypair: &Keypair,
     admission: Option<Arc<Admission>>,
@@ -110,5 +114,5 @@ pub fn build(
         TransportTimeout::with_outgoing_timeout(tcp, OUTBOUND_HANDSHAKE),
         INBOUND_HANDSHAKE,
     );
-    Ok(timed.boxed())
+    Ok(FairInbound::new(timed.boxed(), pending::CAPACITY, pending::PER_SOURCE).boxed())
 }

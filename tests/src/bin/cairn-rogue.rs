@@ -16,6 +16,18 @@
 //!   altered as a relay would: even ones lowered to TLP:AMBER, odd ones with
 //!   a recipient and a sector added to their audience (titles are sealed:
 //!   tests look for their ids);
+//! - `--mode flood --seconds S [--prepare P]`: properly signed items
+//!   published one after another as fast as the rogue can for S seconds
+//!   (publishing fails while every peer's send queue is full; those are
+//!   counted), then `flooded published=N failed=M per-second=R`. With
+//!   `--prepare`, it first signs and encodes items for P seconds (up to
+//!   100,000), says `flooding prepared=N` and publishes those before it
+//!   signs more: a real flooder signs on its own machine, not on the CPU
+//!   of the nodes under attack;
+//! - `--mode send-event --event FILE`: no items; sends the participation
+//!   event in FILE (signed by someone else, say the member's own node) once
+//!   to the authority and prints the answer, which goes no further: the
+//!   receipt is lost to the event's signer;
 //! - `--mode replay-event --event FILE`: no items; sends the participation
 //!   event in FILE (a `Joined`, sequence 1, signed and written there first
 //!   if FILE does not exist) `--count` times at once to the authority, then
@@ -65,6 +77,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 enum Mode {
     Valid,
     Forged,
+    Flood,
+    SendEvent,
     ReplayEvent,
     /// TLP:RED to the whole community (hand-signed past the marking rule).
     RedToAll,
@@ -78,6 +92,8 @@ impl Mode {
         match self {
             Mode::Valid => "valid",
             Mode::Forged => "forged",
+            Mode::Flood => "flood",
+            Mode::SendEvent => "send-event",
             Mode::ReplayEvent => "replay-event",
             Mode::RedToAll => "red-to-all",
             Mode::Relabelled => "relabelled",
@@ -121,6 +137,12 @@ struct Args {
     /// Dial again every bootstrap peer that disconnected the rogue
     #[arg(long)]
     redial: bool,
+    /// How long to flood (flood mode)
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Seconds spent signing items before the flood (flood mode)
+    #[arg(long, default_value_t = 0.0)]
+    prepare: f64,
 }
 
 /// What the rogue has seen of its peers.
@@ -303,20 +325,88 @@ impl Rogue {
     /// Publishes one encoded gossip message and reports it.
     fn publish(&mut self, title: &str, item: SignedItem) {
         let id = item.id();
+        match self.send(item) {
+            Ok(()) => say(format!("published {title} id={id}")),
+            Err(e) => say(format!("publish-failed {title}: {e}")),
+        }
+    }
+
+    /// Hands one item to gossipsub.
+    fn send(&mut self, item: SignedItem) -> Result<(), gossipsub::PublishError> {
+        let data = self.encode(item);
+        self.send_encoded(data)
+    }
+
+    fn encode(&self, item: SignedItem) -> Vec<u8> {
         let message = GossipMessage::Item {
             item,
             certificate: self.certificate.clone(),
         };
-        let data = codec::encode(&message).expect("a rogue item still encodes");
-        match self
-            .swarm
+        codec::encode(&message).expect("a rogue item still encodes")
+    }
+
+    fn send_encoded(&mut self, data: Vec<u8>) -> Result<(), gossipsub::PublishError> {
+        self.swarm
             .behaviour_mut()
             .gossipsub
             .publish(self.topic.clone(), data)
-        {
-            Ok(_) => say(format!("published {title} id={id}")),
-            Err(e) => say(format!("publish-failed {title}: {e}")),
+            .map(|_| ())
+    }
+
+    /// Item `i` of a flood, signed and encoded.
+    fn flood_item(&self, i: usize, community: &Community, key: &SecretKey) -> Vec<u8> {
+        let (_, item) = item(
+            i,
+            Mode::Flood,
+            Timestamp::now(),
+            community,
+            key,
+            &self.certificate,
+        )
+        .expect("a flood item signs");
+        self.encode(item)
+    }
+
+    /// Signs items for `prepare`, then publishes as fast as it can until
+    /// `seconds` have passed, letting the swarm run between small batches
+    /// so they leave.
+    async fn flood(
+        &mut self,
+        prepare: Duration,
+        seconds: Duration,
+        c: &Community,
+        key: &SecretKey,
+    ) {
+        const MOST_PREPARED: usize = 100_000;
+        let ready = Instant::now() + prepare;
+        let mut prepared = std::collections::VecDeque::new();
+        while Instant::now() < ready && prepared.len() < MOST_PREPARED {
+            prepared.push_back(self.flood_item(prepared.len(), c, key));
         }
+        let mut i = prepared.len();
+        say(format!("flooding prepared={i}"));
+        let start = Instant::now();
+        let end = start + seconds;
+        let (mut published, mut failed) = (0u64, 0u64);
+        while Instant::now() < end {
+            for _ in 0..16 {
+                let data = prepared.pop_front().unwrap_or_else(|| {
+                    i += 1;
+                    self.flood_item(i, c, key)
+                });
+                match self.send_encoded(data) {
+                    Ok(()) => published += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+            self.drive(Instant::now() + Duration::from_millis(1), |_| false)
+                .await;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        say(format!(
+            "flooded published={published} failed={failed} per-second={:.0}",
+            published as f64 / secs
+        ));
     }
 }
 
@@ -535,6 +625,20 @@ async fn main() -> anyhow::Result<()> {
     if args.mode == Mode::ReplayEvent {
         let file = args.event.as_deref().context("--event FILE is required")?;
         replay_event(&mut rogue, file, args.count, &community, &key).await?;
+    } else if args.mode == Mode::SendEvent {
+        let file = args.event.as_deref().context("--event FILE is required")?;
+        let event =
+            codec::decode::<SignedEvent>(&std::fs::read(file)?).context("reading the event")?;
+        let authority = cairn_daemon::network::peers::peer_id_of(&community.authority);
+        let before = rogue.seen.event_answers;
+        send_event(&mut rogue, &authority, event);
+        rogue
+            .drive(Instant::now() + READY_TIMEOUT, |s| s.event_answers > before)
+            .await;
+    } else if args.mode == Mode::Flood {
+        let prepare = Duration::from_secs_f64(args.prepare);
+        let seconds = Duration::from_secs_f64(args.seconds);
+        rogue.flood(prepare, seconds, &community, &key).await;
     } else {
         for i in 0..args.count {
             let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);

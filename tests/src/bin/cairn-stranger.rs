@@ -21,9 +21,10 @@
 //! milliseconds since the dial began (`after-ms=`), since how fast the node
 //! drops a stranger is what the tests assert, and exits 0.
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
+use cairn_tests::raw;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
-use libp2p::core::upgrade::{OutboundConnectionUpgrade, Version};
+use libp2p::core::upgrade::Version;
 use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
@@ -155,9 +156,13 @@ async fn noise_only(args: Args, keypair: identity::Keypair) -> anyhow::Result<()
     if !matches!(addr.pop(), Some(Protocol::P2p(_))) {
         bail!("the address must end in /p2p/<peer id>");
     }
-    let target = socket_addr(&addr)?;
+    let target = raw::socket_addr(&addr)?;
     let start = Instant::now();
-    let (peer, mut io) = match secure(target, &keypair).await {
+    let secured = match raw::connect(target, None).await {
+        Ok(socket) => raw::secure(socket, &keypair).await,
+        Err(e) => Err(e.into()),
+    };
+    let (peer, mut io) = match secured {
         Ok(ok) => ok,
         Err(e) => {
             say(start, format!("noise-failed: {e:#}"));
@@ -193,40 +198,4 @@ async fn noise_only(args: Args, keypair: identity::Keypair) -> anyhow::Result<()
     }
     say(start, "done".into());
     Ok(())
-}
-
-/// `/ip4/A/tcp/P` as a socket address.
-fn socket_addr(addr: &Multiaddr) -> anyhow::Result<std::net::SocketAddr> {
-    let mut parts = addr.iter();
-    match (parts.next(), parts.next()) {
-        (Some(Protocol::Ip4(ip)), Some(Protocol::Tcp(port))) => Ok((ip, port).into()),
-        _ => bail!("expected /ip4/…/tcp/… in {addr}"),
-    }
-}
-
-/// TCP, multistream-select for `/noise` (what any libp2p dialer sends
-/// first), then libp2p's noise handshake; nothing of Cairn's.
-async fn secure(
-    target: std::net::SocketAddr,
-    keypair: &identity::Keypair,
-) -> anyhow::Result<(libp2p::PeerId, noise::Output<tcp::tokio::TcpStream>)> {
-    let mut socket = tcp::tokio::TcpStream(tokio::net::TcpStream::connect(target).await?);
-    socket.0.set_nodelay(true)?;
-    // multistream-select 1.0: varint-length-prefixed lines; the listener
-    // echoes the header and the protocol it accepts.
-    const HEADER: &[u8] = b"\x13/multistream/1.0.0\n";
-    const NOISE: &[u8] = b"\x07/noise\n";
-    socket.write_all(&[HEADER, NOISE].concat()).await?;
-    socket.flush().await?;
-    let mut answer = vec![0u8; HEADER.len() + NOISE.len()];
-    socket
-        .read_exact(&mut answer)
-        .await
-        .context("reading the multistream-select answer")?;
-    if answer != [HEADER, NOISE].concat() {
-        bail!("the node did not accept /noise: {answer:?}");
-    }
-    let noise = noise::Config::new(keypair)?;
-    let (peer, io) = noise.upgrade_outbound(socket, "/noise").await?;
-    Ok((peer, io))
 }

@@ -72,6 +72,8 @@ pub struct EventLoop {
     /// the ban window.
     invalid: Strikes<PeerId>,
     excess: Strikes<PeerId>,
+    /// Gossip messages per connected peer waiting in the ingest queue.
+    in_ingest: HashMap<PeerId, usize>,
 }
 
 impl EventLoop {
@@ -103,6 +105,7 @@ impl EventLoop {
             queued_publishes: VecDeque::new(),
             pending: HashMap::new(),
             verdicts,
+            in_ingest: HashMap::new(),
             responders: Arc::new(Semaphore::new(MAX_RESPONDERS)),
             revocations_changed,
         }
@@ -334,6 +337,7 @@ impl EventLoop {
                     info!(peer = %peer_id, %member, "member disconnected");
                 }
                 self.peers.disconnected(&peer_id);
+                self.in_ingest.remove(&peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
@@ -449,6 +453,7 @@ impl EventLoop {
                     source: propagation_source,
                     acceptance: MessageAcceptance::Reject,
                     strike: true,
+                    queued: false,
                 });
                 warn!(
                     peer = %propagation_source,
@@ -468,12 +473,17 @@ impl EventLoop {
                 message_id,
                 message,
             } => {
-                let acceptance = if self.ctx.ingest.try_gossip(
+                let acceptance = if self.ingest_share_taken(&propagation_source) {
+                    // Counted; catch-up fetches it later (`abuse.rs`).
+                    self.ctx.sync.want_session(propagation_source);
+                    MessageAcceptance::Ignore
+                } else if self.ctx.ingest.try_gossip(
                     message.data,
                     message_id.clone(),
                     propagation_source,
                 ) {
                     // The ingest worker reports the verdict when it has one.
+                    self.queued_for_ingest(propagation_source);
                     return;
                 } else {
                     // Overloaded: drop without penalty and fetch it soon from

@@ -47,6 +47,7 @@ impl EventLoop {
                     // Honest nodes relay only revocations they verified.
                     strike: acceptance == MessageAcceptance::Reject,
                     acceptance,
+                    queued: false,
                 })
                 .await;
         });
