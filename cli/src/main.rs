@@ -87,6 +87,21 @@ enum Command {
     /// The participation register (competent authority nodes)
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Name the entity behind a pseudonymous item (the competent authority's
+    /// node only); the reveal is recorded in its register first
+    Reveal(RevealArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RevealArgs {
+    /// The item, by id or by the short id `items list` shows
+    #[arg(value_name = "ITEM")]
+    item: String,
+    /// Why: the case or legal basis (one line), kept in the register
+    #[arg(long)]
+    reason: String,
+    #[command(flatten)]
+    out: Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +157,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
             node::participation(&node(), ControlRequest::Participation, o, out)
         }
         Command::Register(cmd) => node::register(&node(), cmd, out),
+        Command::Reveal(a) => node::reveal(&node(), &a.item, &a.reason, &a.out, out),
     }
 }
 

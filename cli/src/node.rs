@@ -123,6 +123,28 @@ fn resolve_item(client: &Client, given: &str) -> Result<ItemId> {
     }
 }
 
+/// `cairn reveal ITEM --reason TEXT` (the authority's node): the entity
+/// behind a pseudonymous item, as the register now records it.
+pub fn reveal(
+    client: &Client,
+    item: &str,
+    reason: &str,
+    o: &Json,
+    out: &mut dyn Write,
+) -> Result<()> {
+    cairn_protocol::pseudonym::check_reason(reason)
+        .map_err(|_| anyhow!("--reason must say why, on one line of at most {} bytes (a case number or legal basis): it is kept in the register with the reveal", cairn_protocol::pseudonym::MAX_REVEAL_REASON))?;
+    let item = resolve_item(client, item)?;
+    let request = ControlRequest::Reveal {
+        item,
+        reason: reason.trim().to_string(),
+    };
+    match client.request(&request)? {
+        ControlResponse::Revealed(entry) => print(out, o, &entry, || render::reveal(&entry)),
+        other => Err(unexpected("reveal", &other)),
+    }
+}
+
 pub fn members(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
     match client.request(&ControlRequest::Members)? {
         ControlResponse::Members { members } => {

@@ -39,7 +39,7 @@ pub use item::{ItemBody, ItemError, ItemId, ItemKind, Payload, SignedItem};
 pub use item_encoding::{EncodedItem, ItemBytes};
 pub use pseudonym::{Reveal, RevealBody, RevealId};
 pub use receipt::{Receipt, ReceiptBody, ReceiptError};
-pub use register::RegisterEntry;
+pub use register::{RegisterEntry, RegisterRecord};
 pub use revocation::{Revocation, RevocationId, RevocationReason, RevocationSet};
 pub use signing::Signature;
 pub use subject::{Entity, Pseudonym, PseudonymId, Subject};

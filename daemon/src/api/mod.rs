@@ -22,9 +22,10 @@ use tracing::info;
 /// event stays queued and is retried after that either way.
 const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
-/// Cheap to clone; one per control connection.
+mod pseudonym;
 mod trust;
 
+/// Cheap to clone; one per control connection.
 #[derive(Clone)]
 pub struct Api {
     ctx: Arc<Context>,
@@ -80,6 +81,7 @@ impl Api {
             ControlRequest::InstallCertificate { certificate } => {
                 self.install_certificate(*certificate).await
             }
+            ControlRequest::Reveal { item, reason } => self.reveal(item, reason).await,
         }
     }
 

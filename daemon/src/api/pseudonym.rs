@@ -1,0 +1,49 @@
+//! The pseudonym side of the local API: the authority's reveal of the
+//! entity behind an item.
+
+use super::{error, Api};
+use cairn_protocol::control::{ControlResponse, RegisterView};
+use cairn_protocol::{ItemId, Timestamp};
+
+impl Api {
+    /// `cairn reveal ITEM`: the authority's node opens the escrow behind a
+    /// pseudonymous item, records the reveal in its register, and answers
+    /// with the register entry. Any other node, and any item not published
+    /// under a pseudonym, is refused plainly.
+    pub(super) async fn reveal(&self, id: ItemId, reason: String) -> ControlResponse {
+        let Some(authority) = self.ctx.authority.clone() else {
+            return error(
+                "this node is not the community's authority: only the authority's node holds the key that opens a pseudonym's escrow, and records the reveal in its register",
+            );
+        };
+        let item = match self.ctx.items.get(&id) {
+            Ok(Some((item, _))) => item,
+            Ok(None) => {
+                return error(format!(
+                    "no item {id} on this node: `cairn items list` shows what is here"
+                ))
+            }
+            Err(e) => return error(format!("cannot read item {id}: {e}")),
+        };
+        let publisher = match self.ctx.items.certificate(&item.body.publisher) {
+            Ok(Some(c)) => c,
+            Ok(None) => return error(format!("the certificate of item {id} is not stored here")),
+            Err(e) => return error(format!("cannot read the certificate of item {id}: {e}")),
+        };
+        if !publisher.body.subject.is_pseudonym() {
+            return error(format!(
+                "item {id} was published under a named certificate ({}): there is no pseudonym to reveal",
+                publisher.body.subject.display_name()
+            ));
+        }
+        let revealed = tokio::task::spawn_blocking(move || {
+            authority.reveal(&item, &publisher, &reason, Timestamp::now())
+        })
+        .await;
+        match revealed {
+            Ok(Ok(entry)) => ControlResponse::Revealed(RegisterView::of(&entry)),
+            Ok(Err(e)) => error(format!("not revealed: {e}")),
+            Err(e) => error(format!("internal error: {e}")),
+        }
+    }
+}
