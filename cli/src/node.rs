@@ -58,7 +58,12 @@ pub fn status(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn publish(client: &Client, a: &PublishArgs, out: &mut dyn Write) -> Result<()> {
-    let request = ControlRequest::Publish(publish::request(a)?);
+    let item = publish::request(a)?;
+    let request = if a.as_pseudonym {
+        ControlRequest::PublishAsPseudonym(item)
+    } else {
+        ControlRequest::Publish(item)
+    };
     match client.request(&request)? {
         ControlResponse::Published { id, stored, queued } => {
             let json = serde_json::json!({ "id": id, "stored": stored, "queued": queued });

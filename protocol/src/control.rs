@@ -28,6 +28,9 @@ pub const MAX_REQUEST_LINE: usize = 4 * 1024 * 1024;
 pub enum ControlRequest {
     Status,
     Publish(PublishRequest),
+    /// Publish signed with the node's pseudonymous key and certificate
+    /// (`[pseudonym]` in cairn.toml) instead of its named one.
+    PublishAsPseudonym(PublishRequest),
     ListItems {
         limit: usize,
     },

@@ -56,7 +56,8 @@ impl Api {
     pub async fn handle(&self, request: ControlRequest) -> ControlResponse {
         match request {
             ControlRequest::Status => self.status().await,
-            ControlRequest::Publish(p) => self.publish(p).await,
+            ControlRequest::Publish(p) => self.publish(p, false).await,
+            ControlRequest::PublishAsPseudonym(p) => self.publish(p, true).await,
             ControlRequest::ListItems { limit } => self.list_items(limit),
             ControlRequest::ShowItem { id } => self.show_item(&id),
             ControlRequest::Members => self.members().await,
@@ -133,6 +134,7 @@ impl Api {
             sync: self.ctx.sync.status().borrow().clone(),
             warnings: crate::expiry::warning(&cert, Timestamp::now())
                 .into_iter()
+                .chain(self.pseudonym_warning())
                 .collect(),
             abuse: self.abuse(),
         })
@@ -151,9 +153,14 @@ impl Api {
         }
     }
 
-    async fn publish(&self, p: PublishRequest) -> ControlResponse {
+    /// Publishes `p`, signed with the node's named key and certificate, or
+    /// with its pseudonymous ones when `as_pseudonym`.
+    async fn publish(&self, p: PublishRequest, as_pseudonym: bool) -> ControlResponse {
         let ctx = &self.ctx;
-        let certificate = ctx.certificate();
+        let (key, certificate) = match self.signer(as_pseudonym) {
+            Ok(signer) => signer,
+            Err(e) => return error(e),
+        };
         if !certificate.has_role(Role::Publish) {
             return error("this node's certificate does not grant the publish role");
         }
@@ -171,7 +178,7 @@ impl Api {
             created: Timestamp::now(),
             publisher: certificate.id(),
         };
-        let item = match SignedItem::sign(body, &ctx.key, &certificate) {
+        let item = match SignedItem::sign(body, &key, &certificate) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
         };

@@ -132,6 +132,7 @@ impl Fixture {
             control_socket: dir.join("c.sock"),
             certificate_path: None,
             limits: Default::default(),
+            pseudonym: None,
         }
     }
 
