@@ -191,6 +191,13 @@ impl Authority {
                         entity = %c.subject.display_name(),
                         "participation registered"
                     );
+                    if event.body.kind == cairn_protocol::ParticipationKind::WithdrawalEffective {
+                        // Its key is revoked; its pseudonyms have other keys.
+                        info!(
+                            entity = %c.subject.display_name(),
+                            "a withdrawal does not reach the member's pseudonymous certificates: the issuer revokes them with its named certificate (`cairn cert revoke --reason withdrawn`)"
+                        );
+                    }
                     let _ = self.feed.send(entry.clone());
                 }
                 Response::Receipt { receipt }
