@@ -16,6 +16,14 @@ use std::path::PathBuf;
 pub enum CertCommand {
     /// Issue a member certificate signed by an issuer of the community; prints its id
     Issue(IssueArgs),
+    /// Issue a pseudonymous certificate beside a member's named one (issuer,
+    /// offline): publish role only, the member's identity escrowed to the
+    /// competent authority; prints its id
+    Pseudonym(crate::pseudonym::PseudonymArgs),
+    /// Seal a member's identity for a pseudonym key, check it opens, and
+    /// sign it for the issuer (competent authority, offline); prints the
+    /// pseudonym
+    Escrow(crate::pseudonym::EscrowArgs),
     /// Show a certificate, and whether it verifies against a community now
     /// (exits non-zero when it does not)
     Show(ShowArgs),
@@ -75,6 +83,9 @@ pub struct IssueArgs {
     /// Start of validity, RFC 3339 (e.g. 2026-03-01T00:00:00Z) [default: now]
     #[arg(long, value_name = "TIME", value_parser = rfc3339::parse)]
     not_before: Option<Timestamp>,
+    /// The issuer's ledger [default: the issuer key file's path + .ledger]
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
     /// Where to write the certificate; never overwritten
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -100,6 +111,8 @@ pub fn run(
 ) -> Result<()> {
     match cmd {
         CertCommand::Issue(a) => issue(a, out),
+        CertCommand::Pseudonym(a) => crate::pseudonym::issue(a, out),
+        CertCommand::Escrow(a) => crate::pseudonym::escrow(a, out),
         CertCommand::Show(a) => show(a, out),
         CertCommand::Revoke(a) => crate::revoke::revoke(a, out),
         CertCommand::Renew(a) => crate::revoke::renew(a, out),
@@ -168,8 +181,34 @@ fn issue(a: &IssueArgs, out: &mut dyn Write) -> Result<()> {
             cert.body.not_after.to_rfc3339()
         );
     }
-    files::write_certificate(&a.out, &cert)?;
+    record_and_write(&a.issuer_key, a.ledger.as_deref(), &a.out, &cert)?;
     writeln!(out, "{}", cert.id())?;
+    Ok(())
+}
+
+/// Records a named certificate in the issuer's ledger, then writes it to
+/// `out` (never overwritten).
+pub fn record_and_write(
+    issuer_key: &std::path::Path,
+    ledger: Option<&std::path::Path>,
+    out: &std::path::Path,
+    cert: &Certificate,
+) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists: refusing to overwrite it (move it away first)",
+            out.display()
+        );
+    }
+    crate::ledger::append(
+        &crate::ledger::path(issuer_key, ledger),
+        &crate::ledger::Record {
+            issued: Timestamp::now(),
+            certificate: cert.clone(),
+            beside: None,
+        },
+    )?;
+    files::write_certificate(out, cert)?;
     Ok(())
 }
 

@@ -9,9 +9,11 @@ mod client;
 mod community;
 mod failure;
 mod keys;
+mod ledger;
 mod locate;
 mod node;
 mod payload;
+mod pseudonym;
 mod publish;
 mod render;
 mod revoke;
@@ -123,6 +125,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Name the entity behind a pseudonymous item (the competent authority's
+    /// node only); the reveal is recorded in its register first
+    Reveal(RevealArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +135,18 @@ enum StoreCommand {
     /// Read back every stored item now; damaged ones are taken out and
     /// fetched again from members (exits 1 when any was found)
     Check(Json),
+}
+
+#[derive(Debug, clap::Args)]
+struct RevealArgs {
+    /// The item, by id or by the short id `items list` shows
+    #[arg(value_name = "ITEM")]
+    item: String,
+    /// Why: the case or legal basis (one line), kept in the register
+    #[arg(long)]
+    reason: String,
+    #[command(flatten)]
+    out: Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +208,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Register(cmd) => node::register(&node()?, cmd, out),
         Command::Store(StoreCommand::Check(o)) => store::check(&node()?, o, out),
+        Command::Reveal(a) => node::reveal(&node()?, &a.item, &a.reason, &a.out, out),
     }
 }
 

@@ -69,7 +69,12 @@ pub fn status(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn publish(client: &Client, a: &PublishArgs, out: &mut dyn Write) -> Result<()> {
-    let request = ControlRequest::Publish(publish::request(a)?);
+    let item = publish::request(a)?;
+    let request = if a.as_pseudonym {
+        ControlRequest::PublishAsPseudonym(item)
+    } else {
+        ControlRequest::Publish(item)
+    };
     match client.request(&request)? {
         ControlResponse::Published { id, stored, queued } => {
             let json = serde_json::json!({ "id": id, "stored": stored, "queued": queued });
@@ -136,6 +141,28 @@ pub fn resolve_item(client: &Client, given: &str) -> Result<ItemId> {
         [id] => Ok(*id),
         [] => bail!("no item id starts with {given} among the newest {PREFIX_SEARCH}: check `cairn items list`"),
         _ => bail!("{} items have ids starting with {given}: give more digits", found.len()),
+    }
+}
+
+/// `cairn reveal ITEM --reason TEXT` (the authority's node): the entity
+/// behind a pseudonymous item, as the register now records it.
+pub fn reveal(
+    client: &Client,
+    item: &str,
+    reason: &str,
+    o: &Json,
+    out: &mut dyn Write,
+) -> Result<()> {
+    cairn_protocol::pseudonym::check_reason(reason)
+        .map_err(|_| anyhow!("--reason must say why, on one line of at most {} bytes (a case number or legal basis): it is kept in the register with the reveal", cairn_protocol::pseudonym::MAX_REVEAL_REASON))?;
+    let item = resolve_item(client, item)?;
+    let request = ControlRequest::Reveal {
+        item,
+        reason: reason.trim().to_string(),
+    };
+    match client.request(&request)? {
+        ControlResponse::Revealed(entry) => print(out, o, &entry, || render::reveal(&entry)),
+        other => Err(unexpected("reveal", &other)),
     }
 }
 

@@ -49,6 +49,10 @@ pub struct PublishArgs {
     /// A taxonomy tag such as rsit:malicious-code (repeatable)
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Sign with the node's pseudonymous key and certificate (`[pseudonym]`
+    /// in cairn.toml): the item shows "a certified member", not the entity
+    #[arg(long)]
+    pub as_pseudonym: bool,
     /// Print the node's answer as JSON
     #[arg(long)]
     pub json: bool,

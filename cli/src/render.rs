@@ -330,11 +330,21 @@ fn register_min_widths() -> [usize; 7] {
 }
 
 pub fn register_row(v: &RegisterView) -> Vec<String> {
+    // A reveal says whom it found behind which pseudonym, for which item.
+    let entity = match &v.reveal {
+        Some(r) => format!(
+            "{} (pseudonym {}, item {})",
+            v.entity_name,
+            r.pseudonym,
+            short(r.item)
+        ),
+        None => v.entity_name.clone(),
+    };
     vec![
         v.index.to_string(),
         v.effective.to_rfc3339(),
-        kind_label(v.kind).to_string(),
-        v.entity_name.clone(),
+        v.kind.as_str().to_string(),
+        entity,
         or_dash(v.entity_type),
         or_dash(v.sector),
         or_dash(v.member_state),
@@ -386,6 +396,29 @@ pub fn register(entries: &[RegisterView]) -> String {
         .iter()
         .for_each(|e| out.push_str(&register_line(e, &widths)));
     out
+}
+
+/// A reveal as `cairn reveal` prints it: the entity, then what and why.
+pub fn reveal(v: &RegisterView) -> String {
+    let Some(r) = &v.reveal else {
+        return register(std::slice::from_ref(v));
+    };
+    fields(&[
+        ("entity", v.entity_name.clone()),
+        ("entity type", or_dash(v.entity_type)),
+        ("sector", or_dash(v.sector)),
+        ("member state", or_dash(v.member_state)),
+        ("named certificate", r.named_certificate.to_string()),
+        ("member key", v.member_key.to_string()),
+        ("item", r.item.to_string()),
+        ("pseudonym", r.pseudonym.to_string()),
+        ("pseudonymous cert", r.pseudonymous_certificate.to_string()),
+        ("reason", r.reason.clone()),
+        (
+            "registered",
+            format!("#{} at {}", v.index, v.registered_at.to_rfc3339()),
+        ),
+    ])
 }
 
 /// How a participation event reads in a list.

@@ -1,6 +1,7 @@
 //! Tests of how node answers are rendered for people.
 
 use super::*;
+use cairn_protocol::control::RegisterKind;
 use cairn_protocol::{
     CertificateId, EntityType, EventId, ItemId, ItemKind, SecretKey, Sector, Timestamp, Tlp,
 };
@@ -27,17 +28,64 @@ fn item_view(title: &str) -> ItemView {
 pub fn register_view(index: u64, kind: ParticipationKind) -> RegisterView {
     RegisterView {
         index,
-        kind,
+        kind: kind.into(),
         entity_name: "Stadtwerke Beispiel".into(),
         entity_type: Some(EntityType::Essential),
         sector: Some(Sector::Energy),
         member_state: Some("DE".parse().unwrap()),
         member_key: SecretKey::from_seed(&[1; 32]).public(),
-        sequence: 1,
+        sequence: Some(1),
         effective: Timestamp(1_764_080_856_000),
         registered_at: Timestamp(1_764_080_857_000),
-        event_id: EventId([7; 32]),
+        event_id: Some(EventId([7; 32])),
+        reveal: None,
     }
+}
+
+fn reveal_view(index: u64) -> RegisterView {
+    RegisterView {
+        kind: RegisterKind::Reveal,
+        sequence: None,
+        event_id: None,
+        reveal: Some(cairn_protocol::control::RevealView {
+            id: cairn_protocol::RevealId([8; 32]),
+            item: ItemId([0xab; 32]),
+            pseudonym: cairn_protocol::PseudonymId([0x5e; 8]),
+            pseudonymous_certificate: CertificateId([0xcd; 32]),
+            named_certificate: CertificateId([0xef; 32]),
+            reason: "Case 2026/17 (NIS2 Art. 32)".into(),
+        }),
+        ..register_view(index, ParticipationKind::Joined)
+    }
+}
+
+#[test]
+fn reveals_show_whom_behind_which_pseudonym_and_why() {
+    let entries = [register_view(0, ParticipationKind::Joined), reveal_view(1)];
+    let out = register(&entries);
+    let line = out.lines().nth(2).unwrap();
+    assert!(
+        line.contains("reveal")
+            && line.contains("Stadtwerke Beispiel (pseudonym 5e5e5e5e5e5e5e5e, item abababababab)"),
+        "{out}"
+    );
+    let out = reveal(&reveal_view(1));
+    assert!(
+        out.starts_with("entity             Stadtwerke Beispiel\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reason             Case 2026/17 (NIS2 Art. 32)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "named certificate  {}\n",
+            CertificateId([0xef; 32])
+        )),
+        "{out}"
+    );
+    assert!(out.contains("registered         #1 at "), "{out}");
 }
 
 #[test]

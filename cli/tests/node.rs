@@ -78,16 +78,17 @@ fn item(n: u8, title: &str) -> ItemView {
 fn entry(index: u64, kind: ParticipationKind) -> RegisterView {
     RegisterView {
         index,
-        kind,
+        kind: kind.into(),
         entity_name: "Stadtwerke Beispiel".into(),
         entity_type: Some(EntityType::Essential),
         sector: Some(Sector::Energy),
         member_state: Some("DE".parse().unwrap()),
         member_key: SecretKey::from_seed(&[3; 32]).public(),
-        sequence: 1,
+        sequence: Some(1),
         effective: Timestamp(1_764_080_856_000),
         registered_at: Timestamp(1_764_080_857_000),
-        event_id: EventId([5; 32]),
+        event_id: Some(EventId([5; 32])),
+        reveal: None,
     }
 }
 

@@ -33,7 +33,8 @@ fn can_receive(cert: &Certificate, now: Timestamp, revoked: &dyn Fn(&Certificate
 }
 
 /// Resolves `request` against the certificates this node knows. `me` is the
-/// publishing node's certificate, always a recipient. A plain function: the
+/// publishing certificate (the node's, or its pseudonym's), always a
+/// recipient. A plain function: the
 /// rules are tested without a node.
 pub fn resolve(
     request: &AudienceRequest,
@@ -120,14 +121,21 @@ pub fn seal(
     )
 }
 
-/// Opens `item` if this node is a recipient; `Ok(None)` for an open item.
+/// Opens `item` if this node is a recipient, under its own key or its
+/// pseudonym's (which is the recipient of what it published under that
+/// pseudonym); `Ok(None)` for an open item.
 pub fn open(ctx: &Context, item: &SignedItem) -> Result<Option<Contents>, EnvelopeError> {
     let Some(envelope) = item.body.envelope() else {
         return Ok(None);
     };
-    let key = EncryptionSecretKey::derive_from(&ctx.key);
+    let pseudonym = ctx.pseudonym.as_ref().map(|p| &p.key);
+    let mine = std::iter::once(&ctx.key)
+        .chain(pseudonym)
+        .find(|k| envelope.is_for(&k.public()))
+        .ok_or(EnvelopeError::NotARecipient)?;
+    let key = EncryptionSecretKey::derive_from(mine);
     envelope
-        .open(&ctx.key.public(), &key, item.body.seal_context())
+        .open(&mine.public(), &key, item.body.seal_context())
         .map(Some)
 }
 

@@ -38,6 +38,10 @@ pub struct Config {
     /// Rate limits and bans (`[limits]`); every key has a default.
     #[serde(default)]
     pub limits: Limits,
+    /// A pseudonymous key and certificate to publish under with `cairn
+    /// publish --as-pseudonym` (`[pseudonym]`); the node still connects
+    /// with its named certificate.
+    pub pseudonym: Option<crate::pseudonym::PseudonymConfig>,
 }
 
 /// How much one peer or publisher may send before the excess is dropped,
@@ -135,6 +139,8 @@ pub enum ConfigError {
     Certificate(String),
     #[error("`authority = true`, but this node's key is not the community's authority key {0}")]
     NotAuthority(cairn_protocol::PublicKey),
+    #[error("[pseudonym] is unusable: {0}")]
+    Pseudonym(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -151,6 +157,8 @@ pub struct Settings {
     /// The certificate file, replaced by a renewal; none in the demo.
     pub certificate_path: Option<PathBuf>,
     pub limits: Limits,
+    /// The pseudonym this node may publish under, checked.
+    pub pseudonym: Option<crate::pseudonym::Pseudonym>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -210,6 +218,9 @@ impl Config {
                 *p = base.join(&*p);
             }
         }
+        if let Some(p) = config.pseudonym.as_mut() {
+            p.relative_to(base);
+        }
         Ok(config)
     }
 
@@ -235,6 +246,13 @@ impl Config {
                 "the community file's authority encryption key is not this node's: pseudonyms could not be revealed here; ask the issuer to fix the community file".into(),
             ));
         }
+        let pseudonym = match &self.pseudonym {
+            Some(p) => Some(
+                p.load(&community, &key, Timestamp::now())
+                    .map_err(ConfigError::Pseudonym)?,
+            ),
+            None => None,
+        };
         let listen = self
             .listen
             .iter()
@@ -259,6 +277,7 @@ impl Config {
                 .unwrap_or_else(|| self.data_dir.join("cairnd.sock")),
             certificate_path: Some(self.certificate_file.clone()),
             limits: self.limits.clone(),
+            pseudonym,
         })
     }
 }

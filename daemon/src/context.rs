@@ -39,6 +39,8 @@ pub struct Context {
     pub limits: crate::config::Limits,
     /// What rate limits and bans dropped, for `cairn status`.
     pub counters: Arc<crate::rate_limit::Counters>,
+    /// The pseudonym this node may publish under (`[pseudonym]`).
+    pub pseudonym: Option<crate::pseudonym::Pseudonym>,
 }
 
 impl Context {

@@ -14,6 +14,7 @@ pub mod log_limit;
 pub mod network;
 pub mod node;
 pub mod participation;
+pub mod pseudonym;
 pub mod rate_limit;
 pub mod revocations;
 pub mod store_health;

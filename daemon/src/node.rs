@@ -112,6 +112,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         sync,
         limits: settings.limits.clone(),
         counters,
+        pseudonym: settings.pseudonym.clone(),
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())

@@ -106,6 +106,40 @@ impl Fixture {
         (self.item_with(&key, &cert, title), cert)
     }
 
+    /// A pseudonymous key and certificate beside `named`, escrowed to the
+    /// community's authority.
+    pub fn pseudonym(&self, named: &Certificate) -> (SecretKey, Certificate) {
+        let key = Self::key("pseudonym");
+        let id = cairn_protocol::PseudonymId::generate();
+        let identity = cairn_protocol::pseudonym::escrowed_identity(named).unwrap();
+        let escrow = cairn_protocol::subject::seal_escrow(
+            &self.community.authority_encryption,
+            &id,
+            &key.public(),
+            &identity,
+        )
+        .unwrap();
+        let body = CertificateBody {
+            member_key: key.public(),
+            encryption_key: EncryptionSecretKey::derive_from(&key).public(),
+            subject: Subject::Pseudonym(cairn_protocol::Pseudonym {
+                id,
+                sector: Some(Sector::Health),
+                member_state: None,
+                escrow,
+            }),
+            roles: vec![Role::Publish],
+            ..named.body.clone()
+        };
+        let cert = Certificate::issue(body, &self.issuer).unwrap();
+        (key, cert)
+    }
+
+    /// An item signed with `key` under `cert`.
+    pub fn item_by(&self, key: &SecretKey, cert: &Certificate, title: &str) -> SignedItem {
+        self.item_with(key, cert, title)
+    }
+
     /// An item whose certificate the member signed itself.
     pub fn rogue_item(&self) -> (SignedItem, Certificate) {
         let key = Self::key("rogue");

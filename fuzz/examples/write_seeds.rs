@@ -206,6 +206,10 @@ fn codec_seeds(dir: &Path) {
         ("event", codec_seed("event", &event)),
         ("receipt", codec_seed("receipt", &receipt)),
         ("register-entry", codec_seed("register-entry", &entry)),
+        (
+            "register-entry-reveal",
+            codec_seed("register-entry", &fixtures::reveal_entry(1)),
+        ),
         ("revocation-issued", codec_seed("revocation", &revocation)),
         (
             "revocation-withdrawal",
@@ -407,6 +411,16 @@ fn control_seeds(dir: &Path) {
         ),
         ("request-sync", control_line(0, &ControlRequest::Sync)),
         (
+            "request-reveal",
+            control_line(
+                0,
+                &ControlRequest::Reveal {
+                    item: item.id(),
+                    reason: "Case 2026/17".into(),
+                },
+            ),
+        ),
+        (
             "broken-request-truncated",
             b"\x00{\"op\":\"publish\",\"kind\":\"vulnerability\",\"tl".to_vec(),
         ),
@@ -436,6 +450,13 @@ fn control_seeds(dir: &Path) {
                     media_type: "application/json".into(),
                     bytes: b"{}".to_vec(),
                 }),
+            ),
+        ),
+        (
+            "response-revealed",
+            control_line(
+                1,
+                &ControlResponse::Revealed(RegisterView::of(&fixtures::reveal_entry(1))),
             ),
         ),
         (
@@ -545,13 +566,16 @@ fn log_seeds(root: &Path) {
                 })
                 .expect("append");
         }
+        register
+            .append_reveal(|index| Ok::<_, Infallible>(fixtures::reveal(index)))
+            .expect("append a reveal");
     }
     let register_log = std::fs::read(dir.join(cairn_store::register::REGISTER_FILE)).expect("read");
     let first_entry = frame_len(&register_log);
     write(
         &root.join("register_log"),
         &[
-            ("two-entries", register_log.clone()),
+            ("two-entries-and-a-reveal", register_log.clone()),
             ("one-entry", register_log[..first_entry].to_vec()),
         ],
     );

@@ -18,7 +18,8 @@ use cairn_protocol::handshake::Handshake;
 use cairn_protocol::hash::sha256;
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
-    Certificate, EncodedItem, ItemId, Receipt, RegisterEntry, Revocation, SignedEvent, SignedItem,
+    Certificate, EncodedItem, ItemId, Receipt, RegisterEntry, RegisterRecord, Revocation,
+    SignedEvent, SignedItem,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Debug;
@@ -168,10 +169,16 @@ impl Inspect for Receipt {
 
 impl Inspect for RegisterEntry {
     fn inspect(&self) {
-        self.event.inspect();
-        let _ = self
-            .receipt
-            .verify(&fixtures::community(), &self.event.id());
+        match &self.record {
+            RegisterRecord::Participation { event, receipt } => {
+                event.inspect();
+                let _ = receipt.verify(&fixtures::community(), &event.id());
+            }
+            RegisterRecord::Reveal(reveal) => {
+                let _ = reveal.verify(&fixtures::community());
+                let _ = reveal.id();
+            }
+        }
     }
 }
 

@@ -12,8 +12,9 @@ use std::sync::OnceLock;
 
 use cairn_protocol::{
     Certificate, Community, CommunityId, Content, Contents, EncryptionSecretKey, Entity,
-    EntityType, Envelope, EventBody, ParticipationKind, Receipt, ReceiptBody, RegisterEntry, Role,
-    SecretKey, Sector, Selector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
+    EntityType, Envelope, EventBody, ParticipationKind, Receipt, ReceiptBody, RegisterEntry,
+    RegisterRecord, Reveal, RevealBody, Role, SecretKey, Sector, Selector, SignedEvent, SignedItem,
+    Subject, Timestamp, Tlp,
 };
 
 /// The instant everything here is issued at.
@@ -158,7 +159,37 @@ pub fn receipt(event: &SignedEvent, index: u64) -> Receipt {
 pub fn register_entry(event: &SignedEvent, index: u64) -> RegisterEntry {
     RegisterEntry {
         index,
-        event: event.clone(),
-        receipt: receipt(event, index),
+        record: RegisterRecord::Participation {
+            event: event.clone(),
+            receipt: receipt(event, index),
+        },
+    }
+}
+
+/// The authority's reveal of the fixture member behind an item, recorded at
+/// `index`.
+pub fn reveal(index: u64) -> Reveal {
+    let named = certificate();
+    let identity = cairn_protocol::pseudonym::escrowed_identity(&named)
+        .expect("the fixture certificate is named");
+    let body = RevealBody {
+        community: community().id,
+        authority: authority().public(),
+        register_index: index,
+        revealed_at: now(),
+        item: item("Phishing wave", false).id(),
+        certificate: named.id(),
+        pseudonym: cairn_protocol::PseudonymId([7; 8]),
+        identity,
+        reason: "Case 2026/17".into(),
+    };
+    Reveal::sign(body, &authority()).expect("the authority's own key")
+}
+
+/// The register entry for a reveal at `index`.
+pub fn reveal_entry(index: u64) -> RegisterEntry {
+    RegisterEntry {
+        index,
+        record: RegisterRecord::Reveal(reveal(index)),
     }
 }

@@ -12,7 +12,10 @@ use crate::entity::{EntityType, MemberState, Sector};
 use crate::event::{EventId, ParticipationKind};
 use crate::identity::PublicKey;
 use crate::item::{ItemId, ItemKind, Payload};
+use crate::pseudonym::RevealId;
+use crate::register::RegisterRecord;
 use crate::revocation::{Revocation, RevocationId, RevocationReason};
+use crate::subject::PseudonymId;
 use crate::time::Timestamp;
 use crate::tlp::Tlp;
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,9 @@ pub const MAX_REQUEST_LINE: usize = 4 * 1024 * 1024;
 pub enum ControlRequest {
     Status,
     Publish(PublishRequest),
+    /// Publish signed with the node's pseudonymous key and certificate
+    /// (`[pseudonym]` in cairn.toml) instead of its named one.
+    PublishAsPseudonym(PublishRequest),
     ListItems {
         limit: usize,
     },
@@ -55,6 +61,13 @@ pub enum ControlRequest {
     },
     /// Read back every stored item now; take out the damaged ones.
     StoreCheck,
+    /// Open the escrow behind a pseudonymous item and record the reveal in
+    /// the register (the authority's node only).
+    Reveal {
+        item: ItemId,
+        /// Why: the case or legal basis, kept in the register.
+        reason: String,
+    },
 }
 
 /// A new item, before the node signs it.
@@ -154,6 +167,8 @@ pub enum ControlResponse {
         checked: u64,
         dropped: Vec<ItemId>,
     },
+    /// The reveal, as the register now holds it.
+    Revealed(RegisterView),
     Error {
         message: String,
     },
@@ -348,39 +363,118 @@ pub struct ParticipationView {
     pub registered_at: Option<Timestamp>,
 }
 
+crate::named_enum!(
+    /// What a register entry records: a participation event, or a reveal.
+    RegisterKind, "register entry kind", {
+        Joined => "joined",
+        WithdrawalEffective => "withdrawal-effective",
+        /// The authority revealed the entity behind a pseudonymous item.
+        Reveal => "reveal",
+    }
+);
+
+impl From<ParticipationKind> for RegisterKind {
+    fn from(kind: ParticipationKind) -> Self {
+        match kind {
+            ParticipationKind::Joined => RegisterKind::Joined,
+            ParticipationKind::WithdrawalEffective => RegisterKind::WithdrawalEffective,
+        }
+    }
+}
+
+/// A participation entry is of its event's kind.
+impl PartialEq<ParticipationKind> for RegisterKind {
+    fn eq(&self, other: &ParticipationKind) -> bool {
+        *self == RegisterKind::from(*other)
+    }
+}
+
 /// One register entry as shown to the authority's operator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterView {
     pub index: u64,
-    pub kind: ParticipationKind,
+    pub kind: RegisterKind,
+    /// The member's entity; for a reveal, the entity revealed.
     pub entity_name: String,
     pub entity_type: Option<EntityType>,
     pub sector: Option<Sector>,
     pub member_state: Option<MemberState>,
+    /// The member's key; for a reveal, the key of its named certificate.
     pub member_key: PublicKey,
-    pub sequence: u64,
+    /// The member's event number (participation events only).
+    pub sequence: Option<u64>,
+    /// When the event took effect; for a reveal, when it was made.
     pub effective: Timestamp,
     pub registered_at: Timestamp,
-    pub event_id: EventId,
+    /// The participation event (none for a reveal).
+    pub event_id: Option<EventId>,
+    /// What was revealed, and why (reveals only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reveal: Option<RevealView>,
+}
+
+/// A reveal as the register shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevealView {
+    pub id: RevealId,
+    /// The item whose publisher was revealed.
+    pub item: ItemId,
+    pub pseudonym: PseudonymId,
+    /// The pseudonymous certificate that signed the item.
+    pub pseudonymous_certificate: CertificateId,
+    /// The member's named certificate, as the escrow names it.
+    pub named_certificate: CertificateId,
+    /// The reason the authority's operator gave.
+    pub reason: String,
 }
 
 impl RegisterView {
     /// The view of a register entry.
     pub fn of(entry: &crate::register::RegisterEntry) -> Self {
-        let e = &entry.event.body;
-        let c = &e.certificate.body;
-        RegisterView {
-            index: entry.index,
-            kind: e.kind,
-            entity_name: c.subject.display_name(),
-            entity_type: c.subject.entity_type(),
-            sector: c.subject.sector(),
-            member_state: c.subject.member_state(),
-            member_key: c.member_key,
-            sequence: e.sequence,
-            effective: e.effective,
-            registered_at: entry.receipt.body.registered_at,
-            event_id: entry.event.id(),
+        match &entry.record {
+            RegisterRecord::Participation { event, receipt } => {
+                let e = &event.body;
+                let c = &e.certificate.body;
+                RegisterView {
+                    index: entry.index,
+                    kind: e.kind.into(),
+                    entity_name: c.subject.display_name(),
+                    entity_type: c.subject.entity_type(),
+                    sector: c.subject.sector(),
+                    member_state: c.subject.member_state(),
+                    member_key: c.member_key,
+                    sequence: Some(e.sequence),
+                    effective: e.effective,
+                    registered_at: receipt.body.registered_at,
+                    event_id: Some(event.id()),
+                    reveal: None,
+                }
+            }
+            RegisterRecord::Reveal(reveal) => {
+                let r = &reveal.body;
+                let entity = &r.identity.entity;
+                RegisterView {
+                    index: entry.index,
+                    kind: RegisterKind::Reveal,
+                    entity_name: entity.name.clone(),
+                    entity_type: Some(entity.entity_type),
+                    sector: Some(entity.sector),
+                    member_state: Some(entity.member_state),
+                    member_key: r.identity.member_key,
+                    sequence: None,
+                    effective: r.revealed_at,
+                    registered_at: r.revealed_at,
+                    event_id: None,
+                    reveal: Some(RevealView {
+                        id: reveal.id(),
+                        item: r.item,
+                        pseudonym: r.pseudonym,
+                        pseudonymous_certificate: r.certificate,
+                        named_certificate: r.identity.certificate,
+                        reason: r.reason.clone(),
+                    }),
+                }
+            }
         }
     }
 }

@@ -23,6 +23,10 @@ pub const DOMAIN_EVENT: &str = "cairn/participation-event/v1";
 pub const DOMAIN_REVOCATION: &str = "cairn/revocation/v1";
 /// Domain of authority receipts.
 pub const DOMAIN_RECEIPT: &str = "cairn/receipt/v1";
+/// Domain of the authority's attestation that an escrow opens to a member.
+pub const DOMAIN_ESCROW_ATTESTATION: &str = "cairn/escrow-attestation/v1";
+/// Domain of the authority's record of a reveal.
+pub const DOMAIN_REVEAL: &str = "cairn/reveal/v1";
 
 /// The exact bytes a signature covers.
 pub fn signing_input<T: Serialize>(domain: &str, body: &T) -> Result<Vec<u8>, CodecError> {

@@ -83,6 +83,14 @@ pub enum StoreError {
 
     #[error("receipt does not fit event {event}: {detail}")]
     ReceiptMismatch { event: EventId, detail: String },
+
+    #[error("cannot sign the reveal, so it was not registered: {source}")]
+    RevealFailed {
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("the reveal names register index {given}, but it would be entry {index}")]
+    RevealMismatch { given: u64, index: u64 },
 }
 
 impl StoreError {

@@ -6,6 +6,7 @@
 //! Communities and certificates are JSON so an operator can read what they
 //! were given before trusting it.
 
+use cairn_protocol::pseudonym::EscrowAttestation;
 use cairn_protocol::{codec, Certificate, Community, Revocation, SecretKey};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fs;
@@ -99,6 +100,17 @@ pub fn write_revocation(path: &Path, r: &Revocation) -> Result<(), FileError> {
 /// Reads a revocation file; its signature is checked by the node.
 pub fn read_revocation(path: &Path) -> Result<Revocation, FileError> {
     read_json(path, "revocation file")
+}
+
+/// Writes the authority's escrow attestation for a pseudonym (JSON: the
+/// escrow is sealed, the rest names public certificates and keys).
+pub fn write_escrow_attestation(path: &Path, a: &EscrowAttestation) -> Result<(), FileError> {
+    write_json(path, a)
+}
+
+/// Reads an escrow attestation; its signature is checked by the issuer.
+pub fn read_escrow_attestation(path: &Path) -> Result<EscrowAttestation, FileError> {
+    read_json(path, "escrow attestation file")
 }
 
 /// Replaces the certificate at `path` atomically (a renewal): written to a

@@ -1,6 +1,8 @@
 //! The authority's append-only register of participation events: the record
 //! the competent authority keeps of who joined and withdrew, and the source of
-//! every receipt it issues.
+//! every receipt it issues. It also records each reveal of the entity behind
+//! a pseudonym (signed by the authority, naming its own index), so opening
+//! an escrow always leaves a trace.
 //!
 //! It cannot be fetched again from anyone, so its source of truth is an
 //! fsynced [`RecordLog`] (`register.log`) of codec-encoded [`RegisterEntry`]s.
@@ -27,7 +29,9 @@ use crate::error::StoreError;
 use crate::lock::{lock, DirLock};
 use crate::log::RecordLog;
 use cairn_protocol::codec::{decode, encode};
-use cairn_protocol::{EventId, PublicKey, Receipt, RegisterEntry, SignedEvent};
+use cairn_protocol::{
+    EventId, PublicKey, Receipt, RegisterEntry, RegisterRecord, Reveal, SignedEvent,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -57,6 +61,7 @@ struct State {
     log: RecordLog,
     /// Entry `i` has index `i`.
     entries: Vec<RegisterEntry>,
+    /// Participation entries by event id (reveals have none).
     by_event: HashMap<EventId, usize>,
     /// Each member's highest registered sequence number (one entry per
     /// member whose verified event was registered: bounded by the register).
@@ -64,6 +69,15 @@ struct State {
 }
 
 impl State {
+    /// Appends `entry` to the log (fsynced).
+    fn write(&mut self, entry: &RegisterEntry) -> Result<(), StoreError> {
+        let bytes = encode(entry).map_err(|source| StoreError::Encode {
+            what: "a register entry",
+            source,
+        })?;
+        self.log.append(&bytes)
+    }
+
     fn note_sequence(&mut self, event: &SignedEvent) {
         let member = event.body.certificate.body.member_key;
         let last = self.last_sequence.entry(member).or_insert(0);
@@ -89,17 +103,24 @@ impl Register {
             };
             let entry: RegisterEntry =
                 decode(bytes).map_err(|e| content_err(format!("it does not decode: {e}")))?;
-            let id = entry.event.id();
-            if let Some(&earlier) = state.by_event.get(&id) {
-                return Err(content_err(format!(
-                    "event {id} is already registered at index {earlier}"
-                )));
+            match &entry.record {
+                RegisterRecord::Participation { event, .. } => {
+                    let id = event.id();
+                    if let Some(&earlier) = state.by_event.get(&id) {
+                        return Err(content_err(format!(
+                            "event {id} is already registered at index {earlier}"
+                        )));
+                    }
+                    check_entry(&entry, n as u64).map_err(|e| content_err(e.to_string()))?;
+                    state.by_event.insert(id, state.entries.len());
+                    // Registers written before sequences were enforced may
+                    // hold gaps; they are history, replayed as they are.
+                    state.note_sequence(event);
+                }
+                RegisterRecord::Reveal(_) => {
+                    check_entry(&entry, n as u64).map_err(|e| content_err(e.to_string()))?;
+                }
             }
-            check_entry(&entry, id, n as u64).map_err(|e| content_err(e.to_string()))?;
-            state.by_event.insert(id, state.entries.len());
-            // Registers written before sequences were enforced may hold
-            // gaps; they are history, replayed as they are.
-            state.note_sequence(&entry.event);
             state.entries.push(entry);
         }
         Ok(Register {
@@ -148,22 +169,45 @@ impl Register {
         })?;
         let entry = RegisterEntry {
             index,
-            event: event.clone(),
-            receipt,
+            record: RegisterRecord::Participation {
+                event: event.clone(),
+                receipt,
+            },
         };
         // Checked before writing: a wrong receipt in an append-only register
         // could never be taken back.
-        check_entry(&entry, id, index)?;
-        let bytes = encode(&entry).map_err(|source| StoreError::Encode {
-            what: "a register entry",
-            source,
-        })?;
-        state.log.append(&bytes)?;
+        check_entry(&entry, index)?;
+        state.write(&entry)?;
         let at = state.entries.len();
         state.by_event.insert(id, at);
         state.note_sequence(event);
         state.entries.push(entry.clone());
         Ok(Appended { entry, new: true })
+    }
+
+    /// Records a reveal. `sign` is called with the index the entry will get
+    /// and must return the authority's signed reveal naming that index; the
+    /// entry is on disk before this returns. Reveals are never merged: each
+    /// act of opening an escrow is an entry of its own. Reveals take no part
+    /// in members' sequence numbers.
+    pub fn append_reveal<E>(
+        &self,
+        sign: impl FnOnce(u64) -> Result<Reveal, E>,
+    ) -> Result<RegisterEntry, StoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut state = lock(&self.inner);
+        let index = state.entries.len() as u64;
+        let reveal = sign(index).map_err(|e| StoreError::RevealFailed { source: e.into() })?;
+        let entry = RegisterEntry {
+            index,
+            record: RegisterRecord::Reveal(reveal),
+        };
+        check_entry(&entry, index)?;
+        state.write(&entry)?;
+        state.entries.push(entry.clone());
+        Ok(entry)
     }
 
     /// Entries from index `from` on, in index order.
@@ -196,35 +240,49 @@ impl Register {
             .entries
             .iter()
             .find(|e| {
-                e.event.body.sequence == sequence
-                    && e.event.body.certificate.body.member_key == *member
+                e.participation().is_some_and(|(event, _)| {
+                    event.body.sequence == sequence
+                        && event.body.certificate.body.member_key == *member
+                })
             })
             .cloned()
     }
 }
 
-/// Checks that an entry sits at `index` and its receipt acknowledges event
-/// `id` at that index.
-fn check_entry(entry: &RegisterEntry, id: EventId, index: u64) -> Result<(), StoreError> {
-    let mismatch = |detail: String| StoreError::ReceiptMismatch { event: id, detail };
-    if entry.index != index {
-        return Err(mismatch(format!(
-            "the entry says index {}, but it is at index {index}",
-            entry.index
-        )));
-    }
-    let receipt = &entry.receipt.body;
-    if receipt.event != id {
-        return Err(mismatch(format!(
-            "the receipt acknowledges event {}",
-            receipt.event
-        )));
-    }
-    if receipt.register_index != index {
-        return Err(mismatch(format!(
-            "the receipt names register index {}, the entry is at {index}",
-            receipt.register_index
-        )));
+/// Checks that an entry sits at `index`: a participation entry's receipt
+/// acknowledges its event at that index, a reveal names that index.
+fn check_entry(entry: &RegisterEntry, index: u64) -> Result<(), StoreError> {
+    match &entry.record {
+        RegisterRecord::Participation { event, receipt } => {
+            let id = event.id();
+            let mismatch = |detail: String| StoreError::ReceiptMismatch { event: id, detail };
+            if entry.index != index {
+                return Err(mismatch(format!(
+                    "the entry says index {}, but it is at index {index}",
+                    entry.index
+                )));
+            }
+            let receipt = &receipt.body;
+            if receipt.event != id {
+                return Err(mismatch(format!(
+                    "the receipt acknowledges event {}",
+                    receipt.event
+                )));
+            }
+            if receipt.register_index != index {
+                return Err(mismatch(format!(
+                    "the receipt names register index {}, the entry is at {index}",
+                    receipt.register_index
+                )));
+            }
+        }
+        RegisterRecord::Reveal(reveal) => {
+            for given in [entry.index, reveal.body.register_index] {
+                if given != index {
+                    return Err(StoreError::RevealMismatch { given, index });
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Tests of [`Register`]: exactly-once registration, reopening, recovery.
 
 use super::*;
-use crate::testutil::{event, receipt};
+use crate::testutil::{event, receipt, reveal};
 use cairn_protocol::ParticipationKind::{Joined, WithdrawalEffective};
 use std::io::Write;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ fn an_event_is_registered_exactly_once() {
     assert!(appended.new);
     let first = appended.entry;
     assert_eq!(first.index, 0);
-    assert_eq!(first.receipt, receipt(&e, 0));
+    assert_eq!(first.participation().unwrap().1, &receipt(&e, 0));
 
     let again = register
         .append(&e, |_| -> Result<Receipt, StoreError> {
@@ -45,8 +45,9 @@ fn the_register_survives_reopening() {
     let register = Register::open(dir.path()).unwrap();
     assert_eq!(register.len(), 2);
     let entries = register.entries(0);
-    assert_eq!((entries[0].index, &entries[0].event), (0, &e1));
-    assert_eq!((entries[1].index, &entries[1].event), (1, &e2));
+    let event_of = |i: usize| entries[i].participation().unwrap().0;
+    assert_eq!((entries[0].index, event_of(0)), (0, &e1));
+    assert_eq!((entries[1].index, event_of(1)), (1, &e2));
     assert_eq!(register.entries(1), entries[1..].to_vec());
     assert!(register.entries(2).is_empty());
     assert!(register.entries(u64::MAX).is_empty());
@@ -188,8 +189,10 @@ fn an_entry_out_of_place_is_reported_on_open() {
     let e = event(1, Joined);
     let entry = RegisterEntry {
         index: 3,
-        event: e.clone(),
-        receipt: receipt(&e, 3),
+        record: RegisterRecord::Participation {
+            event: e.clone(),
+            receipt: receipt(&e, 3),
+        },
     };
     let (mut log, _) = RecordLog::open(&dir.path().join(REGISTER_FILE)).unwrap();
     log.append(&encode(&entry).unwrap()).unwrap();
@@ -199,4 +202,58 @@ fn an_entry_out_of_place_is_reported_on_open() {
         matches!(err, StoreError::LogContent { record: 0, .. }),
         "{err}"
     );
+}
+
+#[test]
+fn reveals_are_entries_of_their_own_between_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e1, e2) = (event(1, Joined), event(2, WithdrawalEffective));
+    {
+        let register = Register::open(dir.path()).unwrap();
+        register.append(&e1, signs(&e1)).unwrap();
+        let first = register
+            .append_reveal(|i| Ok::<_, StoreError>(reveal(i)))
+            .unwrap();
+        assert_eq!((first.index, first.reveal()), (1, Some(&reveal(1))));
+        // The same reveal made again is a second act, a second entry.
+        let again = register
+            .append_reveal(|i| Ok::<_, StoreError>(reveal(i)))
+            .unwrap();
+        assert_eq!(again.index, 2);
+        // The member's next event is still its number 2: reveals take no
+        // part in members' sequences.
+        assert_eq!(register.append(&e2, signs(&e2)).unwrap().entry.index, 3);
+        assert_eq!(
+            register.get_by_sequence(&e2.body.certificate.body.member_key, 2),
+            Some(register.entries(3)[0].clone())
+        );
+    }
+    let register = Register::open(dir.path()).unwrap();
+    let entries = register.entries(0);
+    assert_eq!(entries.len(), 4);
+    assert!(entries[1].reveal().is_some() && entries[2].reveal().is_some());
+    assert_eq!(register.get_by_event(&e2.id()), Some(entries[3].clone()));
+    let late = event(4, Joined);
+    assert!(matches!(
+        register.append(&late, signs(&late)),
+        Err(StoreError::RegisterSequence { expected: 3, .. })
+    ));
+}
+
+#[test]
+fn a_reveal_naming_another_index_or_left_unsigned_is_not_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::open(dir.path()).unwrap();
+    let err = register
+        .append_reveal(|_| Ok::<_, StoreError>(reveal(7)))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::RevealMismatch { given: 7, index: 0 }),
+        "{err}"
+    );
+    let err = register
+        .append_reveal(|_| Err("the signing key is unavailable"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::RevealFailed { .. }), "{err}");
+    assert!(register.is_empty());
 }

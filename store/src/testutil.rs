@@ -4,8 +4,9 @@
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::{
     Certificate, CertificateBody, CommunityId, EncryptionSecretKey, Entity, EntityType, EventBody,
-    ItemBody, ItemKind, ParticipationKind, Receipt, ReceiptBody, Revocation, RevocationReason,
-    Role, SecretKey, Sector, SignedEvent, SignedItem, Subject, Timestamp, Tlp,
+    ItemBody, ItemId, ItemKind, ParticipationKind, PseudonymId, Receipt, ReceiptBody, Reveal,
+    RevealBody, Revocation, RevocationReason, Role, SecretKey, Sector, SignedEvent, SignedItem,
+    Subject, Timestamp, Tlp,
 };
 
 pub const T0: Timestamp = Timestamp(1_800_000_000_000);
@@ -109,4 +110,28 @@ pub fn revocation() -> Revocation {
         issued: T0.plus_days(4),
     };
     Revocation::issue(body, &issuer()).unwrap()
+}
+
+/// The authority's reveal of [`member`] behind an item, at `register_index`.
+pub fn reveal(register_index: u64) -> Reveal {
+    let c = certificate();
+    let Subject::Entity(entity) = c.body.subject.clone() else {
+        unreachable!("the fixture certificate is named")
+    };
+    let body = RevealBody {
+        community: COMMUNITY,
+        authority: authority().public(),
+        register_index,
+        revealed_at: T0.plus_days(5),
+        item: ItemId([4; 32]),
+        certificate: cairn_protocol::CertificateId([5; 32]),
+        pseudonym: PseudonymId([6; 8]),
+        identity: cairn_protocol::subject::EscrowedIdentity {
+            certificate: c.id(),
+            member_key: c.body.member_key,
+            entity,
+        },
+        reason: "Case 2026/17".into(),
+    };
+    Reveal::sign(body, &authority()).unwrap()
 }

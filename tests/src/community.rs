@@ -186,6 +186,57 @@ impl Community {
         )
     }
 
+    /// Writes `spec`'s config with `extra` TOML appended (a `[pseudonym]`
+    /// table, say) and starts it.
+    pub fn start_with(&self, spec: &NodeSpec, bootstrap: &[String], extra: &str) -> NodeProc {
+        self.write_config(spec, bootstrap);
+        let mut text = std::fs::read_to_string(&spec.config_file).expect("config written");
+        text.push_str(extra);
+        std::fs::write(&spec.config_file, text).expect("config written");
+        NodeProc::start(&spec.name, &spec.dir, &spec.config_file)
+    }
+
+    /// Gives the member whose named certificate is `named_cert` a
+    /// pseudonym: a key of its own (`pseudonym.key` in `dir`) and a
+    /// pseudonymous certificate (`pseudonym.cert.json`) issued beside the
+    /// named one by the real issuer, who holds the authority's key here.
+    /// Returns the `[pseudonym]` table for the member's config, the key's
+    /// and the certificate's paths.
+    pub fn pseudonym(
+        &self,
+        dir: &Path,
+        named_cert: &Path,
+        extra: &[&str],
+    ) -> (String, PathBuf, PathBuf) {
+        let key = dir.join("pseudonym.key");
+        cairn_ok(["key", "gen", "--out", s(&key)]);
+        let cert = dir.join("pseudonym.cert.json");
+        let mut args = vec![
+            "cert",
+            "pseudonym",
+            "--community",
+            s(&self.community_file),
+            "--issuer-key",
+            s(&self.issuer_key),
+            "--named-cert",
+            s(named_cert),
+            "--pseudonym-key",
+            s(&key),
+            "--authority-key",
+            s(&self.authority.key_file),
+            "--out",
+            s(&cert),
+        ];
+        args.extend_from_slice(extra);
+        cairn_ok(&args);
+        let table = format!(
+            "\n[pseudonym]\nkey_file = {}\ncertificate_file = {}\n",
+            toml_str(s(&key)),
+            toml_str(s(&cert))
+        );
+        (table, key, cert)
+    }
+
     /// Starts the authority, then each member bootstrapping to every node
     /// started before it.
     pub fn start_all(&self) -> (NodeProc, Vec<NodeProc>) {

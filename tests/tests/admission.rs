@@ -245,5 +245,5 @@ fn a_replayed_participation_event_is_registered_once() {
         .filter(|e| e.member_key.to_string() == member_key)
         .collect();
     assert_eq!(entries.len(), 1, "registered once: {entries:?}");
-    assert_eq!(entries[0].sequence, 1);
+    assert_eq!(entries[0].sequence, Some(1));
 }

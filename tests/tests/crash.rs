@@ -95,7 +95,8 @@ fn the_authority_killed_during_joins_registers_every_member_exactly_once() {
     for (m, index) in members.iter().zip(&receipts) {
         let event = &m.participation()[0];
         assert_eq!(
-            register[*index as usize].event_id, event.event_id,
+            register[*index as usize].event_id,
+            Some(event.event_id),
             "{}",
             m.name
         );

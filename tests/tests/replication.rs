@@ -64,7 +64,8 @@ fn four_members_join_publish_replicate_and_one_withdraws() {
         assert_eq!(e.kind, ParticipationKind::Joined);
         let entry = &register[e.register_index.unwrap() as usize];
         assert_eq!(
-            entry.event_id, e.event_id,
+            entry.event_id,
+            Some(e.event_id),
             "{}: receipt names its entry",
             m.name
         );

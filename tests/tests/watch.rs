@@ -1,8 +1,7 @@
 //! The authority's operator watches membership changes live: `cairn register
 //! watch` prints the register, then each join and withdrawal as it lands.
 
-use cairn_protocol::control::RegisterView;
-use cairn_protocol::ParticipationKind;
+use cairn_protocol::control::{RegisterKind, RegisterView};
 use cairn_tests::community::Community;
 use cairn_tests::{bins, expect, NodeProc};
 use std::io::{BufRead, BufReader};
@@ -43,18 +42,18 @@ fn register_watch_streams_joins_and_withdrawals_as_they_happen() {
 
     members[0].cli_ok(["join"]);
     let first = next();
-    assert_eq!((first.index, first.kind), (0, ParticipationKind::Joined));
+    assert_eq!((first.index, first.kind), (0, RegisterKind::Joined));
     assert_eq!(first.entity_name, c.members[0].entity_name);
 
     members[1].cli_ok(["join"]);
     members[0].cli_ok(["withdraw"]);
     let second = next();
     let third = next();
-    assert_eq!((second.index, second.kind), (1, ParticipationKind::Joined));
+    assert_eq!((second.index, second.kind), (1, RegisterKind::Joined));
     assert_eq!(second.entity_name, c.members[1].entity_name);
     assert_eq!(
         (third.index, third.kind),
-        (2, ParticipationKind::WithdrawalEffective)
+        (2, RegisterKind::WithdrawalEffective)
     );
     assert_eq!(third.entity_name, c.members[0].entity_name);
 

@@ -25,6 +25,7 @@ use tracing::info;
 const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
 mod payload;
+mod pseudonym;
 mod trust;
 
 /// Cheap to clone; one per control connection.
@@ -58,7 +59,8 @@ impl Api {
     pub async fn handle(&self, request: ControlRequest) -> ControlResponse {
         match request {
             ControlRequest::Status => self.status().await,
-            ControlRequest::Publish(p) => self.publish(p).await,
+            ControlRequest::Publish(p) => self.publish(p, false).await,
+            ControlRequest::PublishAsPseudonym(p) => self.publish(p, true).await,
             ControlRequest::ListItems { limit } => self.list_items(limit).await,
             ControlRequest::ShowItem { id } => self.show_item(&id).await,
             ControlRequest::StoreCheck => self.store_check().await,
@@ -85,6 +87,7 @@ impl Api {
             ControlRequest::InstallCertificate { certificate } => {
                 self.install_certificate(*certificate).await
             }
+            ControlRequest::Reveal { item, reason } => self.reveal(item, reason).await,
         }
     }
 
@@ -137,6 +140,7 @@ impl Api {
             warnings: crate::expiry::warning(&cert, Timestamp::now())
                 .into_iter()
                 .chain(self.revoked_warning(&cert))
+                .chain(self.pseudonym_warning())
                 .collect(),
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
@@ -169,9 +173,14 @@ impl Api {
         }
     }
 
-    async fn publish(&self, p: PublishRequest) -> ControlResponse {
+    /// Publishes `p`, signed with the node's named key and certificate, or
+    /// with its pseudonymous ones when `as_pseudonym`.
+    async fn publish(&self, p: PublishRequest, as_pseudonym: bool) -> ControlResponse {
         let ctx = &self.ctx;
-        let certificate = ctx.certificate();
+        let (key, certificate) = match self.signer(as_pseudonym) {
+            Ok(signer) => signer,
+            Err(e) => return error(e),
+        };
         if !certificate.has_role(Role::Publish) {
             return error("this node's certificate does not grant the publish role");
         }
@@ -203,13 +212,18 @@ impl Api {
             let Content::Open(contents) = &body.content else {
                 unreachable!("built open just above")
             };
-            let envelope = match self.seal_for(&p.audience, contents, &body).await {
+            // Under a pseudonym, the pseudonym is the publisher among the
+            // recipients: the named key there would name the publisher.
+            let envelope = match self
+                .seal_for(&p.audience, contents, &body, &certificate)
+                .await
+            {
                 Ok(e) => e,
                 Err(e) => return error(e),
             };
             body.content = Content::Sealed(envelope);
         }
-        let item = match SignedItem::sign(body, &ctx.key, &certificate) {
+        let item = match SignedItem::sign(body, &key, &certificate) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
         };
@@ -265,19 +279,14 @@ impl Api {
         request: &AudienceRequest,
         contents: &Contents,
         body: &ItemBody,
+        publisher: &cairn_protocol::Certificate,
     ) -> Result<Envelope, String> {
         // From the store alone: admitted members' certificates are kept
         // there, so publishing does not wait on the network task.
         let known = audience::known_certificates(&self.ctx, &[]);
         let revocations = &self.ctx.revocations;
         let revoked = |c: &cairn_protocol::Certificate| revocations.status(&c.id(), c).is_some();
-        let resolved = audience::resolve(
-            request,
-            &self.ctx.certificate(),
-            &known,
-            Timestamp::now(),
-            &revoked,
-        )?;
+        let resolved = audience::resolve(request, publisher, &known, Timestamp::now(), &revoked)?;
         audience::seal(contents, resolved, body).map_err(|e| e.to_string())
     }
 

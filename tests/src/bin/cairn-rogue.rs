@@ -35,6 +35,10 @@
 //!   Each answer is printed as `receipt-from PEER index=I digest=D` or
 //!   `request-refused-by PEER: REASON`.
 //!
+//! With `--item-key FILE --item-cert FILE`, items are signed with that key
+//! and carry that certificate (a pseudonymous one, say) while the rogue
+//! connects with `--key` and `--cert`.
+//!
 //! With `--redial`, after lingering it dials every bootstrap peer that
 //! disconnected it again and reports the outcome (a banned rogue sees
 //! `refused-by PEER: ... banned ...`).
@@ -143,6 +147,12 @@ struct Args {
     /// Seconds spent signing items before the flood (flood mode)
     #[arg(long, default_value_t = 0.0)]
     prepare: f64,
+    /// Sign items with this key instead of --key
+    #[arg(long, value_name = "FILE", requires = "item_cert")]
+    item_key: Option<PathBuf>,
+    /// Send items with this certificate instead of --cert
+    #[arg(long, value_name = "FILE", requires = "item_key")]
+    item_cert: Option<PathBuf>,
 }
 
 /// What the rogue has seen of its peers.
@@ -174,6 +184,8 @@ struct Rogue {
     swarm: Swarm<Behaviour>,
     topic: IdentTopic,
     certificate: Certificate,
+    /// The certificate items travel with.
+    item_certificate: Certificate,
     seen: Seen,
 }
 
@@ -340,7 +352,7 @@ impl Rogue {
     fn encode(&self, item: SignedItem) -> Vec<u8> {
         let message = GossipMessage::Item {
             item,
-            certificate: self.certificate.clone(),
+            certificate: self.item_certificate.clone(),
         };
         codec::encode(&message).expect("a rogue item still encodes")
     }
@@ -606,10 +618,15 @@ async fn main() -> anyhow::Result<()> {
         swarm.dial(DialOpts::peer_id(peer).addresses(vec![addr]).build())?;
         seen.bootstrap.insert(peer);
     }
+    let (item_key, item_certificate) = match (&args.item_key, &args.item_cert) {
+        (Some(k), Some(c)) => (files::read_secret_key(k)?, files::read_certificate(c)?),
+        _ => (key.clone(), certificate.clone()),
+    };
     let mut rogue = Rogue {
         swarm,
         topic,
         certificate: certificate.clone(),
+        item_certificate: item_certificate.clone(),
         seen,
     };
 
@@ -642,7 +659,14 @@ async fn main() -> anyhow::Result<()> {
     } else {
         for i in 0..args.count {
             let created = args.created_ms.map_or_else(Timestamp::now, Timestamp);
-            let (title, item) = item(i, args.mode, created, &community, &key, &certificate)?;
+            let (title, item) = item(
+                i,
+                args.mode,
+                created,
+                &community,
+                &item_key,
+                &item_certificate,
+            )?;
             rogue.publish(&title, item);
             // Let the swarm send it before the next one.
             rogue
