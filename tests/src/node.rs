@@ -314,6 +314,20 @@ impl NodeProc {
         self.json(&["register", "list", "--json"])
     }
 
+    /// `cairn publish`, which may fail (a revoked or withdrawn node's own
+    /// refusal, say); its output or why not.
+    pub fn try_publish(
+        &self,
+        kind: &str,
+        tlp: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<String, String> {
+        self.try_cli([
+            "publish", "--kind", kind, "--tlp", tlp, "--title", title, "--body", body,
+        ])
+    }
+
     /// `cairn publish`; returns the new item's id.
     pub fn publish(&self, kind: &str, tlp: &str, title: &str, body: &str) -> String {
         let v: serde_json::Value = self.json(&[

@@ -45,17 +45,7 @@ fn sees_revoked(node: &NodeProc, key: &str, timeout: Duration) {
 
 /// A revoked member trying to publish: its own node may already refuse.
 fn try_publish(node: &NodeProc, title: &str) {
-    let _ = node.try_cli([
-        "publish",
-        "--kind",
-        "near-miss",
-        "--tlp",
-        "GREEN",
-        "--title",
-        title,
-        "--body",
-        "x",
-    ]);
+    let _ = node.try_publish("near-miss", "GREEN", title, "x");
 }
 
 fn titles(node: &NodeProc) -> BTreeSet<String> {

@@ -107,17 +107,7 @@ fn a_registered_withdrawal_ends_the_members_access() {
 
     // Its own node no longer publishes for a withdrawn entity.
     let refused = leaving
-        .try_cli([
-            "publish",
-            "--kind",
-            "near-miss",
-            "--tlp",
-            "GREEN",
-            "--title",
-            "After",
-            "--body",
-            "x",
-        ])
+        .try_publish("near-miss", "GREEN", "After", "x")
         .expect_err("a withdrawn node refuses to publish");
     assert!(refused.contains("withdrawn"), "{refused}");
     // A node that skips that check, with the member's key and certificate,
