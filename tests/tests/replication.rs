@@ -17,7 +17,9 @@ const ITEMS: [[(&str, &str); 2]; 4] = [
     [("indicator-of-compromise", "AMBER"), ("near-miss", "GREEN")],
     [
         ("vulnerability", "AMBER+STRICT"),
-        ("adversarial-tactic", "RED"),
+        // TLP:RED needs named recipients (tests/tests/audience.rs); every
+        // node here must read every item.
+        ("adversarial-tactic", "AMBER"),
     ],
     [
         ("configuration-recommendation", "CLEAR"),
