@@ -119,7 +119,11 @@ async fn measure(cluster: &Cluster) -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<f
         let api = cluster.nodes[publisher].api.clone();
         calls.push(tokio::spawn(async move {
             let started = Instant::now();
-            (started, sealed, api.handle(ControlRequest::Publish(request)).await)
+            (
+                started,
+                sealed,
+                api.handle(ControlRequest::Publish(request)).await,
+            )
         }));
     }
     let mut published = Vec::with_capacity(calls.len());
@@ -236,7 +240,11 @@ async fn time_opening(
     let mut out = Vec::new();
     for (id, _, _) in published.iter().filter(|p| p.2).take(20) {
         let started = Instant::now();
-        match cluster.nodes[1].api.handle(ControlRequest::ShowItem { id: *id }).await {
+        match cluster.nodes[1]
+            .api
+            .handle(ControlRequest::ShowItem { id: *id })
+            .await
+        {
             ControlResponse::Item(view) => {
                 let readable = view.audience.map(|a| a.readable).unwrap_or(false);
                 if !readable {
