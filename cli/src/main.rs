@@ -8,6 +8,7 @@ mod cert;
 mod client;
 mod community;
 mod failure;
+mod interop;
 mod keys;
 mod node;
 mod publish;
@@ -87,6 +88,12 @@ enum Command {
     /// The participation register (competent authority nodes)
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Export items in a format other tools read (STIX 2.1)
+    #[command(subcommand)]
+    Export(interop::ExportCommand),
+    /// Import a STIX 2.1 bundle as items published by this node
+    #[command(subcommand)]
+    Import(interop::ImportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +149,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
             node::participation(&node(), ControlRequest::Participation, o, out)
         }
         Command::Register(cmd) => node::register(&node(), cmd, out),
+        Command::Export(cmd) => interop::export(&node(), cmd, out),
+        Command::Import(cmd) => interop::import(&node(), cmd, out),
     }
 }
 

@@ -204,7 +204,7 @@ fn print<T: Serialize>(
 }
 
 /// An answer of the wrong kind: the node speaks another protocol version.
-fn unexpected(op: &str, response: &ControlResponse) -> anyhow::Error {
+pub fn unexpected(op: &str, response: &ControlResponse) -> anyhow::Error {
     let got = serde_json::to_value(response)
         .ok()
         .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_string))
