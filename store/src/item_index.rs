@@ -7,7 +7,9 @@
 //!   rather than per item halves sled's work per item (measured: 16 -> 9 us);
 //! - `C` certificate id -> certificate encoding;
 //! - `W` -> length of the data file known to be on disk;
-//! - `N` -> how many items are stored (sled can only count by walking).
+//! - `N` -> how many items are stored (sled can only count by walking);
+//! - `A` chunk number -> when the chunk was stored, and `V` -> where that
+//!   index begins (see `items_added.rs`).
 //!
 //! Numbers are big-endian, so byte order is numeric order.
 

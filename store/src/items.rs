@@ -58,6 +58,11 @@ pub struct ItemStore {
     next_chunk: Arc<AtomicU64>,
     /// Spares sled a lookup for most new ids; locked after `data`.
     known: Arc<Mutex<KnownIds>>,
+    /// The stored-time index ([`added`]): its first chunk, the time legacy
+    /// chunks count as stored, and the last time recorded.
+    added_since: Arc<AtomicU64>,
+    legacy_added: Arc<AtomicU64>,
+    last_added: Arc<AtomicU64>,
     /// Set by [`crate::Store::open`]: keeps the data directory locked while
     /// any handle lives, even after the `Store` that opened it is dropped.
     pub(crate) dir_lock: Option<Arc<DirLock>>,
@@ -143,6 +148,11 @@ impl ItemStore {
         }
         let chunk_number = self.next_chunk.load(Ordering::Relaxed);
         write.insert(&chunk_key(chunk_number)[..], chunk);
+        let added = self.next_added();
+        write.insert(
+            &added::added_key(chunk_number)[..],
+            &added.to_be_bytes()[..],
+        );
         for (cid, bytes) in new_certs {
             write.insert(&certificate_key(&cid)[..], bytes);
         }
@@ -153,6 +163,7 @@ impl ItemStore {
         known.extend(fresh.iter().map(|i| i.id()));
         self.count.store(count, Ordering::Relaxed);
         self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
+        self.last_added.store(added, Ordering::Relaxed);
         Ok(outcome)
     }
 
@@ -374,6 +385,10 @@ impl ItemStore {
 
 #[path = "items_open.rs"]
 mod open;
+
+#[path = "items_added.rs"]
+pub mod added;
+pub use added::{Added, StoredAt};
 
 #[cfg(test)]
 #[path = "items_tests.rs"]

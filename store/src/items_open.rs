@@ -33,6 +33,9 @@ impl ItemStore {
             count: Arc::new(AtomicU64::new(0)),
             next_chunk: Arc::new(AtomicU64::new(0)),
             known: Arc::default(),
+            added_since: Arc::default(),
+            legacy_added: Arc::default(),
+            last_added: Arc::default(),
             dir_lock: None,
         };
         if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
@@ -42,6 +45,7 @@ impl ItemStore {
                 .store(store.chunk_number(&key)? + 1, Ordering::Relaxed);
         }
         store.recover()?;
+        store.open_added()?;
         Ok(store)
     }
 
