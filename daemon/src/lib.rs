@@ -9,6 +9,7 @@ pub mod context;
 pub mod control;
 pub mod demo;
 pub mod expiry;
+pub mod http;
 pub mod ingest;
 pub mod log_limit;
 pub mod network;
