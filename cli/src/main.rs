@@ -17,6 +17,7 @@ mod revoke;
 mod rfc3339;
 mod sync;
 mod table;
+mod taxii;
 
 use anyhow::Result;
 use cairn_protocol::control::ControlRequest;
@@ -94,6 +95,9 @@ enum Command {
     /// Import a STIX 2.1 bundle as items published by this node
     #[command(subcommand)]
     Import(interop::ImportCommand),
+    /// The node's TAXII 2.1 server: users and their passwords (offline)
+    #[command(subcommand)]
+    Taxii(taxii::TaxiiCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +155,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Register(cmd) => node::register(&node(), cmd, out),
         Command::Export(cmd) => interop::export(&node(), cmd, out),
         Command::Import(cmd) => interop::import(&node(), cmd, out),
+        Command::Taxii(cmd) => taxii::run(cmd, out),
     }
 }
 

@@ -52,6 +52,7 @@ fn status() -> NodeStatus {
         sync: Default::default(),
         warnings: vec![],
         abuse: Default::default(),
+        taxii: None,
     }
 }
 

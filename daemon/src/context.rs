@@ -39,6 +39,8 @@ pub struct Context {
     pub limits: crate::config::Limits,
     /// What rate limits and bans dropped, for `cairn status`.
     pub counters: Arc<crate::rate_limit::Counters>,
+    /// The TAXII server's discovery URL, once it listens.
+    pub taxii_url: std::sync::OnceLock<String>,
 }
 
 impl Context {

@@ -18,5 +18,6 @@ pub mod participation;
 pub mod rate_limit;
 pub mod revocations;
 pub mod sync;
+pub mod taxii;
 #[cfg(test)]
 mod testutil;

@@ -339,6 +339,7 @@ fn control_seeds(dir: &Path) {
         sync: sync.clone(),
         warnings: vec![],
         abuse: Default::default(),
+        taxii: None,
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

@@ -221,6 +221,9 @@ pub struct NodeStatus {
     /// from older nodes' answers (JSON: defaults to zeroes).
     #[serde(default)]
     pub abuse: AbuseStatus,
+    /// The TAXII server's discovery URL, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxii: Option<String>,
 }
 
 /// Counts of abuse the node fended off since it started.

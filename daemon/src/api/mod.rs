@@ -147,6 +147,7 @@ impl Api {
                 .into_iter()
                 .collect(),
             abuse: self.abuse(),
+            taxii: self.ctx.taxii_url.get().cloned(),
         })
     }
 
@@ -279,7 +280,7 @@ impl Api {
     }
 
     /// Names for showing recipients, from every certificate this node knows.
-    async fn names(&self) -> audience::Names {
+    pub(crate) async fn names(&self) -> audience::Names {
         let seen = match self.client.snapshot().await {
             Ok(snap) => snap.seen,
             Err(_) => Vec::new(),

@@ -127,6 +127,7 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             authority: serial == 0,
             control_socket: None,
             limits: Default::default(),
+            taxii: None,
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

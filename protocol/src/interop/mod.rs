@@ -12,6 +12,7 @@ pub mod ids;
 pub mod ioc;
 pub mod stix;
 pub mod stix_import;
+pub mod taxii;
 
 use crate::control::ItemView;
 use crate::tlp::Tlp;

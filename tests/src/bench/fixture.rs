@@ -133,6 +133,7 @@ impl Fixture {
             control_socket: dir.join("c.sock"),
             certificate_path: None,
             limits: Default::default(),
+            taxii: None,
         }
     }
 
