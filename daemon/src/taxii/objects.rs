@@ -78,11 +78,10 @@ struct Listing {
 
 impl Taxii {
     /// The objects of one entry as `user` may see them (none for an item it
-    /// may not), with the entry's date_added.
+    /// may not).
     async fn entry_objects(
         &self,
         entry: u64,
-        added: Timestamp,
         id: Option<cairn_protocol::ItemId>,
         user: &TaxiiUser,
         names: &crate::audience::Names,
@@ -95,7 +94,6 @@ impl Taxii {
                 .into_iter()
                 .collect());
         }
-        let _ = added;
         let Some(id) = id else { return Ok(vec![]) };
         let item = match self.ctx.items.get(&id) {
             Ok(Some((item, _))) => item,
@@ -158,9 +156,7 @@ impl Taxii {
             None
         };
         while entry < Tlp::ALL.len() as u64 {
-            let objects = self
-                .entry_objects(entry, MARKINGS_ADDED, None, user, &names)
-                .await?;
+            let objects = self.entry_objects(entry, None, user, &names).await?;
             if let Some(next) = take(objects, MARKINGS_ADDED, entry, skip, &mut found) {
                 return Ok(Listing {
                     found,
@@ -197,9 +193,7 @@ impl Taxii {
                     });
                 }
                 scanned += 1;
-                let objects = self
-                    .entry_objects(e, a.added, Some(a.id), user, &names)
-                    .await?;
+                let objects = self.entry_objects(e, Some(a.id), user, &names).await?;
                 if let Some(next) = take(objects, a.added, e, first_skip, &mut found) {
                     return Ok(Listing {
                         found,
@@ -259,26 +253,33 @@ fn internal(e: String) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", e)
 }
 
+/// A page of the collection `id` for an objects or manifest request, after
+/// the checks both make (credentials, media type, collection, parameters).
+async fn listing(
+    t: &Taxii,
+    headers: &HeaderMap,
+    id: &str,
+    params: &[(String, String)],
+) -> Result<Listing, Response> {
+    let user = t.guard(headers).map_err(IntoResponse::into_response)?;
+    t.collection_for(id, user)
+        .map_err(IntoResponse::into_response)?;
+    let (limit, start) = paging(params).map_err(IntoResponse::into_response)?;
+    let f = filter(params).map_err(IntoResponse::into_response)?;
+    t.list(user, start, &f, limit, SCAN_BUDGET)
+        .await
+        .map_err(internal)
+}
+
 pub(super) async fn get_objects(
     axum::extract::State(t): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
     axum::extract::Query(params): Params,
 ) -> Response {
-    let user = match t.guard(&headers) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
-    if let Err(r) = t.collection_for(&id, user) {
-        return r.into_response();
-    }
-    let ((limit, start), f) = match (paging(&params), filter(&params)) {
-        (Ok(p), Ok(f)) => (p, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
-    };
-    let listing = match t.list(user, start, &f, limit, SCAN_BUDGET).await {
+    let listing = match listing(&t, &headers, &id, &params).await {
         Ok(l) => l,
-        Err(e) => return internal(e),
+        Err(r) => return r,
     };
     let envelope = Envelope {
         more: listing.next.is_some(),
@@ -294,20 +295,9 @@ pub(super) async fn get_manifest(
     Path(id): Path<String>,
     axum::extract::Query(params): Params,
 ) -> Response {
-    let user = match t.guard(&headers) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
-    if let Err(r) = t.collection_for(&id, user) {
-        return r.into_response();
-    }
-    let ((limit, start), f) = match (paging(&params), filter(&params)) {
-        (Ok(p), Ok(f)) => (p, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
-    };
-    let listing = match t.list(user, start, &f, limit, SCAN_BUDGET).await {
+    let listing = match listing(&t, &headers, &id, &params).await {
         Ok(l) => l,
-        Err(e) => return internal(e),
+        Err(r) => return r,
     };
     let manifest = Manifest {
         more: listing.next.is_some(),

@@ -125,31 +125,16 @@ mod tests {
     use super::*;
     use crate::control::AudienceView;
 
-    pub(crate) fn view(tlp: Tlp, audience: Option<bool>) -> ItemView {
-        ItemView {
-            id: crate::ItemId([7; 32]),
-            kind: crate::ItemKind::NearMiss,
-            tlp,
-            title: "t".into(),
-            body: String::new(),
-            tags: vec![],
-            created: crate::Timestamp(0),
-            publisher: crate::CertificateId([1; 32]),
-            publisher_name: "P".into(),
-            publisher_sector: None,
-            publisher_revoked: None,
-            payload_media_type: None,
-            payload_size: 0,
-            payload: None,
-            verified: true,
-            audience: audience.map(|readable| AudienceView {
-                selectors: vec!["A".into()],
-                recipients: vec!["A".into()],
-                readable,
-                unreadable_reason: None,
-                sealed_size: 10,
-            }),
-        }
+    fn view(tlp: Tlp, audience: Option<bool>) -> ItemView {
+        let mut v = crate::interop::stix::tests::view(7, crate::ItemKind::NearMiss, tlp, &[]);
+        v.audience = audience.map(|readable| AudienceView {
+            selectors: vec!["A".into()],
+            recipients: vec!["A".into()],
+            readable,
+            unreadable_reason: None,
+            sealed_size: 10,
+        });
+        v
     }
 
     #[test]
