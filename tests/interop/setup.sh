@@ -28,6 +28,10 @@ $(grep -v '^\s*#' "$requirements" | grep -v '^\s*$')"
 
 if [ -f "$venv/cairn-stamp" ] && [ "$(cat "$venv/cairn-stamp")" = "$want" ] \
   && [ -x "$venv/bin/python" ]; then
+  if [ -s "$venv/skipped.txt" ]; then
+    echo "setup.sh: not installed (see above when the venv was built; remove $venv to retry):" \
+      $(cat "$venv/skipped.txt") >&2
+  fi
   echo "$venv"
   exit 0
 fi
