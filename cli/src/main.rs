@@ -8,6 +8,7 @@ mod cert;
 mod client;
 mod community;
 mod failure;
+mod interop;
 mod keys;
 mod ledger;
 mod locate;
@@ -21,6 +22,7 @@ mod rfc3339;
 mod store;
 mod sync;
 mod table;
+mod taxii;
 
 use anyhow::Result;
 use cairn_protocol::control::ControlRequest;
@@ -128,6 +130,15 @@ enum Command {
     /// Name the entity behind a pseudonymous item (the competent authority's
     /// node only); the reveal is recorded in its register first
     Reveal(RevealArgs),
+    /// Export items in a format other tools read (STIX 2.1)
+    #[command(subcommand)]
+    Export(interop::ExportCommand),
+    /// Import a STIX 2.1 bundle as items published by this node
+    #[command(subcommand)]
+    Import(interop::ImportCommand),
+    /// The node's TAXII 2.1 server: users and their passwords (offline)
+    #[command(subcommand)]
+    Taxii(taxii::TaxiiCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +220,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Register(cmd) => node::register(&node()?, cmd, out),
         Command::Store(StoreCommand::Check(o)) => store::check(&node()?, o, out),
         Command::Reveal(a) => node::reveal(&node()?, &a.item, &a.reason, &a.out, out),
+        Command::Export(cmd) => interop::export(&node()?, cmd, out),
+        Command::Import(cmd) => interop::import(&node()?, cmd, out),
+        Command::Taxii(cmd) => taxii::run(cmd, out),
     }
 }
 

@@ -43,6 +43,10 @@ pub fn status(s: &NodeStatus) -> String {
         ("member key", s.member_key.to_string()),
         ("peer id", s.peer_id.clone()),
         ("listening on", listening),
+        (
+            "TAXII 2.1",
+            s.taxii.clone().unwrap_or_else(|| "off".to_string()),
+        ),
         ("connected members", s.connected_members.to_string()),
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),

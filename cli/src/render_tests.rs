@@ -17,9 +17,11 @@ fn item_view(title: &str) -> ItemView {
         created: Timestamp(1_764_080_856_000),
         publisher: CertificateId([0xcd; 32]),
         publisher_name: "St. Example Hospital".into(),
+        publisher_sector: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
+        payload: None,
         verified: true,
         audience: None,
     }

@@ -53,6 +53,7 @@ fn status() -> NodeStatus {
         warnings: vec![],
         abuse: Default::default(),
         bootstrap: vec![],
+        taxii: None,
     }
 }
 
@@ -67,9 +68,11 @@ fn item(n: u8, title: &str) -> ItemView {
         created: Timestamp(1_764_080_856_000),
         publisher: CertificateId([1; 32]),
         publisher_name: "CSIRT Nord".into(),
+        publisher_sector: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
+        payload: None,
         verified: true,
         audience: None,
     }

@@ -4,7 +4,7 @@
 //! Every problem is reported before the node opens its store or a socket,
 //! with the file and the fix, so an operator never finds out from a peer.
 
-use cairn_protocol::{Certificate, Community, SecretKey, Timestamp};
+use cairn_protocol::{Certificate, Community, SecretKey, Timestamp, Tlp};
 use cairn_store::files::{self, FileError};
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
@@ -42,6 +42,136 @@ pub struct Config {
     /// publish --as-pseudonym` (`[pseudonym]`); the node still connects
     /// with its named certificate.
     pub pseudonym: Option<crate::pseudonym::PseudonymConfig>,
+    /// The TAXII 2.1 server (`[taxii]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub taxii: Option<TaxiiConfig>,
+}
+
+/// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
+/// pull items (as STIX) and push bundles (as items this node publishes).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxiiConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Loopback unless TLS is configured.
+    #[serde(default = "default_taxii_listen")]
+    pub listen: std::net::SocketAddr,
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Shown in discovery.
+    #[serde(default = "default_taxii_title")]
+    pub title: String,
+    /// Largest POST body accepted, in bytes.
+    #[serde(default = "default_taxii_max_content")]
+    pub max_content_length: usize,
+    /// Who may connect (`[[taxii.users]]`); nobody without.
+    #[serde(default)]
+    pub users: Vec<TaxiiUser>,
+}
+
+/// One TAXII user: `cairn taxii user NAME` makes the password and these
+/// lines.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxiiUser {
+    pub name: String,
+    /// Hex SHA-256 of the generated password.
+    pub password_sha256: String,
+    /// The highest marking this user sees (TLP:RED never: no TAXII client
+    /// is a named recipient). Default GREEN.
+    #[serde(default = "default_taxii_max_tlp", deserialize_with = "tlp_label")]
+    pub max_tlp: Tlp,
+    /// May POST bundles, which this node publishes as its own items.
+    #[serde(default)]
+    pub write: bool,
+}
+
+fn default_taxii_listen() -> std::net::SocketAddr {
+    ([127, 0, 0, 1], 7480).into()
+}
+
+fn default_taxii_title() -> String {
+    "Cairn".into()
+}
+
+fn default_taxii_max_content() -> usize {
+    10 << 20
+}
+
+fn default_taxii_max_tlp() -> Tlp {
+    Tlp::Green
+}
+
+fn tlp_label<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Tlp, D::Error> {
+    let s = String::deserialize(d)?;
+    Tlp::parse_label(&s).map_err(serde::de::Error::custom)
+}
+
+/// The TAXII server as a node runs it, checked.
+#[derive(Debug, Clone)]
+pub struct TaxiiSettings {
+    pub listen: crate::http::Listen,
+    pub title: String,
+    pub max_content_length: usize,
+    pub users: Vec<TaxiiUser>,
+}
+
+impl TaxiiConfig {
+    /// The checked settings, or why the section cannot be used; `None` when
+    /// the server is off.
+    pub fn settings(&self) -> Result<Option<TaxiiSettings>, ConfigError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let bad = |m: String| Err(ConfigError::Taxii(m));
+        let listen = crate::http::Listen {
+            listen: self.listen,
+            tls_certificate: self.tls_certificate.clone(),
+            tls_key: self.tls_key.clone(),
+        };
+        if let Err(e) = listen.check("the TAXII server") {
+            return bad(e.to_string());
+        }
+        if self.users.is_empty() {
+            return bad(
+                "no [[taxii.users]]: nobody could read; add one with `cairn taxii user NAME`"
+                    .into(),
+            );
+        }
+        for (i, u) in self.users.iter().enumerate() {
+            if u.name.is_empty() || u.name.contains(':') {
+                return bad(format!(
+                    "user {:?}: a name is 1 or more characters without ':'",
+                    u.name
+                ));
+            }
+            if self.users[..i].iter().any(|o| o.name == u.name) {
+                return bad(format!("user {:?} is listed twice", u.name));
+            }
+            if u.password_sha256.len() != 64 || hex::decode(&u.password_sha256).is_err() {
+                return bad(format!(
+                    "user {:?}: password_sha256 must be 64 hex digits, as `cairn taxii user` prints",
+                    u.name
+                ));
+            }
+            if u.max_tlp == Tlp::Red {
+                return bad(format!(
+                    "user {:?}: max_tlp = RED is not allowed: TLP:RED is for named recipients, never a feed",
+                    u.name
+                ));
+            }
+        }
+        if self.max_content_length < 1024 {
+            return bad("max_content_length is under 1024 bytes".into());
+        }
+        Ok(Some(TaxiiSettings {
+            listen,
+            title: self.title.clone(),
+            max_content_length: self.max_content_length,
+            users: self.users.clone(),
+        }))
+    }
 }
 
 /// How much one peer or publisher may send before the excess is dropped,
@@ -141,6 +271,8 @@ pub enum ConfigError {
     NotAuthority(cairn_protocol::PublicKey),
     #[error("[pseudonym] is unusable: {0}")]
     Pseudonym(String),
+    #[error("[taxii]: {0}")]
+    Taxii(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -159,6 +291,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The pseudonym this node may publish under, checked.
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
+    /// The TAXII server, if enabled.
+    pub taxii: Option<TaxiiSettings>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -221,6 +355,16 @@ impl Config {
         if let Some(p) = config.pseudonym.as_mut() {
             p.relative_to(base);
         }
+        if let Some(t) = config.taxii.as_mut() {
+            for p in [&mut t.tls_certificate, &mut t.tls_key]
+                .into_iter()
+                .flatten()
+            {
+                if p.is_relative() {
+                    *p = base.join(&*p);
+                }
+            }
+        }
         Ok(config)
     }
 
@@ -278,6 +422,10 @@ impl Config {
             certificate_path: Some(self.certificate_file.clone()),
             limits: self.limits.clone(),
             pseudonym,
+            taxii: match &self.taxii {
+                Some(t) => t.settings()?,
+                None => None,
+            },
         })
     }
 }
@@ -345,5 +493,57 @@ mod tests {
         let text = include_str!("../../deploy/cairn.toml");
         let c: Config = toml::from_str(text).unwrap();
         assert_eq!(c.limits, Limits::default());
+        let taxii = c.taxii.expect("the shipped config documents [taxii]");
+        assert!(!taxii.enabled, "TAXII is off by default");
+        assert_eq!(taxii.settings().unwrap().map(|_| ()), None);
+    }
+
+    #[test]
+    fn taxii_needs_users_and_tls_off_loopback() {
+        let digest = "ab".repeat(32);
+        let parse = |extra: &str| -> TaxiiConfig {
+            let text = format!(
+                "[taxii]\nenabled = true\n{extra}\n[[taxii.users]]\nname = \"r\"\npassword_sha256 = \"{digest}\"\n"
+            );
+            #[derive(Deserialize)]
+            struct Only {
+                taxii: TaxiiConfig,
+            }
+            toml::from_str::<Only>(&text).unwrap().taxii
+        };
+        let t = parse("").settings().unwrap().unwrap();
+        assert_eq!(t.listen.listen, default_taxii_listen());
+        assert_eq!(t.users[0].max_tlp, Tlp::Green);
+        assert!(!t.users[0].write);
+        let err = parse("listen = \"0.0.0.0:7480\"")
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not loopback") && err.contains("tls_certificate"),
+            "{err}"
+        );
+        let err = parse("tls_key = \"k.pem\"")
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("both"), "{err}");
+        let mut no_users = parse("");
+        no_users.users.clear();
+        assert!(no_users
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("cairn taxii user"));
+        let mut red = parse("");
+        red.users[0].max_tlp = Tlp::Red;
+        assert!(red.settings().unwrap_err().to_string().contains("RED"));
+        let text = format!("[taxii]\nenabled = true\n[[taxii.users]]\nname = \"r\"\npassword_sha256 = \"{digest}\"\nmax_tlp = \"tlp:amber+strict\"\n");
+        #[derive(Deserialize)]
+        struct Only {
+            taxii: TaxiiConfig,
+        }
+        let t: Only = toml::from_str(&text).unwrap();
+        assert_eq!(t.taxii.users[0].max_tlp, Tlp::AmberStrict);
     }
 }

@@ -41,6 +41,8 @@ pub struct Context {
     pub counters: Arc<crate::rate_limit::Counters>,
     /// The pseudonym this node may publish under (`[pseudonym]`).
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
+    /// The TAXII server's discovery URL, once it listens.
+    pub taxii_url: std::sync::OnceLock<String>,
 }
 
 impl Context {

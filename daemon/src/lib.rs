@@ -9,6 +9,7 @@ pub mod context;
 pub mod control;
 pub mod demo;
 pub mod expiry;
+pub mod http;
 pub mod ingest;
 pub mod log_limit;
 pub mod network;
@@ -19,5 +20,6 @@ pub mod rate_limit;
 pub mod revocations;
 pub mod store_health;
 pub mod sync;
+pub mod taxii;
 #[cfg(test)]
 mod testutil;

@@ -34,6 +34,8 @@ pub enum StartError {
     Listen { addr: Multiaddr, detail: String },
     #[error(transparent)]
     Control(#[from] control::ControlError),
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
 }
 
 /// A started node.
@@ -113,6 +115,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         limits: settings.limits.clone(),
         counters,
         pseudonym: settings.pseudonym.clone(),
+        taxii_url: Default::default(),
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -131,6 +134,13 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     }
 
     let listener = control::bind(&settings.control_socket)?;
+    let taxii = match &settings.taxii {
+        Some(t) => Some((
+            crate::http::bind("the TAXII server", &t.listen).await?,
+            t.clone(),
+        )),
+        None => None,
+    };
     let api = Api::new(ctx.clone(), client.clone());
     let event_loop = EventLoop::new(
         swarm,
@@ -140,7 +150,20 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         settings.bootstrap,
         verdicts,
     );
-    let tasks = vec![
+    let mut tasks = Vec::new();
+    if let Some((bound, t)) = taxii {
+        if let Ok(addr) = bound.local_addr() {
+            let scheme = if bound.is_tls() { "https" } else { "http" };
+            let _ = ctx.taxii_url.set(format!("{scheme}://{addr}/taxii2/"));
+        }
+        let router = crate::taxii::router(api.clone(), ctx.clone(), t, bound.is_tls());
+        tasks.push(tokio::spawn(crate::http::serve(
+            bound,
+            router,
+            shutdown_rx.clone(),
+        )));
+    }
+    tasks.extend([
         tokio::spawn(event_loop.run()),
         sync_task,
         tokio::spawn(control::serve(listener, api.clone(), shutdown_rx.clone())),
@@ -152,7 +175,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
             ctx.participation_wake.clone(),
             shutdown_rx,
         )),
-    ];
+    ]);
     Ok(RunningNode {
         api,
         peer_id,

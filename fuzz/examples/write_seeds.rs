@@ -316,9 +316,11 @@ fn control_seeds(dir: &Path) {
         created: item.body.created,
         publisher: cert.id(),
         publisher_name: cert.body.subject.display_name(),
+        publisher_sector: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
+        payload: None,
         verified: true,
         audience: None,
     };
@@ -353,6 +355,7 @@ fn control_seeds(dir: &Path) {
         warnings: vec![],
         abuse: Default::default(),
         bootstrap: vec![],
+        taxii: None,
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

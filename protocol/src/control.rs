@@ -11,6 +11,7 @@ use crate::community::CommunityId;
 use crate::entity::{EntityType, MemberState, Sector};
 use crate::event::{EventId, ParticipationKind};
 use crate::identity::PublicKey;
+use crate::interop::{ExportPolicy, WithheldCounts};
 use crate::item::{ItemId, ItemKind, Payload};
 use crate::pseudonym::RevealId;
 use crate::register::RegisterRecord;
@@ -68,6 +69,27 @@ pub enum ControlRequest {
         /// Why: the case or legal basis, kept in the register.
         reason: String,
     },
+    /// A page of items for an export (STIX, feeds): views with their
+    /// payloads, oldest first, only those the export policy lets out.
+    ExportItems(ExportQuery),
+}
+
+/// Which items an export asks for, and from where in the node's item order
+/// (creation time, then id) the page starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportQuery {
+    /// Created at or after this time.
+    #[serde(default)]
+    pub since: Option<Timestamp>,
+    /// Only these kinds; empty: every kind.
+    #[serde(default)]
+    pub kinds: Vec<ItemKind>,
+    pub policy: ExportPolicy,
+    /// The last item of the previous page (its creation time and id).
+    #[serde(default)]
+    pub after: Option<(Timestamp, ItemId)>,
+    /// Most items in the page (the node may return fewer, and caps it).
+    pub limit: usize,
 }
 
 /// A new item, before the node signs it.
@@ -169,9 +191,22 @@ pub enum ControlResponse {
     },
     /// The reveal, as the register now holds it.
     Revealed(RegisterView),
+    /// One page of an export.
+    ExportPage(ExportPage),
     Error {
         message: String,
     },
+}
+
+/// A page of items for an export.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportPage {
+    /// Views the policy lets out, with their payloads.
+    pub items: Vec<ItemView>,
+    /// Items of this page's range held back, by reason.
+    pub withheld: WithheldCounts,
+    /// Where the next page starts; `None`: this was the last.
+    pub next: Option<(Timestamp, ItemId)>,
 }
 
 /// Catch-up progress.
@@ -218,6 +253,9 @@ pub struct NodeStatus {
     /// from older nodes' answers (JSON: defaults to zeroes).
     #[serde(default)]
     pub abuse: AbuseStatus,
+    /// The TAXII server's discovery URL, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxii: Option<String>,
     /// Each bootstrap address of the config, and how dialling it went.
     /// Absent from older nodes' answers.
     #[serde(default)]
@@ -268,11 +306,19 @@ pub struct ItemView {
     pub publisher: CertificateId,
     /// The publisher's legal name, or "a certified member …" for a pseudonym.
     pub publisher_name: String,
+    /// The publisher's sector (none for a pseudonym or an unknown
+    /// certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher_sector: Option<Sector>,
     /// Set when the publisher's certificate has been revoked since (items
     /// already held stay, marked).
     pub publisher_revoked: Option<RevokedView>,
     pub payload_media_type: Option<String>,
     pub payload_size: usize,
+    /// The payload itself, in views made for an export (never for a
+    /// listing); empty when the item is not readable here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
     /// Signature and certificate re-verified while answering this request.
     pub verified: bool,
     /// Set for an item sealed to an audience. Unless this node is a

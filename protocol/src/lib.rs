@@ -18,6 +18,7 @@ pub mod event;
 pub mod handshake;
 pub mod hash;
 pub mod identity;
+pub mod interop;
 pub mod item;
 pub mod item_encoding;
 pub mod names;

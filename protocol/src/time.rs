@@ -1,4 +1,6 @@
-//! Wall-clock instants as carried on the wire.
+//! Wall-clock instants as carried on the wire, and their RFC 3339 form
+//! (rendered and parsed with `jiff`: STIX and TAXII make these strings part
+//! of the data, so a well-kept implementation does the calendar work).
 
 use serde::{Deserialize, Serialize};
 
@@ -43,38 +45,73 @@ impl Timestamp {
 
     /// RFC 3339 rendering in UTC with second precision, for people.
     pub fn to_rfc3339(self) -> String {
-        let secs = self.0 / 1000;
-        let days = secs / 86_400;
-        let rem = secs % 86_400;
-        let (y, m, d) = civil_from_days(days as i64);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            (rem % 3600) / 60,
-            rem % 60
-        )
+        format!("{:.0}", self.as_jiff())
+    }
+
+    /// RFC 3339 in UTC with exactly three fraction digits, as STIX 2.1
+    /// writes `created` and `modified` and TAXII 2.1 writes `date_added`.
+    pub fn to_rfc3339_millis(self) -> String {
+        format!("{:.3}", self.as_jiff())
+    }
+
+    /// Parses `2026-03-01T09:30:00Z`, `2026-03-01T09:30:00.250+01:00`
+    /// (any fraction; digits past the millisecond are dropped), or a bare
+    /// date `2026-03-01` (midnight UTC). Seconds and a zone are required, as
+    /// RFC 3339 says; instants before 1970 are refused.
+    pub fn parse_rfc3339(s: &str) -> Result<Timestamp, TimeError> {
+        let t = s.trim();
+        let bad = |why: &str| TimeError(format!("'{t}' is not an RFC 3339 time ({why})"));
+        let b = t.as_bytes();
+        let instant = if b.len() == 10 {
+            let date: jiff::civil::Date = t
+                .parse()
+                .map_err(|_| bad("the date must be an existing YYYY-MM-DD"))?;
+            jiff::tz::Offset::UTC
+                .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+                .map_err(|_| bad("out of range"))?
+        } else {
+            // jiff also reads ISO 8601 forms RFC 3339 does not allow (no
+            // seconds, no zone): the shape is checked here first.
+            if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+                return Err(bad("write YYYY-MM-DDTHH:MM:SS with a zone"));
+            }
+            if !matches!(b[10], b'T' | b't' | b' ') {
+                return Err(bad("the date and time must be separated by 'T'"));
+            }
+            let zone = &t[19..];
+            let zone = zone.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+            let zone_ok = zone.eq_ignore_ascii_case("z")
+                || (zone.len() == 6
+                    && (zone.starts_with('+') || zone.starts_with('-'))
+                    && zone.as_bytes()[3] == b':');
+            if !zone_ok {
+                return Err(bad("the time needs a zone, Z or +HH:MM"));
+            }
+            let normalised = format!("{}T{}", &t[..10], &t[11..]).replace(['z'], "Z");
+            normalised
+                .parse::<jiff::Timestamp>()
+                .map_err(|_| bad("no such date or time of day"))?
+        };
+        u64::try_from(instant.as_millisecond())
+            .map(Timestamp)
+            .map_err(|_| bad("it lies before 1970"))
+    }
+
+    fn as_jiff(self) -> jiff::Timestamp {
+        let ms = i64::try_from(self.0).unwrap_or(i64::MAX);
+        jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::MAX)
     }
 }
+
+/// A string that is not an RFC 3339 time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimeError(pub String);
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_rfc3339())
     }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// algorithm), so rendering needs no date-time dependency.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -92,6 +129,44 @@ mod tests {
             Timestamp(951_782_400_000).to_rfc3339(),
             "2000-02-29T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn millisecond_rendering_and_parsing_round_trip() {
+        let t = Timestamp(1_764_080_856_042);
+        assert_eq!(t.to_rfc3339_millis(), "2025-11-25T14:27:36.042Z");
+        assert_eq!(Timestamp(0).to_rfc3339_millis(), "1970-01-01T00:00:00.000Z");
+        for ms in [0, 951_782_400_000, 1_764_080_856_042, 4_102_444_799_999] {
+            let t = Timestamp(ms);
+            assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339_millis()), Ok(t));
+        }
+        assert_eq!(
+            Timestamp::parse_rfc3339("1970-01-01T00:00:01.5Z"),
+            Ok(Timestamp(1_500))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("1970-01-01T00:00:00.123456Z"),
+            Ok(Timestamp(123))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("1970-01-01t01:00:00+01:00"),
+            Ok(Timestamp(0))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339("1970-01-02"),
+            Ok(Timestamp(86_400_000))
+        );
+        for bad in [
+            "2025-02-29",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T10:00:00",
+            "2026-01-01T10:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-01-01T10:00:00+0100",
+            "yesterday",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! - `M` certificate id -> certificate encoding (members admitted, whether
 //!   or not they published);
 //! - `W` -> length of the data file known to be on disk;
-//! - `N` -> how many items are stored (sled can only count by walking).
+//! - `N` -> how many items are stored (sled can only count by walking);
+//! - `A` chunk number -> when the chunk was stored, and `V` -> where that
+//!   index begins (see `items_added.rs`).
 //!
 //! Numbers are big-endian, so byte order is numeric order.
 

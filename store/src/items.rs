@@ -61,6 +61,11 @@ pub struct ItemStore {
     /// Items taken out because their bytes were damaged, until the node
     /// takes them ([`ItemStore::take_dropped`]).
     dropped: Arc<Mutex<Vec<(u64, ItemId)>>>,
+    /// The stored-time index ([`added`]): its first chunk, the time legacy
+    /// chunks count as stored, and the last time recorded.
+    added_since: Arc<AtomicU64>,
+    legacy_added: Arc<AtomicU64>,
+    last_added: Arc<AtomicU64>,
     /// Set by [`crate::Store::open`]: keeps the data directory locked while
     /// any handle lives, even after the `Store` that opened it is dropped.
     pub(crate) dir_lock: Option<Arc<DirLock>>,
@@ -153,6 +158,11 @@ impl ItemStore {
         }
         let chunk_number = self.next_chunk.load(Ordering::Relaxed);
         write.insert(&chunk_key(chunk_number)[..], chunk);
+        let added = self.next_added();
+        write.insert(
+            &added::added_key(chunk_number)[..],
+            &added.to_be_bytes()[..],
+        );
         for (cid, bytes) in new_certs {
             write.insert(&certificate_key(&cid)[..], bytes);
         }
@@ -163,6 +173,7 @@ impl ItemStore {
         known.extend(fresh.iter().map(|i| i.id()));
         self.count.store(count, Ordering::Relaxed);
         self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
+        self.last_added.store(added, Ordering::Relaxed);
         Ok(outcome)
     }
 
@@ -432,6 +443,9 @@ mod open;
 #[path = "items_heal.rs"]
 mod heal;
 pub use heal::{RebuildReport, ScrubReport};
+#[path = "items_added.rs"]
+pub mod added;
+pub use added::{Added, StoredAt};
 
 #[cfg(test)]
 #[path = "items_tests.rs"]

@@ -51,6 +51,9 @@ impl ItemStore {
             next_chunk: Arc::new(AtomicU64::new(0)),
             known: Arc::default(),
             dropped: Arc::default(),
+            added_since: Arc::default(),
+            legacy_added: Arc::default(),
+            last_added: Arc::default(),
             dir_lock: None,
         };
         // An empty index beside a data file that holds items was lost
@@ -76,6 +79,7 @@ impl ItemStore {
                 .store(store.chunk_number(&key)? + 1, Ordering::Relaxed);
         }
         store.recover()?;
+        store.open_added()?;
         Ok(store)
     }
 

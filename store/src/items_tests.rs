@@ -488,3 +488,71 @@ fn remembered_member_certificates_are_listed_and_publishers_still_reach_the_data
         certificate()
     );
 }
+
+#[test]
+fn storage_order_and_stored_times_page_stably_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let before = Timestamp::now();
+    // Created out of order, stored in three batches.
+    let items: Vec<_> = [5, 1, 3, 2, 4]
+        .iter()
+        .enumerate()
+        .map(|(n, t)| item_at(T0.plus_millis(*t), n as u32))
+        .collect();
+    let encoded: Vec<EncodedItem> = items
+        .iter()
+        .map(|i| EncodedItem::new(i.clone()).unwrap())
+        .collect();
+    let cert = certificate();
+    for batch in [&encoded[..2], &encoded[2..3], &encoded[3..]] {
+        let pairs: Vec<_> = batch.iter().map(|e| (e, &cert)).collect();
+        store.insert_batch(&pairs).unwrap();
+        // Batches in distinct milliseconds, so each has its own time.
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    let all = store.stored_from(StoredAt::default(), 100).unwrap();
+    let ids: Vec<ItemId> = all.iter().map(|a| a.id).collect();
+    assert_eq!(ids, items.iter().map(|i| i.id()).collect::<Vec<_>>());
+    assert!(all
+        .windows(2)
+        .all(|w| w[0].at < w[1].at && w[0].added <= w[1].added));
+    assert!(all[0].added >= before && all[4].added <= Timestamp::now());
+    assert_eq!(
+        all[2].at,
+        StoredAt {
+            chunk: all[2].at.chunk,
+            index: 0
+        }
+    );
+
+    // Pages of two from each last position onward: every item once.
+    let mut seen = Vec::new();
+    let mut from = StoredAt::default();
+    loop {
+        let page = store.stored_from(from, 2).unwrap();
+        let Some(last) = page.last() else { break };
+        from = StoredAt {
+            chunk: last.at.chunk,
+            index: last.at.index + 1,
+        };
+        seen.extend(page.iter().map(|a| a.id));
+    }
+    assert_eq!(seen, ids);
+
+    assert_eq!(
+        store.first_stored_after(Timestamp(0)).unwrap(),
+        StoredAt::default()
+    );
+    let end = store.first_stored_after(all[4].added).unwrap();
+    assert!(store.stored_from(end, 10).unwrap().is_empty());
+    let from_third = store.first_stored_after(all[1].added).unwrap();
+    let rest = store.stored_from(from_third, 10).unwrap();
+    assert!(rest.iter().all(|a| a.added > all[1].added));
+    assert_eq!(rest.last().map(|a| a.id), Some(ids[4]));
+
+    // Reopened: the same positions and times.
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.stored_from(StoredAt::default(), 100).unwrap(), all);
+}

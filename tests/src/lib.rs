@@ -7,7 +7,8 @@
 //! CLI ([`community`]), running and watching nodes ([`node`]), waiting with
 //! deadlines ([`wait`]) for conditions over many nodes ([`expect`]),
 //! loopback helpers ([`net`]), driving the rogue node ([`rogue`]) against an
-//! honest community ([`honest`]) and the certificate-less stranger ([`stranger`]).
+//! honest community ([`honest`]) and the certificate-less stranger ([`stranger`]),
+//! and the reference validators of other formats ([`interop`]).
 
 pub mod bench;
 pub mod bins;
@@ -15,6 +16,7 @@ pub mod community;
 pub mod control;
 pub mod expect;
 pub mod honest;
+pub mod interop;
 pub mod net;
 pub mod netns;
 pub mod node;

@@ -7,9 +7,10 @@ use crate::network::client::{Client, PublishOutcome};
 use crate::participation;
 use cairn_protocol::codec;
 use cairn_protocol::control::{
-    AudienceRequest, ControlRequest, ControlResponse, ItemView, NodeStatus, ParticipationView,
-    PublishRequest, RegisterView, RevokedView,
+    AudienceRequest, ControlRequest, ControlResponse, ExportPage, ExportQuery, ItemView,
+    NodeStatus, ParticipationView, PublishRequest, RegisterView, RevokedView,
 };
+use cairn_protocol::interop::{check_export, WithheldCounts};
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
     Content, Contents, EncodedItem, Envelope, ItemBody, ItemId, ParticipationKind, RegisterEntry,
@@ -26,6 +27,14 @@ const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
 mod payload;
 mod pseudonym;
+/// Most items in one export page.
+const EXPORT_PAGE_ITEMS: usize = 500;
+/// Items looked at for one export page at most (filters may drop many).
+const EXPORT_PAGE_SCAN: usize = 2_000;
+/// A page ends once its payloads and bodies pass this many bytes.
+const EXPORT_PAGE_BYTES: usize = 8 << 20;
+
+/// Cheap to clone; one per control connection.
 mod trust;
 
 /// Cheap to clone; one per control connection.
@@ -88,6 +97,10 @@ impl Api {
                 self.install_certificate(*certificate).await
             }
             ControlRequest::Reveal { item, reason } => self.reveal(item, reason).await,
+            ControlRequest::ExportItems(query) => match self.export_page(&query).await {
+                Ok(page) => ControlResponse::ExportPage(page),
+                Err(e) => error(e),
+            },
         }
     }
 
@@ -144,6 +157,7 @@ impl Api {
                 .collect(),
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
+            taxii: self.ctx.taxii_url.get().cloned(),
         })
     }
 
@@ -291,7 +305,7 @@ impl Api {
     }
 
     /// Names for showing recipients, from every certificate this node knows.
-    async fn names(&self) -> audience::Names {
+    pub(crate) async fn names(&self) -> audience::Names {
         let seen = match self.client.snapshot().await {
             Ok(snap) => snap.seen,
             Err(_) => Vec::new(),
@@ -302,8 +316,14 @@ impl Api {
     /// What this node may show of `item`, after the audience rule: the
     /// contents of an open item, or of a sealed one this node is a recipient
     /// of; nothing readable otherwise. Every view of an item goes through
-    /// here.
-    fn item_view(&self, id: ItemId, item: &SignedItem, names: &audience::Names) -> ItemView {
+    /// here, exports included (`with_payload`: the payload's bytes too).
+    pub(crate) fn item_view(
+        &self,
+        id: ItemId,
+        item: &SignedItem,
+        names: &audience::Names,
+        with_payload: bool,
+    ) -> ItemView {
         let cert = self
             .ctx
             .items
@@ -352,11 +372,14 @@ impl Api {
             created: b.created,
             publisher: b.publisher,
             publisher_name: cert
+                .as_ref()
                 .map(|c| c.body.subject.display_name())
                 .unwrap_or_else(|| "(unknown certificate)".into()),
+            publisher_sector: cert.as_ref().and_then(|c| c.body.subject.sector()),
             publisher_revoked,
             payload_media_type: shown.payload.as_ref().map(|p| p.media_type.clone()),
             payload_size: shown.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
+            payload: shown.payload.clone().filter(|_| with_payload),
             verified,
             audience,
         }
@@ -370,7 +393,7 @@ impl Api {
         let mut items = Vec::new();
         for id in self.ctx.index.newest(limit.min(10_000)) {
             match self.ctx.items.get(&id) {
-                Ok(Some((item, _))) => items.push(self.item_view(id, &item, &names)),
+                Ok(Some((item, _))) => items.push(self.item_view(id, &item, &names, false)),
                 // Taken out just now because its bytes were damaged (the
                 // store logged it; a member sends it again).
                 Ok(None) => {}
@@ -384,7 +407,7 @@ impl Api {
         match self.ctx.items.get(id) {
             Ok(Some((item, _))) => {
                 let names = self.names().await;
-                ControlResponse::Item(self.item_view(*id, &item, &names))
+                ControlResponse::Item(self.item_view(*id, &item, &names, false))
             }
             Ok(None) => error(format!(
                 "no item {id} on this node: `cairn items list` shows what is here"
@@ -404,6 +427,56 @@ impl Api {
             Ok(Err(e)) => error(format!("the store check failed: {e}")),
             Err(e) => error(format!("internal error: {e}")),
         }
+    }
+
+    /// One page of an export: the items after `q.after` in creation order
+    /// that match the query, as views with payloads, each let out by the
+    /// export policy ([`check_export`]) or counted as withheld. Scans a
+    /// bounded number of items per page, so a page may come back short (or
+    /// empty) with a `next` cursor.
+    async fn export_page(&self, q: &ExportQuery) -> Result<ExportPage, String> {
+        let limit = q.limit.clamp(1, EXPORT_PAGE_ITEMS);
+        let names = self.names().await;
+        let since = q.since.map(|t| t.millis()).unwrap_or(0);
+        let after = q.after.map(|(t, id)| (t.millis(), id));
+        let scan = self.ctx.index.after(after, since, EXPORT_PAGE_SCAN);
+        let mut items = Vec::new();
+        let mut withheld = WithheldCounts::default();
+        let mut bytes = 0;
+        let mut last = None;
+        for (created, id) in &scan {
+            if items.len() >= limit || bytes >= EXPORT_PAGE_BYTES {
+                break;
+            }
+            last = Some((Timestamp(*created), *id));
+            let item = match self.ctx.items.get(id) {
+                Ok(Some((item, _))) => item,
+                // Taken out just now because its bytes were damaged.
+                Ok(None) => continue,
+                Err(e) => return Err(format!("cannot read item {id}: {e}")),
+            };
+            if !q.kinds.is_empty() && !q.kinds.contains(&item.body.kind) {
+                continue;
+            }
+            let view = self.item_view(*id, &item, &names, true);
+            if let Err(why) = check_export(&view, &q.policy) {
+                withheld.add(why);
+                continue;
+            }
+            bytes += view.payload_size + view.body.len();
+            items.push(view);
+        }
+        let more = match last {
+            Some((t, id)) => {
+                scan.last() != Some(&(t.millis(), id)) || scan.len() == EXPORT_PAGE_SCAN
+            }
+            None => false,
+        };
+        Ok(ExportPage {
+            items,
+            withheld,
+            next: last.filter(|_| more),
+        })
     }
 
     async fn participate(&self, kind: ParticipationKind) -> ControlResponse {

@@ -128,6 +128,7 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             control_socket: None,
             limits: Default::default(),
             pseudonym: None,
+            taxii: None,
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

@@ -101,6 +101,28 @@ impl SyncIndex {
             .collect()
     }
 
+    /// Up to `limit` entries after `after` (exclusive) created at or after
+    /// `since` (millis), oldest first: a stable order for paging exports.
+    pub fn after(
+        &self,
+        after: Option<(u64, ItemId)>,
+        since: u64,
+        limit: usize,
+    ) -> Vec<(u64, ItemId)> {
+        let mut inner = self.lock();
+        inner.merge_pending();
+        let from_since = inner.sorted.partition_point(|e| e.0 < since);
+        let from_after = match after {
+            Some((t, id)) => inner.sorted.partition_point(|e| *e <= (t, id.0)),
+            None => 0,
+        };
+        inner.sorted[from_since.max(from_after)..]
+            .iter()
+            .take(limit)
+            .map(|(t, id)| (*t, ItemId(*id)))
+            .collect()
+    }
+
     /// How many items the index holds.
     pub fn len(&self) -> usize {
         let mut inner = self.lock();
@@ -219,5 +241,15 @@ mod tests {
             !Arc::ptr_eq(&before, &index.snapshot()),
             "a new snapshot after removal"
         );
+        assert_eq!(
+            index.after(None, 5, 10),
+            vec![(5, id(5)), (6, id(6)), (7, id(7))]
+        );
+        assert_eq!(
+            index.after(Some((2, id(2))), 0, 2),
+            vec![(2, id(9)), (3, id(3))]
+        );
+        assert_eq!(index.after(Some((2, id(2))), 4, 1), vec![(4, id(4))]);
+        assert!(index.after(Some((7, id(7))), 0, 10).is_empty());
     }
 }

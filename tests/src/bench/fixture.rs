@@ -134,6 +134,7 @@ impl Fixture {
             certificate_path: None,
             limits: Default::default(),
             pseudonym: None,
+            taxii: None,
         }
     }
 
