@@ -230,6 +230,16 @@ mod tests {
         assert_eq!(index.holds([(7, id(7))]), [true], "pending, not merged yet");
         assert!(!Arc::ptr_eq(&snapshot, &index.snapshot()));
         assert_eq!(index.newest(1), vec![id(7)], "pending additions count");
+        assert_eq!(
+            index.after(None, 5, 10),
+            vec![(5, id(5)), (6, id(6)), (7, id(7))]
+        );
+        assert_eq!(
+            index.after(Some((2, id(2))), 0, 2),
+            vec![(2, id(9)), (3, id(3))]
+        );
+        assert_eq!(index.after(Some((2, id(2))), 4, 1), vec![(4, id(4))]);
+        assert!(index.after(Some((7, id(7))), 0, 10).is_empty());
         let before = index.snapshot();
         index.remove(vec![(7, id(7)), (3, id(3)), (99, id(99))]);
         assert_eq!(
@@ -241,15 +251,5 @@ mod tests {
             !Arc::ptr_eq(&before, &index.snapshot()),
             "a new snapshot after removal"
         );
-        assert_eq!(
-            index.after(None, 5, 10),
-            vec![(5, id(5)), (6, id(6)), (7, id(7))]
-        );
-        assert_eq!(
-            index.after(Some((2, id(2))), 0, 2),
-            vec![(2, id(9)), (3, id(3))]
-        );
-        assert_eq!(index.after(Some((2, id(2))), 4, 1), vec![(4, id(4))]);
-        assert!(index.after(Some((7, id(7))), 0, 10).is_empty());
     }
 }
