@@ -199,13 +199,15 @@ impl DataReader {
     /// `len` bytes, or `None` (what a rebuild, walking the file without an
     /// index, uses to find frames).
     pub fn frame(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        // Offsets come from a walk or, in the fuzz target, from anywhere:
+        // sums that overflow are no frame, not a panic.
         let mut header = [0u8; HEADER];
-        if offset + HEADER as u64 > len {
+        if offset.checked_add(HEADER as u64)? > len {
             return None;
         }
         self.file.read_exact_at(&mut header, offset).ok()?;
         let size = u32::from_le_bytes(header[0..4].try_into().ok()?) as usize;
-        if size == 0 || size > MAX_RECORD || offset + (HEADER + size) as u64 > len {
+        if size == 0 || size > MAX_RECORD || offset.checked_add((HEADER + size) as u64)? > len {
             return None;
         }
         let mut frame = vec![0; HEADER + size];
@@ -301,6 +303,17 @@ mod tests {
                 "{at:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_walk_at_an_impossible_offset_finds_no_frame() {
+        // Found by the item_data fuzz target: offset + header overflowed.
+        let dir = tempfile::tempdir().unwrap();
+        let (mut data, reader) = ItemData::open(&dir.path().join("items.data")).unwrap();
+        data.append(&[b"payload"]).unwrap();
+        assert_eq!(reader.frame(u64::MAX - 3, u64::MAX), None);
+        assert_eq!(reader.frame(0, data.len()), Some(b"payload".to_vec()));
+        assert_eq!(reader.frame(1, data.len()), None);
     }
 
     #[test]
