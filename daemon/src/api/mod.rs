@@ -1,20 +1,17 @@
 //! The node's local API: what `cairn` (through the control socket) and the
 //! demo (in process) can ask of a running node.
 
-use crate::audience;
 use crate::context::Context;
 use crate::network::client::{Client, PublishOutcome};
 use crate::participation;
 use cairn_protocol::codec;
 use cairn_protocol::control::{
-    AudienceRequest, ControlRequest, ControlResponse, ExportPage, ExportQuery, ItemView,
-    NodeStatus, ParticipationView, PublishRequest, RegisterView, RevokedView,
+    ControlRequest, ControlResponse, NodeStatus, ParticipationView, PublishRequest, RegisterView,
 };
-use cairn_protocol::interop::{check_export, WithheldCounts};
 use cairn_protocol::wire::GossipMessage;
 use cairn_protocol::{
-    Content, Contents, EncodedItem, Envelope, ItemBody, ItemId, ParticipationKind, RegisterEntry,
-    Role, SignedItem, Timestamp,
+    Content, Contents, EncodedItem, ItemBody, ParticipationKind, RegisterEntry, Role, SignedItem,
+    Timestamp,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,16 +22,10 @@ use tracing::info;
 /// event stays queued and is retried after that either way.
 const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
+mod export;
+mod items;
 mod payload;
 mod pseudonym;
-/// Most items in one export page.
-const EXPORT_PAGE_ITEMS: usize = 500;
-/// Items looked at for one export page at most (filters may drop many).
-const EXPORT_PAGE_SCAN: usize = 2_000;
-/// A page ends once its payloads and bodies pass this many bytes.
-const EXPORT_PAGE_BYTES: usize = 8 << 20;
-
-/// Cheap to clone; one per control connection.
 mod trust;
 
 /// Cheap to clone; one per control connection.
@@ -286,136 +277,6 @@ impl Api {
         }
     }
 
-    /// Resolves `request` against the members this node knows and seals
-    /// `contents` to them.
-    async fn seal_for(
-        &self,
-        request: &AudienceRequest,
-        contents: &Contents,
-        body: &ItemBody,
-        publisher: &cairn_protocol::Certificate,
-    ) -> Result<Envelope, String> {
-        // From the store alone: admitted members' certificates are kept
-        // there, so publishing does not wait on the network task.
-        let known = audience::known_certificates(&self.ctx, &[]);
-        let revocations = &self.ctx.revocations;
-        let revoked = |c: &cairn_protocol::Certificate| revocations.status(&c.id(), c).is_some();
-        let resolved = audience::resolve(request, publisher, &known, Timestamp::now(), &revoked)?;
-        audience::seal(contents, resolved, body).map_err(|e| e.to_string())
-    }
-
-    /// Names for showing recipients, from every certificate this node knows.
-    pub(crate) async fn names(&self) -> audience::Names {
-        let seen = match self.client.snapshot().await {
-            Ok(snap) => snap.seen,
-            Err(_) => Vec::new(),
-        };
-        audience::Names::new(&audience::known_certificates(&self.ctx, &seen))
-    }
-
-    /// What this node may show of `item`, after the audience rule: the
-    /// contents of an open item, or of a sealed one this node is a recipient
-    /// of; nothing readable otherwise. Every view of an item goes through
-    /// here, exports included (`with_payload`: the payload's bytes too).
-    pub(crate) fn item_view(
-        &self,
-        id: ItemId,
-        item: &SignedItem,
-        names: &audience::Names,
-        with_payload: bool,
-    ) -> ItemView {
-        let cert = self
-            .ctx
-            .items
-            .certificate(&item.body.publisher)
-            .ok()
-            .flatten();
-        let verified = cert
-            .as_ref()
-            .map(|c| {
-                item.verify(c, &self.ctx.community, Timestamp::now())
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        let publisher_revoked = cert.as_ref().and_then(|c| {
-            self.ctx
-                .revocations
-                .status(&item.body.publisher, c)
-                .map(|e| RevokedView {
-                    reason: e.reason,
-                    effective: e.effective,
-                })
-        });
-        let b = &item.body;
-        let (audience, sealed) = match audience::view(&self.ctx, item, names) {
-            Some((view, contents)) => (Some(view), contents),
-            None => (None, None),
-        };
-        let empty = Contents {
-            title: String::new(),
-            body: String::new(),
-            payload: None,
-            tags: Vec::new(),
-        };
-        let shown = match (b.open_contents(), sealed.as_ref()) {
-            (Some(open), _) => open,
-            (None, Some(opened)) => opened,
-            (None, None) => &empty,
-        };
-        ItemView {
-            id,
-            kind: b.kind,
-            tlp: b.tlp,
-            title: shown.title.clone(),
-            body: shown.body.clone(),
-            tags: shown.tags.clone(),
-            created: b.created,
-            publisher: b.publisher,
-            publisher_name: cert
-                .as_ref()
-                .map(|c| c.body.subject.display_name())
-                .unwrap_or_else(|| "(unknown certificate)".into()),
-            publisher_sector: cert.as_ref().and_then(|c| c.body.subject.sector()),
-            publisher_revoked,
-            payload_media_type: shown.payload.as_ref().map(|p| p.media_type.clone()),
-            payload_size: shown.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),
-            payload: shown.payload.clone().filter(|_| with_payload),
-            verified,
-            audience,
-        }
-    }
-
-    async fn list_items(&self, limit: usize) -> ControlResponse {
-        if limit == 0 {
-            return error("a listing of 0 items was asked for: give a limit of 1 or more");
-        }
-        let names = self.names().await;
-        let mut items = Vec::new();
-        for id in self.ctx.index.newest(limit.min(10_000)) {
-            match self.ctx.items.get(&id) {
-                Ok(Some((item, _))) => items.push(self.item_view(id, &item, &names, false)),
-                // Taken out just now because its bytes were damaged (the
-                // store logged it; a member sends it again).
-                Ok(None) => {}
-                Err(e) => return error(format!("cannot read item {id}: {e}")),
-            }
-        }
-        ControlResponse::Items { items }
-    }
-
-    async fn show_item(&self, id: &ItemId) -> ControlResponse {
-        match self.ctx.items.get(id) {
-            Ok(Some((item, _))) => {
-                let names = self.names().await;
-                ControlResponse::Item(self.item_view(*id, &item, &names, false))
-            }
-            Ok(None) => error(format!(
-                "no item {id} on this node: `cairn items list` shows what is here"
-            )),
-            Err(e) => error(format!("cannot read item {id}: {e}")),
-        }
-    }
-
     async fn store_check(&self) -> ControlResponse {
         let ctx = self.ctx.clone();
         let check = move || crate::store_health::scrub(&ctx, Duration::ZERO);
@@ -427,56 +288,6 @@ impl Api {
             Ok(Err(e)) => error(format!("the store check failed: {e}")),
             Err(e) => error(format!("internal error: {e}")),
         }
-    }
-
-    /// One page of an export: the items after `q.after` in creation order
-    /// that match the query, as views with payloads, each let out by the
-    /// export policy ([`check_export`]) or counted as withheld. Scans a
-    /// bounded number of items per page, so a page may come back short (or
-    /// empty) with a `next` cursor.
-    async fn export_page(&self, q: &ExportQuery) -> Result<ExportPage, String> {
-        let limit = q.limit.clamp(1, EXPORT_PAGE_ITEMS);
-        let names = self.names().await;
-        let since = q.since.map(|t| t.millis()).unwrap_or(0);
-        let after = q.after.map(|(t, id)| (t.millis(), id));
-        let scan = self.ctx.index.after(after, since, EXPORT_PAGE_SCAN);
-        let mut items = Vec::new();
-        let mut withheld = WithheldCounts::default();
-        let mut bytes = 0;
-        let mut last = None;
-        for (created, id) in &scan {
-            if items.len() >= limit || bytes >= EXPORT_PAGE_BYTES {
-                break;
-            }
-            last = Some((Timestamp(*created), *id));
-            let item = match self.ctx.items.get(id) {
-                Ok(Some((item, _))) => item,
-                // Taken out just now because its bytes were damaged.
-                Ok(None) => continue,
-                Err(e) => return Err(format!("cannot read item {id}: {e}")),
-            };
-            if !q.kinds.is_empty() && !q.kinds.contains(&item.body.kind) {
-                continue;
-            }
-            let view = self.item_view(*id, &item, &names, true);
-            if let Err(why) = check_export(&view, &q.policy) {
-                withheld.add(why);
-                continue;
-            }
-            bytes += view.payload_size + view.body.len();
-            items.push(view);
-        }
-        let more = match last {
-            Some((t, id)) => {
-                scan.last() != Some(&(t.millis(), id)) || scan.len() == EXPORT_PAGE_SCAN
-            }
-            None => false,
-        };
-        Ok(ExportPage {
-            items,
-            withheld,
-            next: last.filter(|_| more),
-        })
     }
 
     async fn participate(&self, kind: ParticipationKind) -> ControlResponse {
