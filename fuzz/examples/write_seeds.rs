@@ -620,6 +620,8 @@ fn item_data_seeds(dir: &Path) {
             ("wrong-length", seed(second.offset, second.len - 1)),
             ("past-the-end", seed(second.end(), 16)),
             ("huge-length", seed(first.offset, u32::MAX)),
+            // Found by this target: a walk from the last offsets overflowed.
+            ("frame-offset-overflow", seed(u64::MAX - 3, 7)),
         ],
     );
 }
