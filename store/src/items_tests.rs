@@ -80,19 +80,23 @@ fn certificates_lists_every_publisher_once() {
     assert_eq!(certs, vec![certificate(), second]);
 }
 
+/// `n` items inserted into a store in `dir` and flushed; the store closed.
+fn stored(dir: &tempfile::TempDir, n: u64) -> Vec<SignedItem> {
+    let items: Vec<_> = (0..n)
+        .map(|n| item_at(T0.plus_millis(n), n as u32))
+        .collect();
+    let store = open(dir);
+    for item in &items {
+        store.insert(item, &certificate()).unwrap();
+    }
+    store.flush().unwrap();
+    items
+}
+
 #[test]
 fn flushed_items_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let items: Vec<_> = (0..50)
-        .map(|n| item_at(T0.plus_millis(n), n as u32))
-        .collect();
-    {
-        let store = open(&dir);
-        for item in &items {
-            store.insert(item, &certificate()).unwrap();
-        }
-        store.flush().unwrap();
-    }
+    let items = stored(&dir, 50);
     let store = open(&dir);
     assert_eq!(store.count(), 50);
     let latest = store.latest(1).unwrap();
@@ -189,16 +193,7 @@ fn a_scrub_finds_damage_nobody_read_yet() {
 #[test]
 fn a_truncated_data_file_loses_its_tail_items_and_new_ones_overwrite_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let items: Vec<_> = (0..4)
-        .map(|n| item_at(T0.plus_millis(n), n as u32))
-        .collect();
-    {
-        let store = open(&dir);
-        for item in &items {
-            store.insert(item, &certificate()).unwrap();
-        }
-        store.flush().unwrap();
-    }
+    let items = stored(&dir, 4);
     let data = dir.path().join("items.data");
     let len = std::fs::metadata(&data).unwrap().len();
     std::fs::OpenOptions::new()
@@ -223,16 +218,7 @@ fn a_truncated_data_file_loses_its_tail_items_and_new_ones_overwrite_nothing() {
 #[test]
 fn a_lost_index_is_rebuilt_from_the_data_file_with_its_certificates() {
     let dir = tempfile::tempdir().unwrap();
-    let items: Vec<_> = (0..6)
-        .map(|n| item_at(T0.plus_millis(n), n as u32))
-        .collect();
-    {
-        let store = open(&dir);
-        for item in &items {
-            store.insert(item, &certificate()).unwrap();
-        }
-        store.flush().unwrap();
-    }
+    let items = stored(&dir, 6);
     std::fs::remove_dir_all(dir.path().join("items.sled")).unwrap();
     let store = open(&dir);
     assert_eq!(store.count(), 6);
