@@ -107,17 +107,24 @@ pub fn known_certificates(ctx: &Context, seen: &[Certificate]) -> Vec<Certificat
     all
 }
 
+/// From this many recipients a sealing spreads over the cores: starting a
+/// thread costs a fraction of one wrap.
+const SEAL_PARALLEL_FROM: usize = 4;
+
 /// The envelope of `contents` for `resolved`, bound to `body`'s visible fields.
 pub fn seal(
     contents: &Contents,
     resolved: Resolved,
     body: &ItemBody,
 ) -> Result<Envelope, EnvelopeError> {
-    envelope::seal(
+    // The wraps are nearly all the cost and independent: on all cores, so
+    // a sealed item is not held back by its audience's size.
+    envelope::seal_with(
         contents,
         &resolved.recipients,
         resolved.selectors,
         body.seal_context(),
+        |to, wrap| crate::ingest::par_map_in(to, SEAL_PARALLEL_FROM, 1, wrap),
     )
 }
 

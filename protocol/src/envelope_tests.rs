@@ -204,3 +204,42 @@ fn the_overhead_per_recipient_is_small_and_fixed() {
     // and three one-byte length prefixes.
     assert_eq!(per_recipient, 32 + 32 + 48 + 3);
 }
+
+#[test]
+fn wraps_spread_over_threads_give_an_envelope_every_recipient_opens() {
+    let f = fixture();
+    let members: Vec<Member> = (1..=6).map(member).collect();
+    let to: Vec<_> = members.iter().map(Member::recipient).collect();
+    let envelope = seal_with(&contents(), &to, vec![], f.context(), |to, wrap| {
+        let (a, b) = to.split_at(to.len() / 2);
+        std::thread::scope(|s| {
+            let first = s.spawn(|| a.iter().map(wrap).collect::<Vec<_>>());
+            let mut out: Vec<_> = b.iter().map(wrap).collect();
+            let mut all = first.join().unwrap();
+            all.append(&mut out);
+            all
+        })
+    })
+    .unwrap();
+    for m in &members {
+        assert!(envelope.is_for(&m.key.public()));
+        let opened = envelope
+            .open(&m.key.public(), &m.encryption, f.context())
+            .unwrap();
+        assert_eq!(opened, contents());
+    }
+}
+
+#[test]
+fn a_wrapping_that_loses_a_recipient_is_refused() {
+    let f = fixture();
+    let members: Vec<Member> = (1..=3).map(member).collect();
+    let to: Vec<_> = members.iter().map(Member::recipient).collect();
+    let result = seal_with(&contents(), &to, vec![], f.context(), |to, wrap| {
+        to[1..].iter().map(wrap).collect()
+    });
+    assert!(
+        matches!(result, Err(EnvelopeError::Malformed(_))),
+        "{result:?}"
+    );
+}
