@@ -246,17 +246,32 @@ impl Api {
             Err(e) => return error(e.to_string()),
         };
         // Through the same checks as every received item (so a node never
-        // publishes what its peers would reject, an expired certificate say),
-        // flushed before we answer: success means the item is on disk.
-        match ctx.ingest.submit(vec![(item, certificate)], true).await {
-            Ok(results) => match results.into_iter().next() {
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return error(format!("refusing to publish: {e}")),
-                None => return error("item not stored: no result from the ingest worker"),
-            },
+        // publishes what its peers would reject, an expired certificate say).
+        // It goes to gossip as soon as it passes them, while it is written
+        // and flushed here; the answer waits for both: success means the
+        // item is on disk.
+        let (checked, stored) = match ctx.ingest.submit_own((item, certificate)).await {
+            Ok(pair) => pair,
+            Err(_) => return error("the node is shutting down"),
+        };
+        match checked.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return error(format!("refusing to publish: {e}")),
             Err(_) => return error("the node is shutting down"),
         }
-        let queued = match self.client.publish(data).await {
+        let (sent, stored) = tokio::join!(self.client.publish(data), stored);
+        match stored {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                // Already on its way to members (it verified): say so, as the
+                // item will come back here by catch-up once the store works.
+                return error(format!(
+                    "the item {id} was sent to members but not stored on this node: {e}"
+                ));
+            }
+            Err(_) => return error("the node is shutting down; the item may not be stored"),
+        }
+        let queued = match sent {
             Ok(PublishOutcome::Sent) => {
                 info!(item = %id, "item published");
                 None

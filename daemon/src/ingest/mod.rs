@@ -7,6 +7,7 @@
 //! publisher certificates it has already authenticated; [`worker`] batches
 //! verification and storage (group commit).
 
+mod route;
 pub mod worker;
 
 use crate::revocations::Revocations;

@@ -2,9 +2,10 @@
 //!
 //! Batching is what makes verification and durability cheap: a batch is
 //! verified on all cores, stored as one atomic batch, and flushed once
-//! if anyone in it waits for durability (group commit). Gossip results go
-//! back to the network task, which reports them to gossipsub; callers that
-//! submitted items directly get one result per item.
+//! if anyone in it waits for durability (group commit). Gossip verdicts go
+//! back to the network task as soon as a batch is verified, before it is
+//! stored (`route.rs`), so relaying never waits on the disk; callers that
+//! submitted items directly get one result per item once stored.
 //!
 //! Gossiped items that verified and are new here also take a token from
 //! their publisher's bucket (`[limits] items_per_publisher`): a member that
@@ -13,8 +14,8 @@
 //! per publisher, so the limit delays a flood without losing it, and never
 //! makes anti-entropy fetch the same items again and again.
 
+use super::route::{early, reply, Batch, Caller, Origin};
 use super::{decode_gossip, par_map, Verifier};
-use crate::network::peers::peer_public_key;
 use crate::rate_limit::{Counters, KeyedLimiter, Rate};
 use crate::sync::index::SyncIndex;
 use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, PublicKey, Timestamp};
@@ -23,7 +24,7 @@ use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::PeerId;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
-use tracing::{debug, error, warn};
+use tracing::{error, warn};
 
 /// Queue length in jobs. When gossip arrives faster than it can be verified
 /// the excess is dropped (reported as Ignore, no penalty); catch-up fetches
@@ -87,6 +88,8 @@ enum Job {
     Items {
         items: Vec<(EncodedItem, Certificate)>,
         durable: bool,
+        /// Each item's check, as soon as it is verified (before storing).
+        checked: Option<oneshot::Sender<Vec<Result<(), Refusal>>>>,
         reply: oneshot::Sender<Vec<ItemResult>>,
     },
 }
@@ -147,13 +150,54 @@ impl Ingest {
             .send(Job::Items {
                 items,
                 durable,
+                checked: None,
                 reply,
             })
             .await
             .map_err(|_| Stopped)?;
         rx.await.map_err(|_| Stopped)
     }
+
+    /// This node's own item, ahead of any gossip: answers first whether it
+    /// verified (so the caller can hand it to gossip at once), then whether
+    /// it is stored and flushed.
+    pub async fn submit_own(
+        &self,
+        item: (EncodedItem, Certificate),
+    ) -> Result<(Checked, Stored), Stopped> {
+        let (checked, checked_rx) = oneshot::channel();
+        let (reply, rx) = oneshot::channel();
+        self.urgent
+            .send(Job::Items {
+                items: vec![item],
+                durable: true,
+                checked: Some(checked),
+                reply,
+            })
+            .await
+            .map_err(|_| Stopped)?;
+        let checked = async move { first(checked_rx.await) };
+        let stored = async move { first(rx.await) };
+        Ok((Box::pin(checked), Box::pin(stored)))
+    }
 }
+
+/// The one result a single-item submission gets.
+fn first<T>(answer: Result<Vec<T>, oneshot::error::RecvError>) -> Result<T, Stopped> {
+    answer
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .ok_or(Stopped)
+}
+
+/// Whether an own item verified; resolves before it is stored.
+pub type Checked = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<(), Refusal>, Stopped>> + Send>,
+>;
+
+/// Whether an own item is stored and flushed.
+pub type Stored =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<ItemResult, Stopped>> + Send>>;
 
 /// Starts the worker; it stops when every [`Ingest`] handle is dropped.
 /// Every newly stored item's id is announced on `stored` (for watchers and
@@ -263,23 +307,6 @@ impl PublisherLimit {
     }
 }
 
-/// Where each item of a batch came from, to route its result.
-enum Origin {
-    Gossip {
-        message_id: MessageId,
-        source: PeerId,
-    },
-    Caller(usize),
-}
-
-struct Batch {
-    items: Vec<(EncodedItem, Certificate)>,
-    origins: Vec<Origin>,
-    undecodable: Vec<Verdict>,
-    callers: Vec<(oneshot::Sender<Vec<ItemResult>>, usize)>,
-    durable: bool,
-}
-
 /// Most bytes of gossip decoded and verified as one batch.
 const MAX_BATCH_BYTES: usize = 16 << 20;
 
@@ -357,10 +384,15 @@ fn collect(jobs: Vec<Job>) -> Batch {
             Job::Items {
                 items,
                 durable,
+                checked,
                 reply,
             } => {
                 let caller = b.callers.len();
-                b.callers.push((reply, items.len()));
+                b.callers.push(Caller {
+                    reply,
+                    checked,
+                    count: items.len(),
+                });
                 b.durable |= durable;
                 for pair in items {
                     b.items.push(pair);
@@ -400,6 +432,7 @@ async fn run(
     sinks: Sinks,
 ) {
     let index = sinks.index.clone();
+    let verdicts = sinks.verdicts.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
@@ -430,7 +463,7 @@ async fn run(
             ((v, limit), batch, checks)
         })
         .await;
-        let (v, batch, checks) = match done {
+        let (v, mut batch, checks) = match done {
             Ok(x) => x,
             Err(e) => {
                 error!("ingest verification failed: {e}");
@@ -438,6 +471,9 @@ async fn run(
             }
         };
         verifier = Some(v);
+        // Relaying and publishing need only the checks: storing and
+        // flushing are not on an item's way to the next node.
+        early(&mut batch, &checks, &verdicts).await;
         if to_store.send((batch, checks)).await.is_err() {
             break;
         }
@@ -469,7 +505,7 @@ async fn store_stage(
             let _ = sinks.stored.send(*id);
         }
         sinks.index.add(new);
-        route(batch, results, &sinks.verdicts).await;
+        reply(batch, results);
     }
 }
 
@@ -522,51 +558,4 @@ fn store_checked(
         })
         .collect();
     (results, new)
-}
-
-async fn route(batch: Batch, results: Vec<ItemResult>, verdicts: &mpsc::Sender<Verdict>) {
-    let mut per_caller: Vec<Vec<ItemResult>> = batch
-        .callers
-        .iter()
-        .map(|(_, n)| Vec::with_capacity(*n))
-        .collect();
-    let mut out = batch.undecodable;
-    for ((origin, result), (_, certificate)) in
-        batch.origins.into_iter().zip(results).zip(&batch.items)
-    {
-        match origin {
-            Origin::Gossip { message_id, source } => {
-                let (acceptance, strike) = match &result {
-                    Ok(_) => (MessageAcceptance::Accept, false),
-                    Err(Refusal::NotStored(_)) | Err(Refusal::RateLimited) => {
-                        (MessageAcceptance::Ignore, false)
-                    }
-                    Err(e) => {
-                        warn!(peer = %source, "gossip rejected: {e}");
-                        // The publisher's own node sent it: nobody else to
-                        // blame. (Items are not decoded by an honest relay
-                        // unless they verified there.)
-                        let own = peer_public_key(&source) == Some(certificate.body.member_key);
-                        (MessageAcceptance::Reject, own)
-                    }
-                };
-                out.push(Verdict {
-                    message_id,
-                    source,
-                    acceptance,
-                    strike,
-                    queued: true,
-                });
-            }
-            Origin::Caller(i) => per_caller[i].push(result),
-        }
-    }
-    for v in out {
-        if verdicts.send(v).await.is_err() {
-            debug!("network task gone; verdict dropped");
-        }
-    }
-    for ((reply, _), results) in batch.callers.into_iter().zip(per_caller) {
-        let _ = reply.send(results);
-    }
 }
