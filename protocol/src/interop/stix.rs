@@ -365,7 +365,7 @@ pub fn item_objects(view: &ItemView) -> ItemObjects {
 }
 
 /// `CVE-…` from a `cve:` tag.
-fn cve_of_tag(tag: &str) -> Option<String> {
+pub(crate) fn cve_of_tag(tag: &str) -> Option<String> {
     let (ns, value) = tag.split_once(':')?;
     (ns.eq_ignore_ascii_case("cve") && !value.is_empty()).then(|| value.to_ascii_uppercase())
 }
