@@ -11,8 +11,9 @@
 //!   "a certified member …" every node shows; never the entity behind it),
 //!   with a uuid derived from that name so one publisher is one MISP org;
 //! - tags: exactly one `tlp:` tag (the item's marking as MISP's tlp
-//!   taxonomy spells it), the item's tags, `nis2:impact-sectors-impacted`
-//!   for the publisher's sector, and `cairn-kind:KIND`;
+//!   taxonomy spells it), the item's tags (but its `ioc:` values, which are
+//!   attributes), `nis2:impact-sectors-impacted` for the publisher's
+//!   sector, and `cairn-kind:KIND`;
 //! - attributes: a `vulnerability` per `cve:` tag, and each `ioc:` value as
 //!   the MISP type it is (`ip-dst`, `domain`, `url`, `email-src`, hashes,
 //!   `filename`) with MISP's default category and IDS flag;
@@ -103,13 +104,15 @@ pub fn attributes(view: &ItemView, notes: &mut Vec<String>) -> Vec<Attribute> {
     out
 }
 
-/// The event's tags: one `tlp:` tag first, the item's own (its `tlp:` tag,
-/// which repeats the marking, left out), the publisher's NIS2 sector, the
-/// kind.
+/// The event's tags: one `tlp:` tag first, the item's own, the publisher's
+/// NIS2 sector, the kind. Left out of the item's own: its `tlp:` tag (it
+/// repeats the marking) and its `ioc:` values, which are attributes here;
+/// as tags they would read as MISP's own `ioc` taxonomy, which means
+/// something else (pytaxonomies refuses them).
 pub fn tags(view: &ItemView) -> Vec<String> {
     let mut out = vec![taxonomy::tlp_tag(view.tlp)];
     for t in &view.tags {
-        if !taxonomy::is_tlp_tag(t) && !out.contains(t) {
+        if !taxonomy::is_tlp_tag(t) && !t.starts_with(ioc::PREFIX) && !out.contains(t) {
             out.push(t.clone());
         }
     }

@@ -59,8 +59,6 @@ fn an_event_carries_one_tlp_tag_its_tags_sector_kind_and_values() {
         [
             "tlp:amber+strict",
             "rsit:malicious-code=\"c2-server\"",
-            "ioc:ipv4=198.51.100.7",
-            "ioc:sha256=E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
             "cve:cve-2026-1234",
             "nis2:impact-sectors-impacted=\"health\"",
             "cairn-kind:indicator-of-compromise",
