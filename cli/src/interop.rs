@@ -21,12 +21,18 @@ use std::path::{Path, PathBuf};
 pub enum ExportCommand {
     /// Write the items this node may export as one STIX 2.1 bundle
     Stix(StixExportArgs),
+    /// Write the items this node may export as a MISP feed directory, as
+    /// PyMISP's feed generator writes one
+    MispFeed(crate::misp::FeedExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Publish the objects of a STIX 2.1 bundle as items of this node
     Stix(StixImportArgs),
+    /// Publish the events of a MISP feed (a directory or an http(s) URL)
+    /// as items of this node
+    MispFeed(crate::misp::FeedImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +101,10 @@ pub fn fetch_exportable(
 }
 
 pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Result<()> {
-    let ExportCommand::Stix(a) = cmd;
+    let a = match cmd {
+        ExportCommand::Stix(a) => a,
+        ExportCommand::MispFeed(a) => return crate::misp::export(client, a, out),
+    };
     let policy = ExportPolicy { max_tlp: a.max_tlp };
     let query = ExportQuery {
         since: a.since,
@@ -152,7 +161,10 @@ fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn import(client: &Client, cmd: &ImportCommand, out: &mut dyn Write) -> Result<()> {
-    let ImportCommand::Stix(a) = cmd;
+    let a = match cmd {
+        ImportCommand::Stix(a) => a,
+        ImportCommand::MispFeed(a) => return crate::misp::import(client, a, out),
+    };
     let text = read_bundle(&a.file)?;
     let options = ImportOptions {
         default_tlp: a.tlp,

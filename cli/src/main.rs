@@ -12,6 +12,8 @@ mod interop;
 mod keys;
 mod ledger;
 mod locate;
+mod misp;
+mod misp_feed_user;
 mod node;
 mod payload;
 mod pseudonym;
@@ -130,15 +132,19 @@ enum Command {
     /// Name the entity behind a pseudonymous item (the competent authority's
     /// node only); the reveal is recorded in its register first
     Reveal(RevealArgs),
-    /// Export items in a format other tools read (STIX 2.1)
+    /// Export items in a format other tools read (STIX 2.1, MISP feed)
     #[command(subcommand)]
     Export(interop::ExportCommand),
-    /// Import a STIX 2.1 bundle as items published by this node
+    /// Import a STIX 2.1 bundle or a MISP feed as items published by this
+    /// node
     #[command(subcommand)]
     Import(interop::ImportCommand),
     /// The node's TAXII 2.1 server: users and their passwords (offline)
     #[command(subcommand)]
     Taxii(taxii::TaxiiCommand),
+    /// The node's MISP feed server: readers and their passwords (offline)
+    #[command(subcommand)]
+    MispFeed(misp_feed_user::MispFeedCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +229,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Export(cmd) => interop::export(&node()?, cmd, out),
         Command::Import(cmd) => interop::import(&node()?, cmd, out),
         Command::Taxii(cmd) => taxii::run(cmd, out),
+        Command::MispFeed(cmd) => misp_feed_user::run(cmd, out),
     }
 }
 

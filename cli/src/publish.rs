@@ -93,6 +93,9 @@ pub fn request(a: &PublishArgs) -> Result<PublishRequest> {
     {
         bail!("--tag '{t}' must be 1-{MAX_TAG} bytes without spaces, e.g. rsit:malicious-code");
     }
+    // The node checks again; here the operator learns before anything is
+    // sent, with the valid values listed.
+    cairn_protocol::taxonomy::check_tags(&a.tags, a.tlp).map_err(|e| anyhow!("--{e}"))?;
     let audience = AudienceRequest {
         entities: a.to.iter().map(|e| e.trim().to_string()).collect(),
         sectors: a.to_sector.clone(),

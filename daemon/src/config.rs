@@ -45,6 +45,9 @@ pub struct Config {
     /// The TAXII 2.1 server (`[taxii]`), off unless `enabled = true`.
     #[serde(default)]
     pub taxii: Option<TaxiiConfig>,
+    /// The MISP feed over HTTP (`[misp_feed]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub misp_feed: Option<crate::misp_feed::config::MispFeedConfig>,
 }
 
 /// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
@@ -273,6 +276,8 @@ pub enum ConfigError {
     Pseudonym(String),
     #[error("[taxii]: {0}")]
     Taxii(String),
+    #[error("[misp_feed]: {0}")]
+    MispFeed(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -293,6 +298,8 @@ pub struct Settings {
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
     /// The TAXII server, if enabled.
     pub taxii: Option<TaxiiSettings>,
+    /// The MISP feed server, if enabled.
+    pub misp_feed: Option<crate::misp_feed::config::MispFeedSettings>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -354,6 +361,9 @@ impl Config {
         }
         if let Some(p) = config.pseudonym.as_mut() {
             p.relative_to(base);
+        }
+        if let Some(f) = config.misp_feed.as_mut() {
+            f.relative_to(base);
         }
         if let Some(t) = config.taxii.as_mut() {
             for p in [&mut t.tls_certificate, &mut t.tls_key]
@@ -426,6 +436,10 @@ impl Config {
                 Some(t) => t.settings()?,
                 None => None,
             },
+            misp_feed: match &self.misp_feed {
+                Some(f) => f.settings()?,
+                None => None,
+            },
         })
     }
 }
@@ -496,6 +510,11 @@ mod tests {
         let taxii = c.taxii.expect("the shipped config documents [taxii]");
         assert!(!taxii.enabled, "TAXII is off by default");
         assert_eq!(taxii.settings().unwrap().map(|_| ()), None);
+        let feed = c
+            .misp_feed
+            .expect("the shipped config documents [misp_feed]");
+        assert!(!feed.enabled, "the MISP feed is off by default");
+        assert!(feed.settings().unwrap().is_none());
     }
 
     #[test]

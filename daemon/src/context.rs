@@ -43,6 +43,8 @@ pub struct Context {
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
     /// The TAXII server's discovery URL, once it listens.
     pub taxii_url: std::sync::OnceLock<String>,
+    /// The MISP feed's URL (its directory), once it listens.
+    pub misp_feed_url: std::sync::OnceLock<String>,
 }
 
 impl Context {

@@ -12,6 +12,7 @@ pub mod expiry;
 pub mod http;
 pub mod ingest;
 pub mod log_limit;
+pub mod misp_feed;
 pub mod network;
 pub mod node;
 pub mod participation;

@@ -116,6 +116,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         counters,
         pseudonym: settings.pseudonym.clone(),
         taxii_url: Default::default(),
+        misp_feed_url: Default::default(),
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -141,6 +142,13 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         )),
         None => None,
     };
+    let misp_feed = match &settings.misp_feed {
+        Some(f) => Some((
+            crate::http::bind("the MISP feed", &f.listen).await?,
+            f.clone(),
+        )),
+        None => None,
+    };
     let api = Api::new(ctx.clone(), client.clone());
     let event_loop = EventLoop::new(
         swarm,
@@ -157,6 +165,20 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
             let _ = ctx.taxii_url.set(format!("{scheme}://{addr}/taxii2/"));
         }
         let router = crate::taxii::router(api.clone(), ctx.clone(), t, bound.is_tls());
+        tasks.push(tokio::spawn(crate::http::serve(
+            bound,
+            router,
+            shutdown_rx.clone(),
+        )));
+    }
+    if let Some((bound, f)) = misp_feed {
+        if let Ok(addr) = bound.local_addr() {
+            let scheme = if bound.is_tls() { "https" } else { "http" };
+            let _ = ctx
+                .misp_feed_url
+                .set(format!("{scheme}://{addr}/{}/", f.path));
+        }
+        let router = crate::misp_feed::router(api.clone(), ctx.clone(), f);
         tasks.push(tokio::spawn(crate::http::serve(
             bound,
             router,

@@ -256,6 +256,10 @@ pub struct NodeStatus {
     /// The TAXII server's discovery URL, when it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxii: Option<String>,
+    /// The MISP feed's URL (the directory holding manifest.json), when it
+    /// is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misp_feed: Option<String>,
     /// Each bootstrap address of the config, and how dialling it went.
     /// Absent from older nodes' answers.
     #[serde(default)]

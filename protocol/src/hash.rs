@@ -11,6 +11,13 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Hex MD5 of `bytes`. Not for security: MISP feeds index attribute values
+/// by it (`hashes.csv`), and a feed must write what MISP looks up.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(bytes).as_slice())
+}
+
 crate::fixed_bytes!(
     /// A SHA-256 digest.
     Digest,

@@ -28,6 +28,7 @@ pub mod register;
 pub mod revocation;
 pub mod signing;
 pub mod subject;
+pub mod taxonomy;
 pub mod time;
 pub mod tlp;
 pub mod wire;

@@ -1,4 +1,4 @@
-//! Pages of items for exports (STIX, TAXII, feeds): only what the export
+//! Pages of items for exports (STIX, TAXII, MISP feeds): only what the export
 //! policy lets out of this node's view of each item.
 
 use super::Api;
@@ -19,7 +19,7 @@ impl Api {
     /// export policy ([`check_export`]) or counted as withheld. Scans a
     /// bounded number of items per page, so a page may come back short (or
     /// empty) with a `next` cursor.
-    pub(super) async fn export_page(&self, q: &ExportQuery) -> Result<ExportPage, String> {
+    pub(crate) async fn export_page(&self, q: &ExportQuery) -> Result<ExportPage, String> {
         let limit = q.limit.clamp(1, EXPORT_PAGE_ITEMS);
         let names = self.names().await;
         let since = q.since.map(|t| t.millis()).unwrap_or(0);

@@ -149,6 +149,7 @@ impl Api {
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
             taxii: self.ctx.taxii_url.get().cloned(),
+            misp_feed: self.ctx.misp_feed_url.get().cloned(),
         })
     }
 
@@ -193,6 +194,10 @@ impl Api {
             return error("this entity has withdrawn from the arrangement: `cairn join` first");
         }
         if let Err(e) = p.audience.check_marking(p.tlp) {
+            return error(e.to_string());
+        }
+        // Every publish path (CLI, imports, TAXII POST) comes through here.
+        if let Err(e) = cairn_protocol::taxonomy::check_tags(&p.tags, p.tlp) {
             return error(e.to_string());
         }
         let contents = Contents {

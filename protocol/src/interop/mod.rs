@@ -10,6 +10,9 @@
 
 pub mod ids;
 pub mod ioc;
+pub mod misp;
+pub mod misp_import;
+pub mod pyjson;
 pub mod stix;
 pub mod stix_import;
 pub mod taxii;

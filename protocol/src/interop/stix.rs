@@ -2,7 +2,8 @@
 //!
 //! Each item becomes a `report` (name = title, description = body,
 //! `published` = creation time, `created_by_ref` = its publisher as an
-//! `identity` with its sector, labels = its tags and `cairn-kind:KIND`, an
+//! `identity` with its sector, labels = its tags, the publisher's
+//! `nis2:impact-sectors-impacted` tag and `cairn-kind:KIND`, an
 //! external reference `cairn` naming the item id) plus one primary object
 //! chosen by kind:
 //!
@@ -325,6 +326,13 @@ pub fn item_objects(view: &ItemView) -> ItemObjects {
         json!([report_type(view.kind, primary_ty)]),
     );
     let mut labels: Vec<Value> = view.tags.iter().map(|t| t.clone().into()).collect();
+    // The publisher's sector in the NIS2 taxonomy, as the MISP feed tags it.
+    if let Some(sector) = view.publisher_sector {
+        let tag = crate::taxonomy::sector_tag(sector);
+        if !view.tags.contains(&tag) {
+            labels.push(tag.into());
+        }
+    }
     labels.push(format!("{KIND_LABEL}{}", view.kind).into());
     report.insert("labels".into(), labels.into());
     report.insert("created_by_ref".into(), identity_id.clone().into());
@@ -365,7 +373,7 @@ pub fn item_objects(view: &ItemView) -> ItemObjects {
 }
 
 /// `CVE-…` from a `cve:` tag.
-fn cve_of_tag(tag: &str) -> Option<String> {
+pub(crate) fn cve_of_tag(tag: &str) -> Option<String> {
     let (ns, value) = tag.split_once(':')?;
     (ns.eq_ignore_ascii_case("cve") && !value.is_empty()).then(|| value.to_ascii_uppercase())
 }

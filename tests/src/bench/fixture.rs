@@ -135,6 +135,7 @@ impl Fixture {
             limits: Default::default(),
             pseudonym: None,
             taxii: None,
+            misp_feed: None,
         }
     }
 
