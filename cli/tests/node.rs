@@ -54,6 +54,7 @@ fn status() -> NodeStatus {
         abuse: Default::default(),
         bootstrap: vec![],
         taxii: None,
+        undelivered: vec![],
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod log_limit;
 pub mod network;
 pub mod node;
+pub mod notices;
 pub mod participation;
 pub mod pseudonym;
 pub mod rate_limit;

@@ -356,6 +356,7 @@ fn control_seeds(dir: &Path) {
         abuse: Default::default(),
         bootstrap: vec![],
         taxii: None,
+        undelivered: vec![],
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,
