@@ -3,6 +3,10 @@
 //! register through that member, exactly once each, and both receipts come
 //! back the same way.
 //!
+//! The withdrawal is made while the member is cut off from every node: the
+//! command says it is queued and why, `cairn status` lists it, and it goes
+//! through the member once the link is back.
+//!
 //! The network makes the authority unreachable for the member, whatever
 //! addresses it might learn: the authority listens on 127.0.0.1 inside
 //! namespace A, the relay on A's veth address, and the member sits in
@@ -82,17 +86,49 @@ fn a_member_reaching_the_authority_only_through_members_joins_and_withdraws() {
     );
     no_direct_link();
 
-    let t1 = Instant::now();
+    // The withdrawal is made while the member is cut off from everyone:
+    // `cairn withdraw` must say it is queued and why, `cairn status` must
+    // list it, and it must go once a member is reachable again.
+    link.cut();
+    until("the member sees nobody", GIVE_UP, &all, || {
+        match member.try_status()?.connected_members {
+            0 => Ok(()),
+            k => Err(format!("{k} members connected")),
+        }
+    });
     let answer = member.cli_ok(["withdraw"]);
-    eprintln!(
-        "cairn withdraw answered after {:.1}s:\n{answer}",
-        t1.elapsed().as_secs_f64()
+    eprintln!("cairn withdraw, cut off from everyone, answered:\n{answer}");
+    assert!(
+        answer.contains("queued: neither the authority nor any member is connected"),
+        "cairn withdraw says the event is queued and why:\n{answer}"
     );
+    let status = member.status();
+    let [pending] = status.undelivered.as_slice() else {
+        panic!(
+            "cairn status lists the undelivered withdrawal: {:?}",
+            status.undelivered
+        )
+    };
+    assert_eq!(pending.kind, ParticipationKind::WithdrawalEffective);
+    assert!(
+        pending
+            .delivery
+            .as_deref()
+            .is_some_and(|d| d.starts_with("queued")),
+        "{pending:?}"
+    );
+    let text = member.cli_ok(["status"]);
+    assert!(text.contains("undelivered notices"), "{text}");
+    eprintln!("cairn status while cut off:\n{text}");
+
+    link.heal();
+    let t1 = Instant::now();
     let withdrawn = until("the withdrawal's receipt is back", GIVE_UP, &all, || {
         receipted(&member, ParticipationKind::WithdrawalEffective)
     });
     eprintln!(
-        "notice via members: withdrawal registered and receipted {:.1}s after `cairn withdraw` (goal: 5 s)",
+        "notice via members: withdrawal registered and receipted {:.1}s after the member's \
+         link came back (goal: 5 s)",
         t1.elapsed().as_secs_f64()
     );
 
