@@ -54,13 +54,27 @@ pub fn status(s: &NodeStatus) -> String {
         ("connected members", s.connected_members.to_string()),
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),
+    ];
+    for (i, u) in s.undelivered.iter().enumerate() {
+        pairs.push((
+            if i == 0 { "undelivered notices" } else { "" },
+            format!(
+                "{} #{}, {}s old: {}",
+                kind_label(u.kind),
+                u.sequence,
+                u.age_secs,
+                u.delivery.as_deref().unwrap_or("not tried yet")
+            ),
+        ));
+    }
+    pairs.extend([
         ("catch-up", sync_summary(&s.sync)),
         ("abuse fended off", abuse_summary(&s.abuse)),
         (
             "certificate valid until",
             s.certificate_not_after.to_rfc3339(),
         ),
-    ];
+    ]);
     for (i, b) in s.bootstrap.iter().enumerate() {
         pairs.push((if i == 0 { "bootstrap" } else { "" }, bootstrap(b)));
     }
@@ -307,7 +321,11 @@ pub fn participation(events: &[ParticipationView]) -> String {
             short(e.event_id),
         ]);
     }
-    t.render()
+    let notes: String = events
+        .iter()
+        .filter_map(|e| Some(format!("#{}: {}\n", e.sequence, e.delivery.as_ref()?)))
+        .collect();
+    t.render() + &notes
 }
 
 /// The register's columns, shared by `register list` and `register watch`.

@@ -145,11 +145,18 @@ fn pending_receipts_are_spelled_out() {
         effective: Timestamp(0),
         register_index: None,
         registered_at: None,
+        delivery: Some("queued: the authority is not connected".into()),
     };
-    assert!(participation(std::slice::from_ref(&e)).contains("awaiting the authority's receipt"));
+    let text = participation(std::slice::from_ref(&e));
+    assert!(text.contains("awaiting the authority's receipt"), "{text}");
+    assert!(
+        text.contains("#1: queued: the authority is not connected"),
+        "{text}"
+    );
     let done = ParticipationView {
         register_index: Some(4),
         registered_at: Some(Timestamp(1000)),
+        delivery: None,
         ..e
     };
     assert!(participation(&[done]).contains("registered #4 at 1970-01-01T00:00:01Z"));

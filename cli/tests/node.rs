@@ -55,6 +55,7 @@ fn status() -> NodeStatus {
         bootstrap: vec![],
         taxii: None,
         misp_feed: None,
+        undelivered: vec![],
     }
 }
 

@@ -27,8 +27,13 @@ pub struct Context {
     pub outbox: Arc<Outbox>,
     /// Present on the community's authority node only.
     pub authority: Option<Arc<Authority>>,
-    /// Wakes the participation delivery task (new event, authority admitted).
+    /// Wakes the participation delivery task (new event, member admitted,
+    /// receipt relayed back).
     pub participation_wake: Arc<Notify>,
+    /// Notices held for other members (`notices::pool`).
+    pub notices: Arc<crate::notices::pool::NoticePool>,
+    /// How this node's own undelivered events are going.
+    pub delivery: Arc<crate::notices::delivery::Delivery>,
     /// Verifies and stores every item, whatever its origin.
     pub ingest: Ingest,
     /// The item set as catch-up reconciles it.

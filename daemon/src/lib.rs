@@ -15,6 +15,7 @@ pub mod log_limit;
 pub mod misp_feed;
 pub mod network;
 pub mod node;
+pub mod notices;
 pub mod participation;
 pub mod pseudonym;
 pub mod rate_limit;

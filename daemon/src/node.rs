@@ -109,6 +109,8 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         outbox: store.outbox.clone(),
         authority,
         participation_wake: Arc::new(Notify::new()),
+        notices: Default::default(),
+        delivery: Default::default(),
         ingest,
         index,
         sync,

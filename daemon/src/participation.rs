@@ -2,13 +2,22 @@
 //! the durable outbox, and deliver them to the authority until a valid
 //! receipt comes back. Nothing is dropped: an event leaves the outbox only
 //! with a receipt that verifies under the community's authority key.
+//!
+//! An event goes straight to the authority when it is connected (the fast
+//! path); otherwise it is handed to the connected members, who pass it on
+//! until it reaches the authority, and the receipt comes back the same way
+//! (`notices`). Either way it is offered again until its receipt is here.
 
 use crate::context::Context;
 use crate::network::client::Client;
+use crate::notices::delivery::Route;
+use crate::notices::relay;
 use cairn_protocol::wire::{Request, Response};
-use cairn_protocol::{EventBody, EventId, ParticipationKind, Receipt, SignedEvent, Timestamp};
+use cairn_protocol::{
+    EventBody, EventId, Notice, ParticipationKind, Receipt, SignedEvent, Timestamp,
+};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 use tracing::{info, info_span, warn, Instrument};
 
@@ -87,8 +96,16 @@ fn jitter() -> f64 {
     f64::from(nanos % 1000) / 1000.0
 }
 
+/// Longest wait between offers of an event handed to members: the receipt
+/// normally comes back on its own; this only covers relays that forgot it.
+const RELAY_RETRY: Duration = Duration::from_secs(5);
+
 /// Verifies `receipt` for event `id` and records it in the outbox (fsync).
-async fn record_receipt(ctx: &Context, id: EventId, receipt: Receipt) -> Result<(), String> {
+pub(crate) async fn record_receipt(
+    ctx: &Context,
+    id: EventId,
+    receipt: Receipt,
+) -> Result<(), String> {
     receipt
         .verify(&ctx.community, &id)
         .map_err(|e| format!("invalid receipt: {e}"))?;
@@ -102,8 +119,17 @@ async fn record_receipt(ctx: &Context, id: EventId, receipt: Receipt) -> Result<
     Ok(())
 }
 
-/// Sends `event` to the authority and records the receipt it answers with.
-async fn send(ctx: &Context, client: &Client, event: SignedEvent) -> Result<(), String> {
+/// How one attempt to deliver an event ended, short of a receipt.
+enum Pending {
+    /// Handed to members; the receipt comes back through them.
+    Relayed,
+    /// Not delivered (why, for the log).
+    Failed(String),
+}
+
+/// Sends `event` straight to the authority and records the receipt it
+/// answers with.
+async fn send_direct(ctx: &Context, client: &Client, event: SignedEvent) -> Result<(), String> {
     let id = event.id();
     let authority = crate::network::peers::peer_id_of(&ctx.community.authority);
     match client
@@ -118,6 +144,78 @@ async fn send(ctx: &Context, client: &Client, event: SignedEvent) -> Result<(), 
         Ok(Ok(Response::Receipt { receipt })) => record_receipt(ctx, id, receipt).await,
         Ok(Ok(_)) => Err("the authority answered with something other than a receipt".into()),
     }
+}
+
+/// One attempt: straight to the authority if it is connected, else (or if
+/// that failed) through every connected member. The route taken is noted
+/// for the operator (`ctx.delivery`).
+async fn send(ctx: &Arc<Context>, client: &Client, event: SignedEvent) -> Result<(), Pending> {
+    let id = event.id();
+    let now = Instant::now;
+    let Ok(snapshot) = client.snapshot().await else {
+        return Err(Pending::Failed("node stopping".into()));
+    };
+    let authority = crate::network::peers::peer_id_of(&ctx.community.authority);
+    let members: Vec<_> = snapshot.members.iter().map(|(p, _)| *p).collect();
+    if members.contains(&authority) {
+        ctx.delivery.note(id, Route::Direct { why: None }, now());
+        match send_direct(ctx, client, event.clone()).await {
+            Ok(()) => {
+                ctx.delivery.delivered(&id);
+                return Ok(());
+            }
+            Err(why) => {
+                ctx.delivery.note(
+                    id,
+                    Route::Direct {
+                        why: Some(why.clone()),
+                    },
+                    now(),
+                );
+                if why.starts_with("the authority refused") {
+                    return Err(Pending::Failed(why));
+                }
+                // The link may just have dropped: try the members too.
+            }
+        }
+    }
+    let relays: Vec<_> = members.into_iter().filter(|p| *p != authority).collect();
+    if relays.is_empty() {
+        ctx.delivery.note(id, Route::NoMember, now());
+        return Err(Pending::Failed(
+            "neither the authority nor any member is connected".into(),
+        ));
+    }
+    let sent = relay::send_to(ctx, client, &Notice::Event { event }, &relays).await;
+    if sent.receipt.is_some() || !ctx.outbox.pending().iter().any(|e| e.id() == id) {
+        ctx.delivery.delivered(&id);
+        return Ok(());
+    }
+    if let Some(reason) = sent.refused.filter(|_| sent.accepted == 0) {
+        ctx.delivery.note(
+            id,
+            Route::Refused {
+                reason: reason.clone(),
+            },
+            now(),
+        );
+        return Err(Pending::Failed(format!("refused: {reason}")));
+    }
+    if sent.accepted == 0 {
+        ctx.delivery.note(id, Route::NoMember, now());
+        return Err(Pending::Failed(format!(
+            "no member took it ({} requests failed)",
+            sent.failed
+        )));
+    }
+    ctx.delivery.note(
+        id,
+        Route::ViaMembers {
+            members: sent.accepted,
+        },
+        now(),
+    );
+    Err(Pending::Relayed)
 }
 
 /// Delivers queued events in order until shut down. `wake` is notified when
@@ -139,6 +237,7 @@ pub async fn deliver(
     loop {
         let pending = ctx.outbox.pending();
         let mut failed = false;
+        let mut relayed = false;
         for event in pending {
             let id = event.id();
             let span = info_span!("participation", event = %id, kind = %event.body.kind);
@@ -147,15 +246,29 @@ pub async fn deliver(
                     info!(parent: &span, "the receipt came with the withdrawal's revocation");
                     record_receipt(&ctx, id, receipt).instrument(span).await
                 }
-                None => send(&ctx, &client, event).instrument(span).await,
+                None => send(&ctx, &client, event)
+                    .instrument(span)
+                    .await
+                    .map_err(|p| match p {
+                        Pending::Relayed => {
+                            info!(event = %id, "participation sent via members: no connection to the authority; waiting for the receipt");
+                            relayed = true;
+                            String::new()
+                        }
+                        Pending::Failed(e) => e,
+                    }),
             };
             if let Err(e) = outcome {
-                warn!(event = %id, "participation not yet delivered: {e}");
+                if !relayed {
+                    warn!(event = %id, "participation not yet delivered: {e}");
+                }
                 failed = true;
                 break;
             }
         }
-        let delay = if failed {
+        let delay = if relayed {
+            backoff.next_delay(jitter()).min(RELAY_RETRY)
+        } else if failed {
             backoff.next_delay(jitter())
         } else {
             backoff.reset();

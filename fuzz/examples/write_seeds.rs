@@ -357,6 +357,7 @@ fn control_seeds(dir: &Path) {
         bootstrap: vec![],
         taxii: None,
         misp_feed: None,
+        undelivered: vec![],
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

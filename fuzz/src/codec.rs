@@ -246,6 +246,12 @@ impl Inspect for Request {
         match self {
             Request::Certificate { certificate } => certificate.inspect(),
             Request::Participation { event } => event.inspect(),
+            Request::Notice {
+                notice: cairn_protocol::Notice::Event { event },
+            } => event.inspect(),
+            Request::Notice {
+                notice: cairn_protocol::Notice::Receipt { receipt },
+            } => receipt.inspect(),
             // Reconciliation messages have their own target; fetch ids are
             // only looked up.
             _ => {}

@@ -264,6 +264,10 @@ pub struct NodeStatus {
     /// Absent from older nodes' answers.
     #[serde(default)]
     pub bootstrap: Vec<BootstrapView>,
+    /// This node's participation events still without a receipt, oldest
+    /// first. Absent from older nodes' answers.
+    #[serde(default)]
+    pub undelivered: Vec<UndeliveredView>,
 }
 
 /// A bootstrap address and the outcome of the node's dials to it.
@@ -411,6 +415,22 @@ pub struct ParticipationView {
     pub effective: Timestamp,
     pub register_index: Option<u64>,
     pub registered_at: Option<Timestamp>,
+    /// For an event without a receipt yet: how its delivery is going, in
+    /// words (queued and why, sent via members). Absent from older nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+}
+
+/// One of this node's events still waiting for the authority's receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndeliveredView {
+    pub event_id: EventId,
+    pub kind: ParticipationKind,
+    pub sequence: u64,
+    /// Seconds since the event was recorded (its effective time).
+    pub age_secs: u64,
+    /// How its delivery is going, in words; absent before the first try.
+    pub delivery: Option<String>,
 }
 
 crate::named_enum!(

@@ -8,6 +8,7 @@ use crate::event::SignedEvent;
 use crate::handshake::RevocationSummary;
 use crate::item::{ItemId, SignedItem};
 use crate::item_encoding::ItemBytes;
+use crate::notice::Notice;
 use crate::receipt::Receipt;
 use crate::revocation::{Revocation, RevocationId};
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,13 @@ pub enum Request {
     Revocations { summary: RevocationSummary },
     /// Revocations the requester lacks, by id.
     FetchRevocations { ids: Vec<RevocationId> },
+    /// A participation event or receipt passed on store-and-forward
+    /// ([`crate::notice`]): answered with the receipt when the responder
+    /// holds it (or is the authority), else `Accepted` (kept and passed on).
+    Notice { notice: Notice },
+    /// The sender just stored `stored` items by catch-up: the receiver
+    /// reconciles with it soon (items fetched are never re-gossiped).
+    SyncHint { stored: u64 },
 }
 
 /// Most ids one fetch request may name.
@@ -119,6 +127,8 @@ pub fn request_limit(frame: &[u8]) -> Option<usize> {
         3 => ids(MAX_FETCH_IDS),                      // Fetch
         4 => 128,                                     // Revocations (summary)
         5 => ids(crate::revocation::MAX_REVOCATIONS), // FetchRevocations
+        6 => SMALL,                                   // Notice
+        7 => 32,                                      // SyncHint
         _ => return None,
     })
 }
@@ -179,9 +189,19 @@ mod tests {
             }),
             MAX_FRAME
         );
+        let hint = encode(&Request::SyncHint { stored: u64::MAX }).unwrap();
+        assert_eq!(request_limit(&hint), Some(32));
+        assert!(hint.len() <= 32);
+        let notice = Request::Notice {
+            notice: crate::notice::Notice::Event {
+                event: crate::event::tests::joined(1),
+            },
+        };
+        let frame = encode(&notice).unwrap();
+        assert!(frame.len() <= small(&notice), "{}", frame.len());
         // Frames too short to say, or with an unknown variant, have none.
         assert_eq!(request_limit(&[crate::codec::VERSION]), None);
-        assert_eq!(request_limit(&[crate::codec::VERSION, 6]), None);
+        assert_eq!(request_limit(&[crate::codec::VERSION, 8]), None);
         assert_eq!(response_limit(&[crate::codec::VERSION, 8]), None);
     }
 

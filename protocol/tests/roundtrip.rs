@@ -110,6 +110,11 @@ fn decode_everything(frame: &[u8]) {
             Request::Fetch { ids } => {
                 assert!(ids.len() <= codec::MAX_FRAME / cairn_protocol::ItemId::LEN)
             }
+            Request::Notice { notice } => {
+                let _ = notice.event_id();
+                let _ = notice.check(&community(), now);
+            }
+            Request::SyncHint { .. } => {}
         }
     }
     match codec::decode::<Response>(frame) {

@@ -186,6 +186,29 @@ impl Community {
         )
     }
 
+    /// Writes `spec`'s config listening on `listen_ip` (port chosen by the
+    /// system; `0.0.0.0` for every address) and starts it inside network
+    /// namespace `ns`; its address for the test is the one on `reach_ip`.
+    pub fn start_in_at(
+        &self,
+        spec: &NodeSpec,
+        ns: &str,
+        listen_ip: &str,
+        reach_ip: &str,
+        bootstrap: &[String],
+    ) -> NodeProc {
+        let mut spec = spec.clone();
+        spec.listen = format!("/ip4/{listen_ip}/tcp/0");
+        self.write_config(&spec, bootstrap);
+        NodeProc::start_in(
+            &spec.name,
+            &spec.dir,
+            &spec.config_file,
+            Some(ns),
+            &format!("/ip4/{reach_ip}/tcp/"),
+        )
+    }
+
     /// Writes `spec`'s config with `extra` TOML appended (a `[pseudonym]`
     /// table, say) and starts it.
     pub fn start_with(&self, spec: &NodeSpec, bootstrap: &[String], extra: &str) -> NodeProc {

@@ -112,3 +112,82 @@ impl Drop for Link {
         let _ = ip(&["netns", "del", &self.b]);
     }
 }
+
+/// Three namespaces in a line, `a` - `b` - `c`: `b` has one cable to each
+/// side and forwards nothing, so `a` and `c` cannot reach each other. Nodes
+/// in `b` listen on every address and are reached from `a` at
+/// [`LINE_B_FROM_A`] and from `c` at [`LINE_B_FROM_C`].
+pub struct Line {
+    pub a: String,
+    pub b: String,
+    pub c: String,
+    veth_ab: String,
+    veth_cb: String,
+}
+
+pub const LINE_A: &str = "10.232.1.1";
+pub const LINE_B_FROM_A: &str = "10.232.1.2";
+pub const LINE_B_FROM_C: &str = "10.232.2.2";
+pub const LINE_C: &str = "10.232.2.3";
+
+impl Line {
+    /// Creates the namespaces and both cables, plugged in.
+    pub fn create() -> Result<Line, String> {
+        let tag = std::process::id() % 1_000_000;
+        let line = Line {
+            a: format!("cairn{tag}la"),
+            b: format!("cairn{tag}lb"),
+            c: format!("cairn{tag}lc"),
+            veth_ab: format!("cl{tag}ab"),
+            veth_cb: format!("cl{tag}cb"),
+        };
+        let (ba, bc) = (format!("cl{tag}ba"), format!("cl{tag}bc"));
+        for ns in [&line.a, &line.b, &line.c] {
+            ip(&["netns", "add", ns])?;
+            ip(&["-n", ns, "link", "set", "lo", "up"])?;
+        }
+        for (outer, outer_ns, inner, outer_addr, inner_addr) in [
+            (&line.veth_ab, &line.a, &ba, LINE_A, LINE_B_FROM_A),
+            (&line.veth_cb, &line.c, &bc, LINE_C, LINE_B_FROM_C),
+        ] {
+            ip(&["link", "add", outer, "type", "veth", "peer", "name", inner])?;
+            ip(&["link", "set", outer, "netns", outer_ns])?;
+            ip(&["link", "set", inner, "netns", &line.b])?;
+            let outer_cidr = format!("{outer_addr}/24");
+            let inner_cidr = format!("{inner_addr}/24");
+            ip(&["-n", outer_ns, "addr", "add", &outer_cidr, "dev", outer])?;
+            ip(&["-n", &line.b, "addr", "add", &inner_cidr, "dev", inner])?;
+            ip(&["-n", outer_ns, "link", "set", outer, "up"])?;
+            ip(&["-n", &line.b, "link", "set", inner, "up"])?;
+        }
+        Ok(line)
+    }
+
+    /// Unplugs the `a` - `b` cable.
+    pub fn cut_ab(&self) {
+        ip(&["-n", &self.a, "link", "set", &self.veth_ab, "down"]).expect("link down");
+    }
+
+    /// Plugs the `a` - `b` cable back in.
+    pub fn heal_ab(&self) {
+        ip(&["-n", &self.a, "link", "set", &self.veth_ab, "up"]).expect("link up");
+    }
+
+    /// Unplugs the `c` - `b` cable.
+    pub fn cut_cb(&self) {
+        ip(&["-n", &self.c, "link", "set", &self.veth_cb, "down"]).expect("link down");
+    }
+
+    /// Plugs the `c` - `b` cable back in.
+    pub fn heal_cb(&self) {
+        ip(&["-n", &self.c, "link", "set", &self.veth_cb, "up"]).expect("link up");
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.a]);
+        let _ = ip(&["netns", "del", &self.b]);
+        let _ = ip(&["netns", "del", &self.c]);
+    }
+}

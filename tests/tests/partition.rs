@@ -81,8 +81,27 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
     let b_side: BTreeSet<String> = control::publish_many(&m3.socket, "island-b", 30, 3)
         .into_iter()
         .collect();
-    // Long enough for pings to declare the cross links dead.
-    std::thread::sleep(Duration::from_secs(6));
+    // Healing over connections that are still open would test nothing:
+    // wait until every node has closed its links across the cut (each
+    // island's members stay connected to each other).
+    let cut = Instant::now();
+    for (island, others) in [(&[&authority, &m1, &m2][..], 2), (&[&m3, &m4][..], 1)] {
+        for n in island {
+            until(
+                &format!("{} sees only its own island", n.name),
+                Duration::from_secs(60),
+                &all,
+                || match n.try_status()?.connected_members {
+                    k if k == others => Ok(()),
+                    k => Err(format!("{k} members connected")),
+                },
+            );
+        }
+    }
+    eprintln!(
+        "the cut was observed by every node {:.1}s after it",
+        cut.elapsed().as_secs_f64()
+    );
     // Each island has its own items and none of the other's.
     until(
         "island B has its own items",

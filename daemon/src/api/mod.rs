@@ -150,7 +150,29 @@ impl Api {
             bootstrap: snap.bootstrap,
             taxii: self.ctx.taxii_url.get().cloned(),
             misp_feed: self.ctx.misp_feed_url.get().cloned(),
+            undelivered: self.undelivered(),
         })
+    }
+
+    /// This node's events still without a receipt, with their age and how
+    /// their delivery is going.
+    fn undelivered(&self) -> Vec<cairn_protocol::control::UndeliveredView> {
+        let (now, at) = (Timestamp::now(), std::time::Instant::now());
+        self.ctx
+            .outbox
+            .pending()
+            .into_iter()
+            .map(|e| {
+                let id = e.id();
+                cairn_protocol::control::UndeliveredView {
+                    event_id: id,
+                    kind: e.body.kind,
+                    sequence: e.body.sequence,
+                    age_secs: now.0.saturating_sub(e.body.effective.0) / 1000,
+                    delivery: self.ctx.delivery.describe(&id, at),
+                }
+            })
+            .collect()
     }
 
     /// Set once this node knows its own certificate is revoked (a
@@ -346,6 +368,13 @@ impl Api {
                 effective: event.body.effective,
                 register_index: receipt.as_ref().map(|r| r.body.register_index),
                 registered_at: receipt.as_ref().map(|r| r.body.registered_at),
+                delivery: match receipt {
+                    Some(_) => None,
+                    None => self
+                        .ctx
+                        .delivery
+                        .describe(&event.id(), std::time::Instant::now()),
+                },
             })
             .collect();
         ControlResponse::Participation { events }

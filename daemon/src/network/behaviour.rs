@@ -21,13 +21,6 @@ use std::time::Duration;
 /// grafts it into the mesh and never publishes to it.
 pub const UNADMITTED_SCORE: f64 = -1_000_000.0;
 
-/// How often each connection is probed, and how long a probe may take
-/// before the connection is presumed dead and closed. TCP alone can take
-/// minutes to notice a partition; closing early lets the redial loop and
-/// catch-up take over as soon as the network heals.
-pub const PING_INTERVAL: Duration = Duration::from_secs(2);
-pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Connections in their handshake are bounded by the transport (`pending`:
 /// 128 slots shared fairly between addresses); admitted ones here, overall
 /// and per address (`address_limits`).
@@ -158,8 +151,8 @@ pub fn build_swarm(
             );
             let ping = ping::Behaviour::new(
                 ping::Config::new()
-                    .with_interval(PING_INTERVAL)
-                    .with_timeout(PING_TIMEOUT),
+                    .with_interval(super::liveness::PING_INTERVAL)
+                    .with_timeout(super::liveness::PING_TIMEOUT),
             );
             let limits = connection_limits::Behaviour::new(
                 connection_limits::ConnectionLimits::default()

@@ -9,6 +9,7 @@ pub mod client;
 pub mod codec;
 pub mod event_loop;
 pub mod instances;
+pub mod liveness;
 pub mod peers;
 pub mod pending;
 pub mod transport;

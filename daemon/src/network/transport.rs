@@ -94,7 +94,8 @@ where
     }
 }
 
-/// TCP (without port reuse, so a taken listen port is an error), noise with
+/// TCP (without port reuse, so a taken listen port is an error; dead links
+/// detected by the kernel, `liveness`), noise with
 /// admission, yamux, the deadlines above, and handshake slots shared fairly
 /// between source addresses (`pending`).
 pub fn build(
@@ -105,7 +106,12 @@ pub fn build(
         noise: noise::Config::new(keypair)?,
         admission,
     };
+    // Dead-link options on every socket, dialled or accepted (`liveness`).
     let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+        .map(|stream, _| {
+            super::liveness::tune(&stream.0);
+            stream
+        })
         .upgrade(Version::V1)
         .authenticate(upgrade)
         .multiplex(yamux::Config::default())

@@ -22,6 +22,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 const FETCH_BATCH: usize = 1024;
 /// Fetch requests in flight per session.
 const IN_FLIGHT: usize = 6;
+/// A request not answered within this ends its session. libp2p's own
+/// request timeout (20 s) is reported by the connection's task, which a
+/// connection stuck closing on a dead link never ran again: sessions with
+/// a paused or cut-off peer hung 27-84 s. This deadline is the session's
+/// own. An honest answer (at most 768 KiB read from the store) takes
+/// milliseconds to a second.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a session stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +41,8 @@ pub enum SyncError {
     Unexpected(&'static str),
     #[error("the node is shutting down")]
     Stopped,
+    #[error("the peer did not answer within {} s", REQUEST_DEADLINE.as_secs())]
+    Deadline,
 }
 
 /// What one session did.
@@ -58,7 +67,10 @@ pub(super) async fn ask(
     peer: PeerId,
     request: Request,
 ) -> Result<Response, SyncError> {
-    match client.request(peer, request).await {
+    let answer = tokio::time::timeout(REQUEST_DEADLINE, client.request(peer, request))
+        .await
+        .map_err(|_| SyncError::Deadline)?;
+    match answer {
         Err(_) => Err(SyncError::Stopped),
         Ok(Err(e)) => Err(SyncError::Request(e)),
         Ok(Ok(Response::Refused { reason })) => {

@@ -7,21 +7,29 @@
 //! community in seconds instead of one member per interval (what one member
 //! lacked, others may lack too), and in quiet times anti-entropy costs one
 //! small reconciliation per interval.
-//! Sessions run one at a time, so catch-up never competes with itself.
+//!
+//! Up to [`MAX_SESSIONS`] sessions run at once, each with a different
+//! member (`schedule`), so a member that stopped answering holds back only
+//! its own session, which ends on its request deadline (`fetch`). A session
+//! that stored items tells the other members at once (`hint`), so items
+//! cross several hops within round trips instead of waiting for each
+//! hop's next anti-entropy turn.
 
 use super::fetch::{fetch_from, reconcile_with, Counters, SessionStats};
 use super::index::SyncIndex;
+use super::schedule::{Schedule, MAX_SESSIONS};
 use crate::ingest::worker::Ingest;
 use crate::network::client::Client;
 use cairn_protocol::control::SyncStatus;
 use cairn_protocol::Timestamp;
 use libp2p::PeerId;
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{info, info_span, warn, Instrument};
+use tokio::task::JoinSet;
+use tracing::{debug, info, info_span, warn, Instrument};
 
 /// Interval of anti-entropy rounds with the next member in turn.
 pub const ANTI_ENTROPY: Duration = Duration::from_secs(5);
@@ -87,6 +95,8 @@ struct Manager {
     revocations: Arc<crate::revocations::Revocations>,
     refused: super::refused::RefusedIds,
     status: watch::Sender<SyncStatus>,
+    /// Sessions running now (the status shows the latest one's peer).
+    running: std::sync::atomic::AtomicUsize,
 }
 
 /// Starts the manager task.
@@ -106,12 +116,20 @@ pub fn spawn(
         revocations,
         refused: Default::default(),
         status: status_tx,
+        running: Default::default(),
     };
-    (Sync { tx, status }, tokio::spawn(m.run(rx, shutdown)))
+    (
+        Sync { tx, status },
+        tokio::spawn(Arc::new(m).run(rx, shutdown)),
+    )
 }
 
 impl Manager {
-    async fn run(self, mut rx: mpsc::Receiver<Trigger>, mut shutdown: watch::Receiver<bool>) {
+    async fn run(
+        self: Arc<Self>,
+        mut rx: mpsc::Receiver<Trigger>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let mut tick = tokio::time::interval(ANTI_ENTROPY);
         // After a long session, one round, not a burst of catch-up ticks.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -122,62 +140,74 @@ impl Manager {
         let mut turn = random_start();
         // Sessions still to run at once, in turn, before waiting for a tick.
         let mut chase = 0usize;
+        let mut schedule: Schedule<oneshot::Sender<()>> = Schedule::new(MAX_SESSIONS);
+        let mut sessions: JoinSet<u64> = JoinSet::new();
+        // Which peer each session task is with, so even a session that
+        // panicked frees its peer's slot.
+        let mut session_peers: HashMap<tokio::task::Id, PeerId> = HashMap::new();
         loop {
-            let mut peers = BTreeSet::new();
-            let mut waiters = Vec::new();
-            let mut all = false;
             tokio::select! {
                 t = rx.recv() => match t {
-                    Some(t) => self.absorb(t, &mut peers, &mut waiters, &mut all),
-                    None => return,
+                    Some(t) => self.absorb(t, &mut schedule).await,
+                    None => break,
                 },
                 _ = tick.tick() => {
                     if let Some(p) = self.next_member(&mut turn).await {
-                        peers.insert(p);
+                        schedule.want(p);
                     }
                 }
-                () = std::future::ready(()), if chase > 0 => {
+                Some(done) = sessions.join_next_with_id(), if !sessions.is_empty() => {
+                    let (id, stored) = match done {
+                        Ok((id, stored)) => (id, stored),
+                        Err(e) => {
+                            warn!("a catch-up session failed: {e}");
+                            (e.id(), 0)
+                        }
+                    };
+                    let Some(peer) = session_peers.remove(&id) else { continue };
+                    for w in schedule.finished(peer) {
+                        let _ = w.send(());
+                    }
+                    if stored > 0 {
+                        chase = self.members().await.len();
+                        tokio::spawn(super::hint::tell_members(self.client.clone(), peer, stored));
+                    }
+                }
+                () = std::future::ready(()), if chase > 0 && schedule.has_room() => {
                     chase -= 1;
                     if let Some(p) = self.next_member(&mut turn).await {
-                        peers.insert(p);
+                        schedule.want(p);
                     }
                 }
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => break,
             }
             // Collapse whatever else is queued into this round.
             while let Ok(t) = rx.try_recv() {
-                self.absorb(t, &mut peers, &mut waiters, &mut all);
+                self.absorb(t, &mut schedule).await;
             }
-            if all {
-                peers.extend(self.members().await);
-            }
-            let mut found_missing = false;
-            for peer in peers {
-                found_missing |= self.session(peer).await > 0;
-            }
-            if found_missing {
-                chase = self.members().await.len();
-            }
-            for w in waiters {
-                let _ = w.send(());
+            for peer in schedule.start() {
+                let m = self.clone();
+                let task = sessions.spawn(async move { m.session(peer).await });
+                session_peers.insert(task.id(), peer);
             }
         }
+        sessions.abort_all();
     }
 
-    fn absorb(
-        &self,
-        t: Trigger,
-        peers: &mut BTreeSet<PeerId>,
-        waiters: &mut Vec<oneshot::Sender<()>>,
-        all: &mut bool,
-    ) {
+    async fn absorb(&self, t: Trigger, schedule: &mut Schedule<oneshot::Sender<()>>) {
         match t {
-            Trigger::Peer(p) => {
-                peers.insert(p);
-            }
+            Trigger::Peer(p) => schedule.want(p),
             Trigger::All(w) => {
-                *all = true;
-                waiters.extend(w);
+                let members = self.members().await;
+                if let Some(w) = w {
+                    if let Some(w) = schedule.want_all(&members, w) {
+                        let _ = w.send(());
+                    }
+                } else {
+                    for p in members {
+                        schedule.want(p);
+                    }
+                }
             }
         }
     }
@@ -211,12 +241,14 @@ impl Manager {
 
     /// One session with `peer`; returns how many items it stored.
     async fn session(&self, peer: PeerId) -> u64 {
+        debug!(%peer, "catch-up session starts");
         // People know members by name, not by PeerId: the log and
         // `cairn status` name the peer by its certificate.
         let name = self.name_of(peer).await;
         let member = name.clone().unwrap_or_else(|| peer.to_string());
         let span = info_span!("sync", %member, %peer);
         async {
+            self.running.fetch_add(1, Ordering::Relaxed);
             self.status.send_modify(|s| {
                 s.running = true;
                 s.peer = Some(peer.to_string());
@@ -269,8 +301,9 @@ impl Manager {
                 counters.needed.load(Ordering::Relaxed),
                 counters.fetched.load(Ordering::Relaxed),
             );
+            let others = self.running.fetch_sub(1, Ordering::Relaxed) - 1;
             self.status.send_modify(|s| {
-                s.running = false;
+                s.running = others > 0;
                 s.needed = n;
                 s.fetched = f;
                 s.sessions += 1;

@@ -4,8 +4,10 @@
 //! exactly like gossip before storing. Fetched items are never re-gossiped.
 
 pub mod fetch;
+pub mod hint;
 pub mod index;
 pub mod manager;
 pub mod reconcile;
 pub mod refused;
 pub mod revocations;
+pub mod schedule;

@@ -38,6 +38,8 @@ pub(super) fn request_kind(request: &Request) -> u8 {
         Request::Fetch { .. } => 3,
         Request::Revocations { .. } => 4,
         Request::FetchRevocations { .. } => 5,
+        Request::Notice { .. } => 6,
+        Request::SyncHint { .. } => 7,
     }
 }
 

@@ -1,11 +1,12 @@
 //! Direct requests between members (request_response): renewed
-//! certificates, participation events for the authority, catch-up of items
-//! and revocations, with answers that need the store computed off the
-//! network task. Only admitted members reach here: admission happens in the
+//! certificates, participation events for the authority, notices passed on
+//! for others (`notices`), catch-up of items and revocations, with answers
+//! that need the store computed off the network task. Only admitted members reach here: admission happens in the
 //! connection handshake (`network::admission`).
 
 use super::EventLoop;
-use crate::network::peers::{check_certificate, peer_id_of};
+use crate::network::peers::check_certificate;
+use crate::notices::relay;
 use crate::sync::fetch::{answer_fetch, answer_reconcile};
 use crate::sync::revocations::answer_summary;
 use cairn_protocol::wire::{Request, Response};
@@ -13,10 +14,6 @@ use cairn_protocol::{Certificate, Role, Timestamp};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::PeerId;
 use tracing::{debug, info, info_span, warn};
-
-/// Time a withdrawn member's receipt has to reach it before the revocation
-/// its withdrawal amounts to closes its connections.
-const WITHDRAWAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl EventLoop {
     pub(super) fn on_direct(&mut self, event: request_response::Event<Request, Response>) {
@@ -114,30 +111,35 @@ impl EventLoop {
                 let client = self.client.clone();
                 let ctx = self.ctx.clone();
                 tokio::spawn(async move {
-                    let withdrawal = (event.body.kind
-                        == cairn_protocol::ParticipationKind::WithdrawalEffective)
-                        .then(|| event.clone());
-                    let response = authority.handle(event).await;
-                    let revocation = match (withdrawal, &response) {
-                        (Some(event), Response::Receipt { receipt }) => Some(
-                            cairn_protocol::Revocation::from_withdrawal(event, receipt.clone()),
-                        ),
-                        _ => None,
-                    };
+                    let (response, revocation) = relay::register(&authority, event).await;
                     let _ = client.respond(channel, response).await;
                     drop(permit);
-                    // A registered withdrawal ends the member's access: the
-                    // member's event and this receipt revoke its key. The
-                    // receipt goes first, with a moment to reach the member
-                    // before its connections close.
                     if let Some(revocation) = revocation {
-                        tokio::time::sleep(WITHDRAWAL_GRACE).await;
-                        if let Err(e) =
-                            crate::revocations::enforce_and_spread(&ctx, &client, revocation).await
-                        {
-                            warn!("withdrawal registered but not spread as a revocation: {e}");
-                        }
+                        relay::spread_withdrawal(ctx, client, revocation).await;
                     }
+                });
+            }
+            Request::SyncHint { stored } => {
+                // Nothing is fetched on the hint's word: the session that
+                // follows reconciles and verifies as always.
+                debug!(stored, "reconcile hint: the member just stored items");
+                self.ctx.sync.want_session(peer);
+                self.respond(channel, Response::Accepted);
+            }
+            Request::Notice { notice } => {
+                // Checking a signature, maybe registering (fsync): off this
+                // task, within the same bound as other off-task answers.
+                let Ok(permit) = self.responders.clone().try_acquire_owned() else {
+                    let reason = "busy; retry later".to_string();
+                    self.respond(channel, Response::Refused { reason });
+                    return;
+                };
+                let client = self.client.clone();
+                let ctx = self.ctx.clone();
+                tokio::spawn(async move {
+                    let response = relay::on_notice(ctx, client.clone(), peer, notice).await;
+                    let _ = client.respond(channel, response).await;
+                    drop(permit);
                 });
             }
         }
@@ -227,9 +229,14 @@ impl EventLoop {
         self.set_score(&peer);
         // Items published while nobody was reachable can go now.
         self.flush_queued_publishes();
-        if peer == peer_id_of(&self.ctx.community.authority) {
-            self.ctx.participation_wake.notify_one();
-        }
+        // Undelivered events of this node go now, to the authority or
+        // through this member; notices held for others are passed to it.
+        self.ctx.participation_wake.notify_one();
+        tokio::spawn(relay::push_held(
+            self.ctx.clone(),
+            self.client.clone(),
+            peer,
+        ));
         self.ctx.sync.want_session(peer);
     }
 }

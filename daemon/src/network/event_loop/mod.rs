@@ -12,6 +12,7 @@ use super::behaviour::{Behaviour, BehaviourEvent, UNADMITTED_SCORE};
 use super::bootstrap::Bootstrap;
 use super::client::{Client, Command, PublishOutcome, Snapshot};
 use super::instances::Instances;
+use super::liveness::Liveness;
 use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
@@ -57,6 +58,8 @@ pub struct EventLoop {
     bootstrap: Bootstrap,
     /// Which node instance is behind each connection (one key, two nodes).
     instances: Instances,
+    /// When each connection last answered a ping (dead links, `liveness`).
+    liveness: Liveness,
     queued_publishes: VecDeque<Vec<u8>>,
     pending: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, String>>>,
     verdicts: mpsc::Receiver<Verdict>,
@@ -102,6 +105,7 @@ impl EventLoop {
             peers: Peers::default(),
             bootstrap: Bootstrap::new(&bootstrap),
             instances: Instances::default(),
+            liveness: Liveness::default(),
             queued_publishes: VecDeque::new(),
             pending: HashMap::new(),
             verdicts,
@@ -141,6 +145,7 @@ impl EventLoop {
     fn on_tick(&mut self) {
         // Certificates expire while connections stay open: re-check them.
         self.drop_members_no_longer_valid();
+        self.close_silent_connections();
         self.redial();
         let peers = &self.peers;
         for line in self
@@ -148,6 +153,16 @@ impl EventLoop {
             .report(Instant::now(), |p| member_name(peers, p))
         {
             warn!("{line}");
+        }
+    }
+
+    /// Closes connections that have not answered a ping for a while: the
+    /// link is dead or the peer is stopped (`liveness`).
+    fn close_silent_connections(&mut self) {
+        for (peer, connection, quiet) in self.liveness.silent(Instant::now()) {
+            let member = member_name(&self.peers, &peer);
+            warn!(%peer, %member, "no answer to pings for {:.1}s: closing the connection", quiet.as_secs_f64());
+            self.swarm.close_connection(connection);
         }
     }
 
@@ -347,9 +362,14 @@ impl EventLoop {
                 result: Err(e),
             })) => {
                 // ping no longer closes connections itself; a connection that
-                // cannot answer a probe is dead for our purposes.
-                warn!(%peer, "connection unresponsive ({e}): closing it");
-                self.swarm.close_connection(connection);
+                // cannot answer a probe is dead for our purposes. Logged and
+                // closed once: ping may report again while it closes.
+                if self.liveness.start_closing(connection) {
+                    warn!(%peer, "connection unresponsive ({e}): closing it");
+                    self.swarm.close_connection(connection);
+                } else {
+                    debug!(%peer, "connection unresponsive ({e}), already closing");
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 let why = dial_error_text(&error);
@@ -378,6 +398,7 @@ impl EventLoop {
             } => {
                 let remote = endpoint.get_remote_address().clone();
                 self.instances.opened(*peer_id, *connection_id, remote, now);
+                self.liveness.opened(*peer_id, *connection_id, now);
                 if endpoint.is_dialer() {
                     self.bootstrap.dialled(peer_id);
                 }
@@ -386,7 +407,10 @@ impl EventLoop {
                 peer_id,
                 connection_id,
                 ..
-            } => self.instances.closed(peer_id, *connection_id),
+            } => {
+                self.instances.closed(peer_id, *connection_id);
+                self.liveness.closed(*connection_id);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(
                 libp2p::identify::Event::Received {
                     connection_id,
@@ -401,7 +425,10 @@ impl EventLoop {
                 peer,
                 connection,
                 result: Ok(_),
-            })) => self.instances.ponged(peer, *connection, now),
+            })) => {
+                self.instances.ponged(peer, *connection, now);
+                self.liveness.alive(*connection, now);
+            }
             _ => {}
         }
     }
