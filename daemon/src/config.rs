@@ -45,6 +45,10 @@ pub struct Config {
     /// The TAXII 2.1 server (`[taxii]`), off unless `enabled = true`.
     #[serde(default)]
     pub taxii: Option<TaxiiConfig>,
+    /// The member directory (`[directory]`): members to keep connected to,
+    /// addresses to announce.
+    #[serde(default)]
+    pub directory: crate::network::directory_config::DirectoryConfig,
 }
 
 /// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
@@ -273,6 +277,8 @@ pub enum ConfigError {
     Pseudonym(String),
     #[error("[taxii]: {0}")]
     Taxii(String),
+    #[error("[directory]: {0}")]
+    Directory(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -293,6 +299,9 @@ pub struct Settings {
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
     /// The TAXII server, if enabled.
     pub taxii: Option<TaxiiSettings>,
+    /// The member directory: members to keep connected to, addresses to
+    /// announce.
+    pub directory: crate::network::directory_config::DirectorySettings,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -426,6 +435,7 @@ impl Config {
                 Some(t) => t.settings()?,
                 None => None,
             },
+            directory: self.directory.settings()?,
         })
     }
 }

@@ -129,6 +129,7 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             limits: Default::default(),
             pseudonym: None,
             taxii: None,
+            directory: Default::default(),
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

@@ -231,5 +231,7 @@ impl EventLoop {
             self.ctx.participation_wake.notify_one();
         }
         self.ctx.sync.want_session(peer);
+        // Where the other members listen, as they signed it.
+        self.directory_pull(peer);
     }
 }
