@@ -7,6 +7,7 @@
 mod cert;
 mod client;
 mod community;
+mod directory;
 mod failure;
 mod interop;
 mod keys;

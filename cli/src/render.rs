@@ -81,6 +81,12 @@ pub fn status(s: &NodeStatus) -> String {
     if s.bootstrap.is_empty() {
         pairs.push(("bootstrap", "none configured".to_string()));
     }
+    for (i, line) in crate::directory::lines(&s.directory)
+        .into_iter()
+        .enumerate()
+    {
+        pairs.push((if i == 0 { "member directory" } else { "" }, line));
+    }
     fields(&pairs)
         + &s.warnings
             .iter()
@@ -263,6 +269,7 @@ pub fn members(members: &[MemberView]) -> String {
         "SECTOR",
         "MS",
         "CONNECTED",
+        "REACHED AT",
         "VALID UNTIL",
         "STATUS",
         "KEY",
@@ -282,6 +289,7 @@ pub fn members(members: &[MemberView]) -> String {
                 (true, _) => "yes".to_string(),
                 (false, _) => "no".to_string(),
             },
+            m.reached_at.clone().unwrap_or_else(|| "-".into()),
             m.not_after.to_rfc3339(),
             status,
             short(m.member_key),

@@ -204,6 +204,7 @@ fn member_view(name: &str, from: &[&str]) -> MemberView {
         not_after: Timestamp(1_800_000_000_000),
         revoked: None,
         key_in_use_from: from.iter().map(|s| s.to_string()).collect(),
+        reached_at: None,
     }
 }
 

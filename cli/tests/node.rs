@@ -53,6 +53,7 @@ fn status() -> NodeStatus {
         warnings: vec![],
         abuse: Default::default(),
         bootstrap: vec![],
+        directory: vec![],
         taxii: None,
         misp_feed: None,
         undelivered: vec![],

@@ -48,6 +48,10 @@ pub struct Config {
     /// The MISP feed over HTTP (`[misp_feed]`), off unless `enabled = true`.
     #[serde(default)]
     pub misp_feed: Option<crate::misp_feed::config::MispFeedConfig>,
+    /// The member directory (`[directory]`): members to keep connected to,
+    /// addresses to announce.
+    #[serde(default)]
+    pub directory: crate::network::directory_config::DirectoryConfig,
 }
 
 /// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
@@ -278,6 +282,8 @@ pub enum ConfigError {
     Taxii(String),
     #[error("[misp_feed]: {0}")]
     MispFeed(String),
+    #[error("[directory]: {0}")]
+    Directory(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -300,6 +306,9 @@ pub struct Settings {
     pub taxii: Option<TaxiiSettings>,
     /// The MISP feed server, if enabled.
     pub misp_feed: Option<crate::misp_feed::config::MispFeedSettings>,
+    /// The member directory: members to keep connected to, addresses to
+    /// announce.
+    pub directory: crate::network::directory_config::DirectorySettings,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -440,6 +449,7 @@ impl Config {
                 Some(f) => f.settings()?,
                 None => None,
             },
+            directory: self.directory.settings()?,
         })
     }
 }

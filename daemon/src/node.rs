@@ -159,7 +159,12 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         ctx.clone(),
         settings.bootstrap,
         verdicts,
-    );
+    )
+    .with_directory(crate::network::event_loop::DirectoryState::load(
+        &ctx,
+        &settings.directory,
+        settings.data_dir.clone(),
+    ));
     let mut tasks = Vec::new();
     if let Some((bound, t)) = taxii {
         if let Ok(addr) = bound.local_addr() {

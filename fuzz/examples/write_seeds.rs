@@ -10,6 +10,7 @@
 use cairn_fuzz::daemon_reconcile::{respond, Initiator};
 use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
+use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest};
 use cairn_protocol::control::{
     AudienceRequest, AudienceView, ControlRequest, ControlResponse, ItemView, NodeStatus,
     PayloadView, PublishRequest, RegisterView, SyncStatus,
@@ -203,6 +204,31 @@ fn codec_seeds(dir: &Path) {
             ),
         ),
         ("certificate", codec_seed("certificate", &cert)),
+        (
+            "directory-request",
+            codec_seed(
+                "directory-request",
+                &DirectoryRequest {
+                    have: vec![(cert.body.member_key, fixtures::now())],
+                    mine: None,
+                },
+            ),
+        ),
+        (
+            "directory-answer",
+            codec_seed(
+                "directory-answer",
+                &DirectoryAnswer {
+                    records: vec![AddressRecord::sign(
+                        &fixtures::member(),
+                        cert.clone(),
+                        vec!["/ip4/192.0.2.7/tcp/7400".into()],
+                        fixtures::now(),
+                    )
+                    .expect("a well-formed record")],
+                },
+            ),
+        ),
         ("event", codec_seed("event", &event)),
         ("receipt", codec_seed("receipt", &receipt)),
         ("register-entry", codec_seed("register-entry", &entry)),

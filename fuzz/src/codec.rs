@@ -14,6 +14,7 @@
 use crate::fixtures;
 use crate::measure;
 use cairn_protocol::codec::{self, MAX_FRAME};
+use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest};
 use cairn_protocol::handshake::Handshake;
 use cairn_protocol::hash::sha256;
 use cairn_protocol::wire::{GossipMessage, Request, Response};
@@ -48,6 +49,8 @@ codec_types! {
     "register-entry" => round_trip::<RegisterEntry>,
     "revocation" => round_trip::<Revocation>,
     "handshake" => round_trip::<Handshake>,
+    "directory-request" => round_trip::<DirectoryRequest>,
+    "directory-answer" => round_trip::<DirectoryAnswer>,
 }
 
 /// Runs the check the input's first byte selects; other selectors are
@@ -158,6 +161,34 @@ impl Inspect for SignedEvent {
         let _ = self.id();
         let _ = self.verify(&fixtures::community(), fixtures::now());
         self.body.certificate.inspect();
+    }
+}
+
+impl Inspect for DirectoryRequest {
+    fn inspect(&self) {
+        if let Some(r) = &self.mine {
+            r.inspect();
+        }
+    }
+}
+
+impl Inspect for DirectoryAnswer {
+    fn inspect(&self) {
+        for r in &self.records {
+            r.inspect();
+        }
+    }
+}
+
+impl Inspect for AddressRecord {
+    fn inspect(&self) {
+        // As the network task judges a record (and `directory.bin` at start).
+        let _ = self.verify(
+            &fixtures::community(),
+            &Default::default(),
+            fixtures::now(),
+        );
+        self.certificate.inspect();
     }
 }
 

@@ -268,6 +268,32 @@ pub struct NodeStatus {
     /// first. Absent from older nodes' answers.
     #[serde(default)]
     pub undelivered: Vec<UndeliveredView>,
+    /// The member directory: every member whose signed addresses this node
+    /// holds, and whether it is connected. Absent from older nodes' answers.
+    #[serde(default)]
+    pub directory: Vec<DirectoryView>,
+}
+
+/// One member of the directory (`protocol::directory`), as `cairn status`
+/// shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryView {
+    pub entity_name: String,
+    pub peer_id: String,
+    /// The addresses as the member itself signed them.
+    pub addresses: Vec<String>,
+    /// When the member signed them (the record's version).
+    pub signed_at: Timestamp,
+    /// Which member passed the record on ("itself" when the member did).
+    pub learned_from: String,
+    /// This node's own record.
+    pub own: bool,
+    pub connected: bool,
+    /// The remote address of an open connection, and who dialled it.
+    pub reached_at: Option<String>,
+    /// The last failed dial from the directory, if the member is not
+    /// reachable now.
+    pub last_dial_error: Option<String>,
 }
 
 /// A bootstrap address and the outcome of the node's dials to it.
@@ -397,6 +423,10 @@ pub struct MemberView {
     /// answers and when the key is in use once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_in_use_from: Vec<String>,
+    /// Where this node reached the member: the connection's remote address
+    /// and who dialled. Absent when not connected, and from older nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached_at: Option<String>,
 }
 
 /// A revocation as it concerns one certificate.

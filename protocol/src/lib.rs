@@ -11,6 +11,7 @@ pub mod certificate;
 pub mod codec;
 pub mod community;
 pub mod control;
+pub mod directory;
 pub mod encryption;
 pub mod entity;
 pub mod envelope;

@@ -27,6 +27,8 @@ pub const DOMAIN_RECEIPT: &str = "cairn/receipt/v1";
 pub const DOMAIN_ESCROW_ATTESTATION: &str = "cairn/escrow-attestation/v1";
 /// Domain of the authority's record of a reveal.
 pub const DOMAIN_REVEAL: &str = "cairn/reveal/v1";
+/// Domain of a member's signed listen addresses (the member directory).
+pub const DOMAIN_DIRECTORY: &str = "cairn/directory/v1";
 
 /// The exact bytes a signature covers.
 pub fn signing_input<T: Serialize>(domain: &str, body: &T) -> Result<Vec<u8>, CodecError> {

@@ -6,6 +6,8 @@
 //! - `outbox.log`: this node's participation events and receipts ([`Outbox`]);
 //! - `register.log`: on the authority's node only, its register ([`Register`]);
 //! - `revocations.log`: every revocation the node knows ([`RevocationLog`]);
+//! - `directory.bin`: the member directory, members' signed addresses
+//!   ([`directory`]); a cache members refill;
 //! - `lock`: held while any handle from a [`Store`] lives, so one cairnd owns
 //!   the directory.
 //!
@@ -13,6 +15,7 @@
 //! ([`log::RecordLog`]) rather than in sled, whose crash safety has open
 //! upstream reports. Values are encoded only through `cairn_protocol::codec`.
 
+pub mod directory;
 pub mod error;
 pub mod files;
 pub mod item_data;

@@ -8,7 +8,8 @@
 //! deadlines ([`wait`]) for conditions over many nodes ([`expect`]),
 //! loopback helpers ([`net`]), driving the rogue node ([`rogue`]) against an
 //! honest community ([`honest`]) and the certificate-less stranger ([`stranger`]),
-//! and the reference validators of other formats ([`interop`]).
+//! the reference validators of other formats ([`interop`]), and the
+//! README's real-node commands as a script ([`readme`]).
 
 pub mod bench;
 pub mod bins;
@@ -21,6 +22,7 @@ pub mod net;
 pub mod netns;
 pub mod node;
 pub mod raw;
+pub mod readme;
 pub mod rogue;
 pub mod stranger;
 pub mod wait;

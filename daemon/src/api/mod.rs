@@ -148,6 +148,7 @@ impl Api {
                 .collect(),
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
+            directory: snap.directory,
             taxii: self.ctx.taxii_url.get().cloned(),
             misp_feed: self.ctx.misp_feed_url.get().cloned(),
             undelivered: self.undelivered(),

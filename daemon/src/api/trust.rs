@@ -88,6 +88,7 @@ impl Api {
                     effective: e.effective,
                 }),
                 key_in_use_from: from,
+                reached_at: None,
             }
         };
         let mut members: Vec<MemberView> = snap
@@ -95,7 +96,10 @@ impl Api {
             .iter()
             .map(|(peer, cert)| {
                 let from = snap.duplicates.get(peer).cloned().unwrap_or_default();
-                view(cert, peer.to_string(), true, from)
+                MemberView {
+                    reached_at: snap.reached.get(peer).cloned(),
+                    ..view(cert, peer.to_string(), true, from)
+                }
             })
             .collect();
         // Revoked members are no longer connected: list every certificate a
@@ -136,6 +140,7 @@ impl Api {
                 not_after: Timestamp(0),
                 revoked: effect,
                 key_in_use_from: Vec::new(),
+                reached_at: None,
             });
         }
         members.sort_by(|a, b| a.entity_name.cmp(&b.entity_name));

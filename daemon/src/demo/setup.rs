@@ -130,6 +130,7 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             pseudonym: None,
             taxii: None,
             misp_feed: None,
+            directory: Default::default(),
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

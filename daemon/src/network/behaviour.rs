@@ -6,6 +6,7 @@
 
 use super::admission::Admission;
 use super::codec::{FrameCodec, PROTOCOL};
+use super::directory_codec::DirectoryCodec;
 use cairn_protocol::codec::MAX_FRAME;
 use cairn_protocol::hash::sha256;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
@@ -36,8 +37,8 @@ const IDONTWANT_FROM: usize = 16 * 1024;
 const IDENTIFY_PROTOCOL: &str = "/cairn/identify/1";
 
 /// Gossipsub, direct request/response, liveness probes, identify (which
-/// node instance is behind each connection: `instances.rs`) and connection
-/// limits.
+/// node instance is behind each connection: `instances.rs`), the member
+/// directory's exchange (`directory.rs`) and connection limits.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
@@ -46,6 +47,7 @@ pub struct Behaviour {
     pub direct: request_response::Behaviour<FrameCodec>,
     pub ping: ping::Behaviour,
     pub identify: identify::Behaviour,
+    pub directory: request_response::Behaviour<DirectoryCodec>,
 }
 
 /// Errors building the swarm; all are programming or environment errors.
@@ -159,6 +161,13 @@ pub fn build_swarm(
                     .with_max_established_incoming(Some(MAX_ESTABLISHED_INCOMING))
                     .with_max_established_per_peer(Some(MAX_PER_PEER)),
             );
+            let directory = request_response::Behaviour::with_codec(
+                DirectoryCodec,
+                [(super::directory_codec::PROTOCOL, ProtocolSupport::Full)],
+                request_response::Config::default()
+                    .with_request_timeout(Duration::from_secs(20))
+                    .with_max_concurrent_streams(2),
+            );
             Ok(Behaviour {
                 limits,
                 addresses: Default::default(),
@@ -166,6 +175,7 @@ pub fn build_swarm(
                 direct,
                 ping,
                 identify,
+                directory,
             })
         })
         .map_err(|e| BuildError::Gossipsub(e.to_string()))?

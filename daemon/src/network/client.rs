@@ -33,6 +33,10 @@ pub struct Snapshot {
     pub bootstrap: Vec<cairn_protocol::control::BootstrapView>,
     /// Members whose key more than one live node holds, and where from.
     pub duplicates: std::collections::HashMap<PeerId, Vec<String>>,
+    /// The member directory, for `cairn status`.
+    pub directory: Vec<cairn_protocol::control::DirectoryView>,
+    /// Where each admitted member was reached (address, who dialled).
+    pub reached: std::collections::HashMap<PeerId, String>,
 }
 
 /// Requests to the network task.

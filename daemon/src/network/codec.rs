@@ -25,7 +25,10 @@ fn invalid(detail: String) -> io::Error {
 
 /// Reads one frame of at most the limit `limit_of` gives for its kind,
 /// then decodes it.
-async fn read_frame<T, V>(io: &mut T, limit_of: fn(&[u8]) -> Option<usize>) -> io::Result<V>
+pub(crate) async fn read_frame<T, V>(
+    io: &mut T,
+    limit_of: fn(&[u8]) -> Option<usize>,
+) -> io::Result<V>
 where
     T: AsyncRead + Unpin + Send,
     V: serde::de::DeserializeOwned + serde::Serialize,
@@ -47,7 +50,7 @@ where
     codec::decode(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-async fn write_frame<T, V>(io: &mut T, value: &V) -> io::Result<()>
+pub(crate) async fn write_frame<T, V>(io: &mut T, value: &V) -> io::Result<()>
 where
     T: AsyncWrite + Unpin + Send,
     V: serde::Serialize,

@@ -136,6 +136,12 @@ impl Fixture {
             pseudonym: None,
             taxii: None,
             misp_feed: None,
+            // The scenario chooses the topology, the same one its plain
+            // gossipsub baseline runs on: no dials from the directory.
+            directory: cairn_daemon::network::directory_config::DirectorySettings {
+                connections: 0,
+                announce: None,
+            },
         }
     }
 

@@ -238,5 +238,7 @@ impl EventLoop {
             peer,
         ));
         self.ctx.sync.want_session(peer);
+        // Where the other members listen, as they signed it.
+        self.directory_pull(peer);
     }
 }

@@ -19,6 +19,7 @@ use crate::ingest::worker::Verdict;
 use crate::rate_limit::{KeyedLimiter, Strikes};
 use cairn_protocol::wire::{self, Request, Response};
 use cairn_protocol::Timestamp;
+pub use directory::DirectoryState;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, PublishError};
 use libp2p::request_response::{OutboundRequestId, ResponseChannel};
@@ -44,6 +45,7 @@ const MAX_RESPONDERS: usize = 8;
 
 mod abuse;
 mod direct;
+mod directory;
 mod revocation;
 
 /// State owned by the network task.
@@ -77,6 +79,8 @@ pub struct EventLoop {
     excess: Strikes<PeerId>,
     /// Gossip messages per connected peer waiting in the ingest queue.
     in_ingest: HashMap<PeerId, usize>,
+    /// Members' signed addresses and the dials they lead to.
+    directory: DirectoryState,
 }
 
 impl EventLoop {
@@ -100,7 +104,6 @@ impl EventLoop {
             swarm,
             commands,
             client,
-            ctx,
             topic,
             peers: Peers::default(),
             bootstrap: Bootstrap::new(&bootstrap),
@@ -112,6 +115,10 @@ impl EventLoop {
             in_ingest: HashMap::new(),
             responders: Arc::new(Semaphore::new(MAX_RESPONDERS)),
             revocations_changed,
+            // Not saved and with the default settings until the node hands
+            // over its own (`with_directory`).
+            directory: DirectoryState::new(&ctx, &Default::default(), Vec::new(), None).0,
+            ctx,
         }
     }
 
@@ -147,6 +154,7 @@ impl EventLoop {
         self.drop_members_no_longer_valid();
         self.close_silent_connections();
         self.redial();
+        self.directory_tick();
         let peers = &self.peers;
         for line in self
             .instances
@@ -259,6 +267,19 @@ impl EventLoop {
                     connected_peers: self.swarm.connected_peers().count(),
                     bootstrap: self.bootstrap.view(|p| self.peers.is_connected(p)),
                     duplicates: self.instances.duplicates(),
+                    directory: self.directory.views(
+                        |p| self.peers.is_connected(p),
+                        |p| {
+                            self.peers
+                                .certificate(p)
+                                .map(|c| c.body.subject.display_name())
+                        },
+                    ),
+                    reached: self
+                        .peers
+                        .admitted()
+                        .filter_map(|(p, _)| Some((*p, self.directory.reached_at(p)?)))
+                        .collect(),
                 });
             }
             Command::Shutdown => {}
@@ -325,6 +346,7 @@ impl EventLoop {
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         self.track_connections(&event);
+        self.directory_track(&event);
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 let me = *self.swarm.local_peer_id();
@@ -356,6 +378,7 @@ impl EventLoop {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Direct(e)) => self.on_direct(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Directory(e)) => self.on_directory(e),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(libp2p::ping::Event {
                 peer,
                 connection,
