@@ -186,6 +186,29 @@ impl Community {
         )
     }
 
+    /// Writes `spec`'s config listening on `addr`:`port` (a fixed port, so
+    /// members redial the same address after a restart) and starts it
+    /// inside network namespace `ns`.
+    pub fn start_in_port(
+        &self,
+        spec: &NodeSpec,
+        ns: &str,
+        addr: &str,
+        port: u16,
+        bootstrap: &[String],
+    ) -> NodeProc {
+        let mut spec = spec.clone();
+        spec.listen = format!("/ip4/{addr}/tcp/{port}");
+        self.write_config(&spec, bootstrap);
+        NodeProc::start_in(
+            &spec.name,
+            &spec.dir,
+            &spec.config_file,
+            Some(ns),
+            &format!("/ip4/{addr}/tcp/"),
+        )
+    }
+
     /// Writes `spec`'s config listening on `listen_ip` (port chosen by the
     /// system; `0.0.0.0` for every address) and starts it inside network
     /// namespace `ns`; its address for the test is the one on `reach_ip`.
