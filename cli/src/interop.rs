@@ -1,5 +1,5 @@
 //! `cairn export` and `cairn import`: exchange formats other tools speak
-//! (STIX 2.1), through the local node. Exports take their items from the
+//! (STIX 2.1; CSAF 2.0 in `csaf.rs`), through the local node. Exports take their items from the
 //! node's views, page by page, and keep only what the export policy lets
 //! out; imports publish each item of a bundle through the node, like
 //! `cairn publish`. The mapping itself is `cairn_protocol::interop`.
@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 pub enum ExportCommand {
     /// Write the items this node may export as one STIX 2.1 bundle
     Stix(StixExportArgs),
+    /// Write a vulnerability item (with cve: and cpe:/purl:/product: tags)
+    /// as a CSAF 2.0 security advisory
+    Csaf(crate::csaf::CsafExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +98,10 @@ pub fn fetch_exportable(
 }
 
 pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Result<()> {
-    let ExportCommand::Stix(a) = cmd;
+    let a = match cmd {
+        ExportCommand::Stix(a) => a,
+        ExportCommand::Csaf(a) => return crate::csaf::export(client, a, out),
+    };
     let policy = ExportPolicy { max_tlp: a.max_tlp };
     let query = ExportQuery {
         since: a.since,
@@ -103,6 +109,7 @@ pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Resu
         policy,
         after: None,
         limit: PAGE,
+        item: None,
     };
     let (views, withheld) = fetch_exportable(client, query)?;
     let export = stix::export(&views, &policy);
@@ -131,7 +138,7 @@ pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Resu
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so an
 /// interrupted export never leaves half a bundle behind.
-fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
     if path == Path::new("-") {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();

@@ -7,6 +7,7 @@
 mod cert;
 mod client;
 mod community;
+mod csaf;
 mod failure;
 mod interop;
 mod keys;
@@ -130,7 +131,7 @@ enum Command {
     /// Name the entity behind a pseudonymous item (the competent authority's
     /// node only); the reveal is recorded in its register first
     Reveal(RevealArgs),
-    /// Export items in a format other tools read (STIX 2.1)
+    /// Export items in a format other tools read (STIX 2.1, CSAF 2.0)
     #[command(subcommand)]
     Export(interop::ExportCommand),
     /// Import a STIX 2.1 bundle as items published by this node
