@@ -1,5 +1,5 @@
 //! `cairn export` and `cairn import`: exchange formats other tools speak
-//! (STIX 2.1), through the local node. Exports take their items from the
+//! (STIX 2.1; CSAF 2.0 in `csaf.rs`), through the local node. Exports take their items from the
 //! node's views, page by page, and keep only what the export policy lets
 //! out; imports publish each item of a bundle through the node, like
 //! `cairn publish`. The mapping itself is `cairn_protocol::interop`.
@@ -24,6 +24,9 @@ pub enum ExportCommand {
     /// Write the items this node may export as a MISP feed directory, as
     /// PyMISP's feed generator writes one
     MispFeed(crate::misp::FeedExportArgs),
+    /// Write a vulnerability item (with cve: and cpe:/purl:/product: tags)
+    /// as a CSAF 2.0 security advisory
+    Csaf(crate::csaf::CsafExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +107,7 @@ pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Resu
     let a = match cmd {
         ExportCommand::Stix(a) => a,
         ExportCommand::MispFeed(a) => return crate::misp::export(client, a, out),
+        ExportCommand::Csaf(a) => return crate::csaf::export(client, a, out),
     };
     let policy = ExportPolicy { max_tlp: a.max_tlp };
     let query = ExportQuery {
@@ -112,6 +116,7 @@ pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Resu
         policy,
         after: None,
         limit: PAGE,
+        item: None,
     };
     let (views, withheld) = fetch_exportable(client, query)?;
     let export = stix::export(&views, &policy);
@@ -140,7 +145,7 @@ pub fn export(client: &Client, cmd: &ExportCommand, out: &mut dyn Write) -> Resu
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so an
 /// interrupted export never leaves half a bundle behind.
-fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
     if path == Path::new("-") {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();

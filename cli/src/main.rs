@@ -7,6 +7,7 @@
 mod cert;
 mod client;
 mod community;
+mod csaf;
 mod directory;
 mod failure;
 mod interop;
@@ -133,7 +134,8 @@ enum Command {
     /// Name the entity behind a pseudonymous item (the competent authority's
     /// node only); the reveal is recorded in its register first
     Reveal(RevealArgs),
-    /// Export items in a format other tools read (STIX 2.1, MISP feed)
+    /// Export items in a format other tools read (STIX 2.1, MISP feed, CSAF
+    /// 2.0)
     #[command(subcommand)]
     Export(interop::ExportCommand),
     /// Import a STIX 2.1 bundle or a MISP feed as items published by this

@@ -70,6 +70,7 @@ pub fn export(client: &Client, a: &FeedExportArgs, out: &mut dyn Write) -> Resul
         policy,
         after: None,
         limit: PAGE,
+        item: None,
     };
     let (views, withheld) = fetch_exportable(client, query)?;
     let feed = misp::feed(&views, &policy);

@@ -18,6 +18,7 @@ fn item_view(title: &str) -> ItemView {
         publisher: CertificateId([0xcd; 32]),
         publisher_name: "St. Example Hospital".into(),
         publisher_sector: None,
+        publisher_entity_type: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,

@@ -2,47 +2,67 @@
 //!
 //! A node that was offline reconciles with its peers by itself; these
 //! commands let an operator start a round now and watch a large catch-up
-//! advance, with a progress bar on a terminal and plain lines otherwise.
+//! advance, with a progress bar (indicatif) on a terminal and plain lines
+//! otherwise.
 
 use crate::client::Client;
 use crate::node::Json;
 use anyhow::{bail, Result};
 use cairn_protocol::control::{ControlRequest, ControlResponse, NodeStatus, SyncStatus};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-/// A text progress bar: `[#####-----]  50% 500/1000`.
-pub fn bar(done: u64, total: u64, width: usize) -> String {
+/// `500/1000 items (50%)`.
+fn fraction(done: u64, total: u64) -> String {
     let total = total.max(1);
     let done = done.min(total);
-    let filled = (done as usize * width) / total as usize;
-    format!(
-        "[{}{}] {:>3}% {done}/{total}",
-        "#".repeat(filled),
-        "-".repeat(width - filled),
-        done * 100 / total
-    )
+    format!("{done}/{total} items ({}%)", done * 100 / total)
 }
 
 fn progress_line(s: &SyncStatus) -> String {
     match (crate::render::sync_peer(s), s.running) {
         (Some(peer), true) if s.needed > 0 => {
-            format!("catching up from {peer}: {}", bar(s.fetched, s.needed, 30))
+            format!("catching up from {peer}: {}", fraction(s.fetched, s.needed))
         }
         (Some(peer), true) => format!("reconciling with {peer}"),
         _ => "waiting for a session".to_string(),
     }
 }
 
+/// The terminal's view of a catch-up: a bar while items are fetched, the
+/// progress line otherwise.
+fn show(bar: &ProgressBar, s: &SyncStatus) {
+    match (crate::render::sync_peer(s), s.running) {
+        (Some(peer), true) if s.needed > 0 => {
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "catching up from {prefix}: [{bar:30}] {percent:>3}% {pos}/{len}",
+                )
+                .expect("a valid template")
+                .progress_chars("#>-"),
+            );
+            bar.set_prefix(peer);
+            bar.set_length(s.needed);
+            bar.set_position(s.fetched.min(s.needed));
+        }
+        _ => {
+            bar.set_style(ProgressStyle::with_template("{msg}").expect("a valid template"));
+            bar.set_message(progress_line(s));
+        }
+    }
+}
+
 /// Reconciles with every connected member now, showing progress.
 pub fn run(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
     let tty = std::io::stderr().is_terminal() && !o.json;
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     let mut last = String::new();
     client.stream_until(&ControlRequest::Sync, |response| match response {
         ControlResponse::SyncProgress(s) => {
             let line = progress_line(&s);
             if tty {
-                eprint!("\r{line:<78}");
+                show(&bar, &s);
             } else if line != last && !o.json {
                 eprintln!("{line}");
             }
@@ -50,9 +70,7 @@ pub fn run(client: &Client, o: &Json, out: &mut dyn Write) -> Result<()> {
             Ok(true)
         }
         ControlResponse::SyncDone(s) => {
-            if tty {
-                eprintln!();
-            }
+            bar.finish_and_clear();
             if o.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?;
             } else {
@@ -105,11 +123,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bars_fill_in_proportion_and_never_overflow() {
-        assert_eq!(bar(0, 10, 10), "[----------]   0% 0/10");
-        assert_eq!(bar(5, 10, 10), "[#####-----]  50% 5/10");
-        assert_eq!(bar(12, 10, 10), "[##########] 100% 10/10");
-        assert_eq!(bar(0, 0, 4), "[----]   0% 0/1");
+    fn fractions_never_overflow() {
+        assert_eq!(fraction(0, 10), "0/10 items (0%)");
+        assert_eq!(fraction(5, 10), "5/10 items (50%)");
+        assert_eq!(fraction(12, 10), "10/10 items (100%)");
+        assert_eq!(fraction(0, 0), "0/1 items (0%)");
     }
 
     #[test]
@@ -129,6 +147,6 @@ mod tests {
             line.starts_with("catching up from Stadtwerke Beispiel: "),
             "{line}"
         );
-        assert!(line.contains(" 25% 25/100"), "{line}");
+        assert!(line.ends_with(": 25/100 items (25%)"), "{line}");
     }
 }

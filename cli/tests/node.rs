@@ -72,6 +72,7 @@ fn item(n: u8, title: &str) -> ItemView {
         publisher: CertificateId([1; 32]),
         publisher_name: "CSIRT Nord".into(),
         publisher_sector: None,
+        publisher_entity_type: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,

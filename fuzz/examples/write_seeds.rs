@@ -12,10 +12,11 @@ use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
 use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest};
 use cairn_protocol::control::{
-    AudienceRequest, AudienceView, ControlRequest, ControlResponse, ItemView, NodeStatus,
-    PayloadView, PublishRequest, RegisterView, SyncStatus,
+    AudienceRequest, AudienceView, ControlRequest, ControlResponse, ExportPage, ExportQuery,
+    ItemView, NodeStatus, PayloadView, PublishRequest, RegisterView, SyncStatus,
 };
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
+use cairn_protocol::interop::{ExportPolicy, WithheldCounts};
 use cairn_protocol::item::{ItemKind, Payload};
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
@@ -343,6 +344,7 @@ fn control_seeds(dir: &Path) {
         publisher: cert.id(),
         publisher_name: cert.body.subject.display_name(),
         publisher_sector: None,
+        publisher_entity_type: None,
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
@@ -441,6 +443,51 @@ fn control_seeds(dir: &Path) {
             control_line(0, &ControlRequest::ItemPayload { id: item.id() }),
         ),
         ("request-sync", control_line(0, &ControlRequest::Sync)),
+        (
+            "request-export-items",
+            control_line(
+                0,
+                &ControlRequest::ExportItems(ExportQuery {
+                    since: Some(fixtures::now()),
+                    kinds: vec![ItemKind::Vulnerability, ItemKind::NearMiss],
+                    policy: ExportPolicy {
+                        max_tlp: Tlp::AmberStrict,
+                    },
+                    after: Some((fixtures::now(), item.id())),
+                    limit: 500,
+                    item: None,
+                }),
+            ),
+        ),
+        (
+            "request-export-one-item",
+            control_line(
+                0,
+                &ControlRequest::ExportItems(ExportQuery {
+                    since: None,
+                    kinds: vec![],
+                    policy: ExportPolicy::default(),
+                    after: None,
+                    limit: 1,
+                    item: Some(item.id()),
+                }),
+            ),
+        ),
+        (
+            "response-export-page",
+            control_line(
+                1,
+                &ControlResponse::ExportPage(ExportPage {
+                    items: vec![view.clone()],
+                    withheld: WithheldCounts {
+                        not_in_audience: 2,
+                        above_max_tlp: 1,
+                        red_not_recipient: 0,
+                    },
+                    next: Some((fixtures::now(), item.id())),
+                }),
+            ),
+        ),
         (
             "request-reveal",
             control_line(

@@ -90,6 +90,10 @@ pub struct ExportQuery {
     pub after: Option<(Timestamp, ItemId)>,
     /// Most items in the page (the node may return fewer, and caps it).
     pub limit: usize,
+    /// Only this item (a CSAF advisory is one item): the page holds it, or
+    /// counts it as withheld with the reason; the other filters are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
 }
 
 /// A new item, before the node signs it.
@@ -344,6 +348,10 @@ pub struct ItemView {
     /// certificate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher_sector: Option<Sector>,
+    /// The publisher's entity type (none for a pseudonym or an unknown
+    /// certificate): what a CSAF publisher category is chosen from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher_entity_type: Option<EntityType>,
     /// Set when the publisher's certificate has been revoked since (items
     /// already held stay, marked).
     pub publisher_revoked: Option<RevokedView>,

@@ -4,7 +4,7 @@
 use super::Api;
 use cairn_protocol::control::{ExportPage, ExportQuery};
 use cairn_protocol::interop::{check_export, WithheldCounts};
-use cairn_protocol::Timestamp;
+use cairn_protocol::{ItemId, Timestamp};
 
 /// Most items in one export page.
 const EXPORT_PAGE_ITEMS: usize = 500;
@@ -20,6 +20,9 @@ impl Api {
     /// bounded number of items per page, so a page may come back short (or
     /// empty) with a `next` cursor.
     pub(crate) async fn export_page(&self, q: &ExportQuery) -> Result<ExportPage, String> {
+        if let Some(id) = q.item {
+            return self.export_one(&id, q).await;
+        }
         let limit = q.limit.clamp(1, EXPORT_PAGE_ITEMS);
         let names = self.names().await;
         let since = q.since.map(|t| t.millis()).unwrap_or(0);
@@ -61,6 +64,33 @@ impl Api {
             items,
             withheld,
             next: last.filter(|_| more),
+        })
+    }
+
+    /// The one item `id` as an export page: its view if the policy lets it
+    /// out, else the reason counted as withheld (the caller says why).
+    async fn export_one(&self, id: &ItemId, q: &ExportQuery) -> Result<ExportPage, String> {
+        let item = match self.ctx.items.get(id) {
+            Ok(Some((item, _))) => item,
+            Ok(None) => {
+                return Err(format!(
+                    "no item {id} on this node: `cairn items list` shows what is here"
+                ))
+            }
+            Err(e) => return Err(format!("cannot read item {id}: {e}")),
+        };
+        let names = self.names().await;
+        let view = self.item_view(*id, &item, &names, true);
+        let mut withheld = WithheldCounts::default();
+        let mut items = Vec::new();
+        match check_export(&view, &q.policy) {
+            Ok(()) => items.push(view),
+            Err(why) => withheld.add(why),
+        }
+        Ok(ExportPage {
+            items,
+            withheld,
+            next: None,
         })
     }
 }

@@ -98,6 +98,7 @@ impl Api {
                 .map(|c| c.body.subject.display_name())
                 .unwrap_or_else(|| "(unknown certificate)".into()),
             publisher_sector: cert.as_ref().and_then(|c| c.body.subject.sector()),
+            publisher_entity_type: cert.as_ref().and_then(|c| c.body.subject.entity_type()),
             publisher_revoked,
             payload_media_type: shown.payload.as_ref().map(|p| p.media_type.clone()),
             payload_size: shown.payload.as_ref().map(|p| p.bytes.len()).unwrap_or(0),

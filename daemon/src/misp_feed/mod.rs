@@ -127,6 +127,7 @@ impl MispFeed {
             policy,
             after: None,
             limit: PAGE,
+            item: None,
         };
         let mut views = Vec::new();
         loop {

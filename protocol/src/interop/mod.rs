@@ -1,4 +1,4 @@
-//! Formats other tools speak (STIX 2.1 today; MISP and CSAF later) and the
+//! Formats other tools speak (STIX 2.1, TAXII 2.1, CSAF 2.0) and the
 //! rule every export obeys: what leaves the node is decided here, as plain
 //! functions over the views the control API gives out, so the CLI, the
 //! TAXII server and any later feed share one rule and one mapping.
@@ -8,6 +8,7 @@
 //! the daemon), so an export can never contain what `cairn items show` would
 //! not.
 
+pub mod csaf;
 pub mod ids;
 pub mod ioc;
 pub mod misp;
@@ -103,6 +104,20 @@ impl WithheldCounts {
         self.not_in_audience += other.not_in_audience;
         self.above_max_tlp += other.above_max_tlp;
         self.red_not_recipient += other.red_not_recipient;
+    }
+
+    /// The reasons with a count, in a fixed order: why a one-item export
+    /// came back empty.
+    pub fn reasons(&self) -> Vec<Withheld> {
+        [
+            (self.not_in_audience, Withheld::NotInAudience),
+            (self.above_max_tlp, Withheld::AboveMaxTlp),
+            (self.red_not_recipient, Withheld::RedNotRecipient),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, why)| why)
+        .collect()
     }
 
     pub fn total(&self) -> u64 {

@@ -19,6 +19,7 @@ pub(crate) fn view(n: u8, kind: ItemKind, tlp: Tlp, tags: &[&str]) -> ItemView {
         publisher: CertificateId([9; 32]),
         publisher_name: "St. Example Hospital".into(),
         publisher_sector: Some(Sector::Health),
+        publisher_entity_type: Some(crate::EntityType::Essential),
         publisher_revoked: None,
         payload_media_type: None,
         payload_size: 0,
