@@ -90,3 +90,25 @@ pub fn titles_with(nodes: &[&NodeProc], marker: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Ok when every node holds every item of `ids`; otherwise which nodes lack
+/// how many (a condition for [`wait::until`], or to poll by hand).
+pub fn holding_all(nodes: &[&NodeProc], ids: &BTreeSet<String>) -> Result<(), String> {
+    let mut short = Vec::new();
+    for n in nodes {
+        let held: BTreeSet<String> = n
+            .try_items()?
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect();
+        let missing = ids.difference(&held).count();
+        if missing > 0 {
+            short.push(format!("{} lacks {missing}", n.name));
+        }
+    }
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(short.join(", "))
+    }
+}

@@ -63,26 +63,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn lacking(nodes: &[&NodeProc], ids: &BTreeSet<String>) -> Result<(), String> {
-    let mut short = Vec::new();
-    for n in nodes {
-        let held: BTreeSet<String> = n
-            .try_items()?
-            .into_iter()
-            .map(|i| i.id.to_string())
-            .collect();
-        let missing = ids.difference(&held).count();
-        if missing > 0 {
-            short.push(format!("{} lacks {missing}", n.name));
-        }
-    }
-    if short.is_empty() {
-        Ok(())
-    } else {
-        Err(short.join(", "))
-    }
-}
-
 /// Publishes a few items on each node in `on`; returns the acknowledged ids.
 fn publish_round(on: &[&NodeProc], label: &str, dice: &mut Dice) -> Vec<String> {
     let mut acked = Vec::new();
@@ -190,7 +170,7 @@ fn seeded_faults_lose_nothing_acknowledged_and_keep_the_register_exact() {
             ),
             GIVE_UP,
             &all,
-            || lacking(&all, &acked),
+            || expect::holding_all(&all, &acked),
         );
         let took = ended.elapsed();
         worst = worst.max(took);

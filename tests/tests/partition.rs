@@ -8,31 +8,11 @@
 
 use cairn_tests::community::Community;
 use cairn_tests::netns::{Link, ADDR_A, ADDR_B};
-use cairn_tests::{control, expect, until, NodeProc};
+use cairn_tests::{control, expect, until};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 const CONVERGENCE: Duration = Duration::from_secs(10);
-
-fn holds_all(nodes: &[&NodeProc], ids: &BTreeSet<String>) -> Result<(), String> {
-    let mut short = Vec::new();
-    for n in nodes {
-        let held: BTreeSet<String> = n
-            .try_items()?
-            .into_iter()
-            .map(|i| i.id.to_string())
-            .collect();
-        let missing = ids.difference(&held).count();
-        if missing > 0 {
-            short.push(format!("{} lacks {missing}", n.name));
-        }
-    }
-    if short.is_empty() {
-        Ok(())
-    } else {
-        Err(short.join(", "))
-    }
-}
 
 #[test]
 fn two_islands_converge_within_10s_after_the_partition_heals() {
@@ -71,7 +51,7 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
         "the first items are everywhere",
         Duration::from_secs(20),
         &all,
-        || holds_all(&all, &ids),
+        || expect::holding_all(&all, &ids),
     );
 
     link.cut();
@@ -107,13 +87,13 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
         "island B has its own items",
         Duration::from_secs(10),
         &[&m3, &m4],
-        || holds_all(&[&m3, &m4], &b_side),
+        || expect::holding_all(&[&m3, &m4], &b_side),
     );
     until(
         "island A has its own items",
         Duration::from_secs(10),
         &[&authority, &m1, &m2],
-        || holds_all(&[&authority, &m1, &m2], &a_side),
+        || expect::holding_all(&[&authority, &m1, &m2], &a_side),
     );
     for n in [&authority, &m1, &m2] {
         let held: BTreeSet<String> = n.items().into_iter().map(|i| i.id.to_string()).collect();
@@ -132,7 +112,7 @@ fn two_islands_converge_within_10s_after_the_partition_heals() {
         "every node holds both islands' items",
         CONVERGENCE,
         &all,
-        || holds_all(&all, &ids),
+        || expect::holding_all(&all, &ids),
     );
     eprintln!(
         "converged {:.1}s after the partition healed",

@@ -12,32 +12,12 @@
 
 use cairn_tests::community::Community;
 use cairn_tests::netns::{Line, LINE_A, LINE_B_FROM_A, LINE_B_FROM_C, LINE_C};
-use cairn_tests::{control, until, NodeProc};
+use cairn_tests::{control, expect, until, NodeProc};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// Give-up bound for each wait (not the goal).
 const GIVE_UP: Duration = Duration::from_secs(60);
-
-fn holds_all(nodes: &[&NodeProc], ids: &BTreeSet<String>) -> Result<(), String> {
-    let mut short = Vec::new();
-    for n in nodes {
-        let held: BTreeSet<String> = n
-            .try_items()?
-            .into_iter()
-            .map(|i| i.id.to_string())
-            .collect();
-        let missing = ids.difference(&held).count();
-        if missing > 0 {
-            short.push(format!("{} lacks {missing}", n.name));
-        }
-    }
-    if short.is_empty() {
-        Ok(())
-    } else {
-        Err(short.join(", "))
-    }
-}
 
 /// Waits until each node has exactly its expected number of members.
 fn degrees(what: &str, expected: &[(&NodeProc, usize)], all: &[&NodeProc]) {
@@ -111,7 +91,7 @@ fn three_islands_in_a_line_converge_after_the_last_heal() {
         .into_iter()
         .collect();
     until("the first items are everywhere", GIVE_UP, &all, || {
-        holds_all(&all, &ids)
+        expect::holding_all(&all, &ids)
     });
 
     line.cut_ab();
@@ -135,7 +115,7 @@ fn three_islands_in_a_line_converge_after_the_last_heal() {
             &format!("island {prefix} holds its items"),
             GIVE_UP,
             &all,
-            || holds_all(island, &mine),
+            || expect::holding_all(island, &mine),
         );
         ids.extend(mine);
     };
@@ -155,7 +135,7 @@ fn three_islands_in_a_line_converge_after_the_last_heal() {
         "every node holds every island's items",
         GIVE_UP,
         &all,
-        || holds_all(&all, &ids),
+        || expect::holding_all(&all, &ids),
     );
     eprintln!(
         "three islands: converged {:.1}s after the last heal (goal: 5 s)",
