@@ -10,11 +10,11 @@
 use cairn_fuzz::daemon_reconcile::{respond, Initiator};
 use cairn_fuzz::{fixtures, frame, reconcile};
 use cairn_protocol::codec::{self, VERSION};
-use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest};
 use cairn_protocol::control::{
     AudienceRequest, AudienceView, ControlRequest, ControlResponse, ExportPage, ExportQuery,
     ItemView, NodeStatus, PayloadView, PublishRequest, RegisterView, SyncStatus,
 };
+use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest};
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::interop::{ExportPolicy, WithheldCounts};
 use cairn_protocol::item::{ItemKind, Payload};
@@ -383,6 +383,7 @@ fn control_seeds(dir: &Path) {
         warnings: vec![],
         abuse: Default::default(),
         bootstrap: vec![],
+        directory: vec![],
         taxii: None,
         misp_feed: None,
         undelivered: vec![],

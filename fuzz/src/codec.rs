@@ -183,11 +183,7 @@ impl Inspect for DirectoryAnswer {
 impl Inspect for AddressRecord {
     fn inspect(&self) {
         // As the network task judges a record (and `directory.bin` at start).
-        let _ = self.verify(
-            &fixtures::community(),
-            &Default::default(),
-            fixtures::now(),
-        );
+        let _ = self.verify(&fixtures::community(), &Default::default(), fixtures::now());
         self.certificate.inspect();
     }
 }

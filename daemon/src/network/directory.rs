@@ -178,6 +178,8 @@ impl MemberDirectory {
         if self.records.prune(community, revocations, now) > 0 {
             self.dirty = true;
         }
+        let records = &self.records;
+        self.dials.retain(|k, _| records.get(k).is_some());
     }
 
     pub fn request(&self) -> DirectoryRequest {

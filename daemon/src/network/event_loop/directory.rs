@@ -22,6 +22,13 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info, info_span, warn};
 
+/// Past this many records in one answer, new members are logged as one line.
+const QUIET_FROM: usize = 3;
+
+/// How often records of members that can no longer take part are dropped
+/// (dials check each member again anyway).
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The rate-limit bucket of directory requests (beside the direct
 /// requests' kinds, `abuse::request_kind`).
 const REQUEST_KIND: u8 = 100;
@@ -30,6 +37,7 @@ const REQUEST_KIND: u8 = 100;
 pub struct DirectoryState {
     members: MemberDirectory,
     save_to: Option<PathBuf>,
+    last_prune: Option<Instant>,
     /// A save is under way (one at a time; changes meanwhile wait for the
     /// next tick).
     saving: Arc<AtomicBool>,
@@ -85,6 +93,7 @@ impl DirectoryState {
             members,
             save_to,
             saving: Arc::new(AtomicBool::new(false)),
+            last_prune: None,
         };
         (state, kept)
     }
@@ -148,9 +157,16 @@ impl EventLoop {
         self.directory_refresh_own();
         let revocations = self.ctx.revocations.set();
         let listen: Vec<Multiaddr> = self.swarm.listeners().cloned().collect();
-        self.directory
-            .members
-            .prune(&self.ctx.community, &revocations, at);
+        if self
+            .directory
+            .last_prune
+            .is_none_or(|t| now.duration_since(t) >= PRUNE_EVERY)
+        {
+            self.directory.last_prune = Some(now);
+            self.directory
+                .members
+                .prune(&self.ctx.community, &revocations, at);
+        }
 
         let admitted: Vec<PeerId> = self.peers.admitted().map(|(p, _)| *p).collect();
         if let Some(peer) = self.directory.members.due_pull(now, &admitted) {
@@ -293,6 +309,10 @@ impl EventLoop {
         let from_name = super::member_name(&self.peers, &peer);
         let revocations = self.ctx.revocations.set();
         let now = Timestamp::now();
+        // One line per member when a few arrive; a node joining a large
+        // community learns hundreds at once, and gets one line for them.
+        let quiet = records.len() > QUIET_FROM;
+        let mut learned = 0;
         for record in records {
             let member = record.certificate.body.subject.display_name();
             let member_peer = crate::network::peers::peer_id_of(record.key());
@@ -310,6 +330,10 @@ impl EventLoop {
                 }
             }
             match outcome {
+                Ok(Offered::New) if quiet => {
+                    learned += 1;
+                    debug!(%member, member_peer = %member_peer, %addresses, "member directory: learned");
+                }
                 Ok(Offered::New) => info!(
                     %member, member_peer = %member_peer, %addresses,
                     "member directory: learned where {member} listens, from {from_name}"
@@ -320,6 +344,9 @@ impl EventLoop {
                 // revocation the sender has not learned yet), so no strike.
                 Err(e) => debug!(%member, "directory record refused: {e}"),
             }
+        }
+        if learned > 0 {
+            info!("member directory: learned where {learned} members listen, from {from_name}");
         }
         self.directory_save();
     }
