@@ -105,8 +105,14 @@ fn items_arrive_from_other_members_while_one_is_paused() {
         || missing(&late, &ids),
     );
     eprintln!(
-        "slow peer: the items arrived {:.1}s after the heal while a member was paused",
-        healed.elapsed().as_secs_f64()
+        "slow peer: the items arrived {:.1}s after the heal while a member was paused \
+         (the full sync, which includes it, {})",
+        healed.elapsed().as_secs_f64(),
+        if sync.is_finished() {
+            "had already answered"
+        } else {
+            "was still waiting on it"
+        }
     );
     let (took, out) = sync.join().expect("the sync thread");
     eprintln!(
