@@ -455,6 +455,31 @@ fn a_feed_written_by_pymisp_imports_and_markings_and_taxonomies_are_enforced() {
         err.contains("contradicts") && err.contains("TLP:AMBER"),
         "{err}"
     );
+    // A STIX import is checked the same way, all items before any is
+    // published.
+    let green = cairn_protocol::interop::stix::marking_id(Tlp::Green);
+    let report = "report--6b1a2f0e-3c4d-4e5f-8a6b-7c8d9e0f1a2b";
+    let identity = "identity--1b1a2f0e-3c4d-4e5f-8a6b-7c8d9e0f1a2b";
+    let at = "2026-11-02T00:00:00.000Z";
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--0b1a2f0e-3c4d-4e5f-8a6b-7c8d9e0f1a2b", "objects": [
+        {"type": "identity", "spec_version": "2.1", "id": identity, "created": at, "modified": at,
+         "name": "CSIRT Example", "identity_class": "organization", "object_marking_refs": [green]},
+        {"type": "report", "spec_version": "2.1", "id": report, "created": at, "modified": at,
+         "name": "Severity out of the list", "published": at,
+         "labels": ["nis2:nature-severity=\"extreme\""],
+         "object_refs": [identity], "object_marking_refs": [green]},
+    ]});
+    let file = dir.join("bad-label.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let before = node.items().len();
+    let out = node.cli(["import", "stix", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(report) && err.contains("nis2:nature-severity=\"high\""),
+        "{err}"
+    );
+    assert_eq!(node.items().len(), before);
     publish(
         node,
         request(
