@@ -180,6 +180,19 @@ pub fn import(client: &Client, cmd: &ImportCommand, out: &mut dyn Write) -> Resu
     for note in &plan.notes {
         eprintln!("note: {note}");
     }
+    // The node checks taxonomy tags too, but only item by item: checking
+    // them all first keeps a bad label from leaving half a bundle behind.
+    for item in &plan.items {
+        cairn_protocol::taxonomy::check_tags(&item.request.tags, item.request.tlp).map_err(
+            |e| {
+                anyhow!(
+                    "{}: {}: {e}; nothing was imported",
+                    a.file.display(),
+                    item.root
+                )
+            },
+        )?;
+    }
     let audience = AudienceRequest {
         entities: a.to.iter().map(|e| e.trim().to_string()).collect(),
         ..Default::default()

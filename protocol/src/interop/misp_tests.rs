@@ -196,3 +196,15 @@ fn event_file_names_are_uuids_only() {
         assert_eq!(event_file_uuid(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_pseudonym_is_its_pseudonym_in_orgc_and_brings_no_sector() {
+    let mut v = view(9, ItemKind::CyberThreat, Tlp::Green, &[]);
+    v.publisher_name = "a certified member (pseudonym 0a1b2c3d4e5f6071)".into();
+    v.publisher_sector = None;
+    let e = event(&v, &mut vec![]);
+    let j = parsed(&e);
+    assert_eq!(j["Event"]["Orgc"]["name"], v.publisher_name.as_str());
+    assert!(!e.json.contains("St. Example Hospital"));
+    assert_eq!(tag_names(&j), ["tlp:green", "cairn-kind:cyber-threat"]);
+}

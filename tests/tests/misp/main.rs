@@ -7,7 +7,9 @@
 //! bytes and says nothing without credentials; a feed written by PyMISP
 //! imports (from a directory and from a URL), and an event without exactly
 //! one tlp: tag is refused by its uuid; taxonomy tags are checked at
-//! publish.
+//! publish (those two in `import.rs`).
+
+mod import;
 
 use cairn_protocol::control::{AudienceRequest, ControlRequest, ControlResponse, PublishRequest};
 use cairn_protocol::{ItemKind, Tlp};
@@ -19,9 +21,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
-fn script(args: &[&str]) -> Value {
+/// Runs tests/interop/misp_feed.py with the venv's Python; its JSON.
+pub(crate) fn script(args: &[&str]) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/misp_feed.py");
     let out = Command::new(interop::tool("python"))
         .arg(script)
@@ -77,7 +80,8 @@ fn tags(kind: ItemKind, tlp: Tlp, n: usize) -> Vec<String> {
     t
 }
 
-fn publish(node: &NodeProc, request: PublishRequest) -> Result<String, String> {
+/// Publishes through the control API; the node's refusal as text.
+pub(crate) fn publish(node: &NodeProc, request: PublishRequest) -> Result<String, String> {
     match control::request(&node.socket, &ControlRequest::Publish(request)) {
         Ok(ControlResponse::Published { id, .. }) => Ok(id.to_string()),
         Ok(ControlResponse::Error { message }) => Err(message),
@@ -327,144 +331,4 @@ fn the_feed_is_what_pymisp_writes_obeys_markings_and_is_served_over_http() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
     assert_eq!(published.len(), 45);
-}
-
-#[test]
-fn a_feed_written_by_pymisp_imports_and_markings_and_taxonomies_are_enforced() {
-    interop::tool("python");
-    let c = Community::create(1);
-    let (_authority, members) = c.start_all();
-    let node = &members[0];
-    let dir = c.path();
-
-    // An event without a tlp: tag, or with two: refused by uuid, nothing
-    // published.
-    for bad in ["no-tlp", "two-tlp"] {
-        let feed = dir.join(bad);
-        let written = script(&["generate", feed.to_str().unwrap(), bad]);
-        let culprit = written.as_array().unwrap().last().unwrap()["uuid"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let out = node.cli(["import", "misp-feed", feed.to_str().unwrap()]);
-        assert!(!out.status.success(), "{bad} imported");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(&culprit) && err.contains("nothing was imported"),
-            "{err}"
-        );
-        assert!(err.contains("tlp:"), "{err}");
-        assert!(
-            node.items().is_empty(),
-            "a refused feed published something"
-        );
-    }
-
-    let feed = dir.join("good");
-    let written = script(&["generate", feed.to_str().unwrap()]);
-    let written = written.as_array().unwrap();
-    let out = node.cli_ok(["import", "misp-feed", feed.to_str().unwrap(), "--dry-run"]);
-    assert_eq!(
-        out.lines()
-            .filter(|l| l.starts_with("would publish"))
-            .count(),
-        4,
-        "{out}"
-    );
-    assert!(node.items().is_empty(), "--dry-run published");
-    let out = node.cli_ok(["import", "misp-feed", feed.to_str().unwrap()]);
-    assert_eq!(out.lines().count(), 4, "{out}");
-    node.wait("the four items are listed", DEADLINE, || {
-        let n = node.try_items()?.len();
-        (n == 4).then_some(()).ok_or(format!("{n} items"))
-    });
-    let items = node.items();
-    for w in written {
-        let item = items
-            .iter()
-            .find(|i| i.title == w["info"].as_str().unwrap())
-            .unwrap_or_else(|| panic!("{w} not imported: {items:?}"));
-        assert_eq!(item.kind.to_string(), w["kind"].as_str().unwrap(), "{w}");
-        assert_eq!(item.tlp.as_str(), w["tlp"].as_str().unwrap(), "{w}");
-        assert!(
-            !item.tags.iter().any(|t| t.starts_with("tlp:")),
-            "{:?}",
-            item.tags
-        );
-    }
-    let phishing = items
-        .iter()
-        .find(|i| i.title.starts_with("Phishing"))
-        .unwrap();
-    for t in [
-        "rsit:fraud=\"phishing\"",
-        "workflow:state=\"complete\"",
-        "ioc:domain=login-water.example",
-        "ioc:ipv4=203.0.113.9",
-        "ioc:filename=invoice.exe",
-    ] {
-        assert!(
-            phishing.tags.contains(&t.to_string()),
-            "{t} in {:?}",
-            phishing.tags
-        );
-    }
-    let vuln = items
-        .iter()
-        .find(|i| i.kind == ItemKind::Vulnerability)
-        .unwrap();
-    assert_eq!(vuln.body, "Patch the PACS server now.");
-    assert!(vuln.tags.contains(&"cve:CVE-2026-7777".to_string()));
-    let near = items.iter().find(|i| i.kind == ItemKind::NearMiss).unwrap();
-    assert_eq!(near.body, "Caught by the night shift before any impact.");
-
-    // Taxonomy tags at publish: the CLI refuses an unknown value with the
-    // valid ones listed, and so does the node for any client.
-    let out = node.cli([
-        "publish",
-        "--kind",
-        "cyber-threat",
-        "--tlp",
-        "green",
-        "--title",
-        "t",
-        "--body",
-        "b",
-        "--tag",
-        "nis2:impact-sectors-impacted=\"bakery\"",
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("nis2:impact-sectors-impacted=\"health\"") && err.contains("bakery"),
-        "{err}"
-    );
-    let request = |tags: &[&str], tlp: Tlp| PublishRequest {
-        kind: ItemKind::CyberThreat,
-        tlp,
-        title: "taxonomy check".into(),
-        body: "b".into(),
-        payload: None,
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        audience: AudienceRequest::default(),
-    };
-    let err = publish(node, request(&["rsit:fraud=\"bakery\""], Tlp::Green)).unwrap_err();
-    assert!(err.contains("rsit:fraud=\"phishing\""), "{err}");
-    let err = publish(node, request(&["tlp:clear"], Tlp::Amber)).unwrap_err();
-    assert!(
-        err.contains("contradicts") && err.contains("TLP:AMBER"),
-        "{err}"
-    );
-    publish(
-        node,
-        request(
-            &[
-                "tlp:amber",
-                "cve:CVE-2026-1234",
-                "nis2:nature-severity=\"low\"",
-            ],
-            Tlp::Amber,
-        ),
-    )
-    .expect("valid and free tags pass");
 }
