@@ -16,7 +16,10 @@
 //! - [`footprint`]: RSS and cold start of a `cairnd` process holding 100k
 //!   items, against the same for an empty data directory;
 //! - [`audience`]: items sealed to a 10-member audience, against
-//!   community-wide items of the same contents in the same run.
+//!   community-wide items of the same contents in the same run;
+//! - [`taxii`]: Cairn's TAXII 2.1 server (full pull, time from publish to
+//!   visible to a poller on another node, POST ingest), against medallion
+//!   3.0.0, the OASIS reference server, in the same run when installed.
 //!
 //! In-process nodes are started with `cairn_daemon::node::start` from
 //! settings built in memory ([`fixture`]); nothing listens beyond 127.0.0.1.
@@ -31,6 +34,7 @@ pub mod machine;
 pub mod plain;
 pub mod propagation;
 pub mod report;
+pub mod taxii;
 
 use report::Report;
 use std::time::Duration;
@@ -44,6 +48,7 @@ pub enum Scenario {
     Ingest,
     Footprint,
     Audience,
+    Taxii,
     All,
 }
 
@@ -58,6 +63,7 @@ impl Scenario {
                 Scenario::Ingest,
                 Scenario::Footprint,
                 Scenario::Audience,
+                Scenario::Taxii,
             ],
             s => vec![s],
         }
@@ -72,6 +78,7 @@ impl Scenario {
             Scenario::Ingest => "ingest",
             Scenario::Footprint => "footprint",
             Scenario::Audience => "audience",
+            Scenario::Taxii => "taxii",
             Scenario::All => "all",
         }
     }
@@ -97,8 +104,22 @@ impl Default for Options {
 
 /// Hard limit for one scenario; each also bounds its own waits.
 pub const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
+/// `taxii` waits on medallion, whose memory backend matches objects to
+/// its manifest pairwise: minutes for 10,000 objects (bounded in
+/// [`taxii`] itself).
+pub const TAXII_LIMIT: Duration = Duration::from_secs(900);
 
-/// Runs one scenario (not `all`) within [`SCENARIO_LIMIT`].
+impl Scenario {
+    /// Hard limit for this scenario.
+    pub fn limit(self) -> Duration {
+        match self {
+            Scenario::Taxii => TAXII_LIMIT,
+            _ => SCENARIO_LIMIT,
+        }
+    }
+}
+
+/// Runs one scenario (not `all`) within its [`Scenario::limit`].
 pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report> {
     let started = std::time::Instant::now();
     let work = async {
@@ -109,16 +130,17 @@ pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report
             Scenario::Ingest => ingest::run().await,
             Scenario::Footprint => footprint::run(options.items).await,
             Scenario::Audience => audience::run().await,
+            Scenario::Taxii => taxii::run().await,
             Scenario::All => anyhow::bail!("`all` is expanded by the caller"),
         }
     };
-    let mut report = tokio::time::timeout(SCENARIO_LIMIT, work)
+    let mut report = tokio::time::timeout(scenario.limit(), work)
         .await
         .map_err(|_| {
             anyhow::anyhow!(
                 "{} did not finish within {} s",
                 scenario.name(),
-                SCENARIO_LIMIT.as_secs()
+                scenario.limit().as_secs()
             )
         })??;
     report.seconds = started.elapsed().as_secs_f64();
