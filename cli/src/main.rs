@@ -8,6 +8,7 @@ mod cert;
 mod client;
 mod community;
 mod failure;
+mod find;
 mod interop;
 mod keys;
 mod ledger;
