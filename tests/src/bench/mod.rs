@@ -16,7 +16,9 @@
 //! - [`footprint`]: RSS and cold start of a `cairnd` process holding 100k
 //!   items, against the same for an empty data directory;
 //! - [`audience`]: items sealed to a 10-member audience, against
-//!   community-wide items of the same contents in the same run.
+//!   community-wide items of the same contents in the same run;
+//! - [`query`]: filtered queries over 1,000,000 stored items from the query
+//!   index, against the same queries answered by scanning the items.
 //!
 //! In-process nodes are started with `cairn_daemon::node::start` from
 //! settings built in memory ([`fixture`]); nothing listens beyond 127.0.0.1.
@@ -30,6 +32,7 @@ pub mod ingest;
 pub mod machine;
 pub mod plain;
 pub mod propagation;
+pub mod query;
 pub mod report;
 
 use report::Report;
@@ -44,6 +47,7 @@ pub enum Scenario {
     Ingest,
     Footprint,
     Audience,
+    Query,
     All,
 }
 
@@ -58,6 +62,7 @@ impl Scenario {
                 Scenario::Ingest,
                 Scenario::Footprint,
                 Scenario::Audience,
+                Scenario::Query,
             ],
             s => vec![s],
         }
@@ -72,6 +77,7 @@ impl Scenario {
             Scenario::Ingest => "ingest",
             Scenario::Footprint => "footprint",
             Scenario::Audience => "audience",
+            Scenario::Query => "query",
             Scenario::All => "all",
         }
     }
@@ -84,6 +90,8 @@ pub struct Options {
     pub items: usize,
     /// Total publish rates swept by `burst`, msg/s.
     pub rates: Vec<u32>,
+    /// Items in the store `query` searches.
+    pub query_items: usize,
 }
 
 impl Default for Options {
@@ -91,12 +99,15 @@ impl Default for Options {
         Options {
             items: 100_000,
             rates: burst::RATES.to_vec(),
+            query_items: query::ITEMS,
         }
     }
 }
 
 /// Hard limit for one scenario; each also bounds its own waits.
 pub const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
+/// `query` signs and stores a million items first.
+pub const QUERY_LIMIT: Duration = Duration::from_secs(3_600);
 
 /// Runs one scenario (not `all`) within [`SCENARIO_LIMIT`].
 pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report> {
@@ -109,18 +120,21 @@ pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report
             Scenario::Ingest => ingest::run().await,
             Scenario::Footprint => footprint::run(options.items).await,
             Scenario::Audience => audience::run().await,
+            Scenario::Query => query::run(options.query_items).await,
             Scenario::All => anyhow::bail!("`all` is expanded by the caller"),
         }
     };
-    let mut report = tokio::time::timeout(SCENARIO_LIMIT, work)
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{} did not finish within {} s",
-                scenario.name(),
-                SCENARIO_LIMIT.as_secs()
-            )
-        })??;
+    let limit = match scenario {
+        Scenario::Query => QUERY_LIMIT,
+        _ => SCENARIO_LIMIT,
+    };
+    let mut report = tokio::time::timeout(limit, work).await.map_err(|_| {
+        anyhow::anyhow!(
+            "{} did not finish within {} s",
+            scenario.name(),
+            limit.as_secs()
+        )
+    })??;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
