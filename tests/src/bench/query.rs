@@ -285,6 +285,7 @@ fn queries(store: &ItemStore, members: &[Member], now: u64) -> anyhow::Result<Ve
         ("publisher + 30-day range", publisher_time, None),
         ("a text word", text, None),
         ("a text word + kind", text_and_kind, None),
+        ("newest (what `items list` shows)", all.clone(), None),
         ("newest, page after the middle item", all, deep),
     ])
 }
