@@ -106,13 +106,31 @@ impl ItemStore {
         } else {
             &filter.tlps[..]
         };
-        // Every item has one kind posting, so this stream alone is the
-        // whole store in answer order.
-        let by_kind = kinds
+        // Every item has one kind posting, so the union of all of them is
+        // the whole store in answer order: needed only when no other clause
+        // narrows the answer (an unfiltered stream of 45 lists would only
+        // slow the intersection down).
+        let by_kind: Vec<List> = kinds
             .iter()
             .flat_map(|k| tlps.iter().map(move |t| List::new(kind_prefix(*k, *t))))
             .collect();
-        let mut streams = vec![Stream::Union(by_kind)];
+        let narrowed_by_kind = !(filter.kinds.is_empty() && filter.tlps.is_empty());
+        let mut streams = Vec::new();
+        if narrowed_by_kind {
+            streams.push(Stream::Union(by_kind));
+            return self.more_streams(filter, streams, None);
+        }
+        self.more_streams(filter, streams, Some(by_kind))
+    }
+
+    /// `streams` with the clauses beyond kind and marking added; `whole`,
+    /// the stream of every item, if nothing else narrows the answer.
+    fn more_streams(
+        &self,
+        filter: &Filter,
+        mut streams: Vec<Stream>,
+        whole: Option<Vec<List>>,
+    ) -> Result<Option<Vec<Stream>>, StoreError> {
         if let Some(publishers) = &filter.publishers {
             if publishers.is_empty() {
                 return Ok(None);
@@ -131,6 +149,9 @@ impl ItemStore {
         }
         for word in &filter.words {
             streams.push(Stream::Union(vec![List::new(word_prefix(word))]));
+        }
+        if streams.is_empty() {
+            streams.push(Stream::Union(whole.unwrap_or_default()));
         }
         Ok(Some(streams))
     }
