@@ -54,6 +54,8 @@ fn status() -> NodeStatus {
         abuse: Default::default(),
         bootstrap: vec![],
         taxii: None,
+        web: None,
+        metrics: None,
     }
 }
 

@@ -45,7 +45,18 @@ pub struct Config {
     /// The TAXII 2.1 server (`[taxii]`), off unless `enabled = true`.
     #[serde(default)]
     pub taxii: Option<TaxiiConfig>,
+    /// The read-only web view (`[web]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub web: Option<crate::http::ServerConfig>,
+    /// Prometheus `/metrics` (`[metrics]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub metrics: Option<crate::http::ServerConfig>,
 }
+
+/// Where the web view listens unless `[web] listen` says otherwise.
+pub const DEFAULT_WEB_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 7482);
+/// Where `/metrics` is served unless `[metrics] listen` says otherwise.
+pub const DEFAULT_METRICS_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 7481);
 
 /// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
 /// pull items (as STIX) and push bundles (as items this node publishes).
@@ -273,6 +284,10 @@ pub enum ConfigError {
     Pseudonym(String),
     #[error("[taxii]: {0}")]
     Taxii(String),
+    #[error("[web]: {0}")]
+    Web(String),
+    #[error("[metrics]: {0}")]
+    Metrics(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -293,6 +308,10 @@ pub struct Settings {
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
     /// The TAXII server, if enabled.
     pub taxii: Option<TaxiiSettings>,
+    /// The web view, if enabled.
+    pub web: Option<crate::http::ServerSettings>,
+    /// The metrics server, if enabled.
+    pub metrics: Option<crate::http::ServerSettings>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -365,6 +384,9 @@ impl Config {
                 }
             }
         }
+        for s in [&mut config.web, &mut config.metrics].into_iter().flatten() {
+            s.relative_to(base);
+        }
         Ok(config)
     }
 
@@ -424,6 +446,18 @@ impl Config {
             pseudonym,
             taxii: match &self.taxii {
                 Some(t) => t.settings()?,
+                None => None,
+            },
+            web: match &self.web {
+                Some(w) => w
+                    .settings("the web view", DEFAULT_WEB_LISTEN.into())
+                    .map_err(ConfigError::Web)?,
+                None => None,
+            },
+            metrics: match &self.metrics {
+                Some(m) => m
+                    .settings("the metrics server", DEFAULT_METRICS_LISTEN.into())
+                    .map_err(ConfigError::Metrics)?,
                 None => None,
             },
         })

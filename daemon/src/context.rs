@@ -43,6 +43,12 @@ pub struct Context {
     pub pseudonym: Option<crate::pseudonym::Pseudonym>,
     /// The TAXII server's discovery URL, once it listens.
     pub taxii_url: std::sync::OnceLock<String>,
+    /// The web view's URL, once it listens.
+    pub web_url: std::sync::OnceLock<String>,
+    /// The metrics URL, once it listens.
+    pub metrics_url: std::sync::OnceLock<String>,
+    /// What the node counts for Prometheus (served only with `[metrics]`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Context {

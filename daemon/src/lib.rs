@@ -12,6 +12,7 @@ pub mod expiry;
 pub mod http;
 pub mod ingest;
 pub mod log_limit;
+pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod participation;
@@ -23,3 +24,4 @@ pub mod sync;
 pub mod taxii;
 #[cfg(test)]
 mod testutil;
+pub mod web;

@@ -356,6 +356,8 @@ fn control_seeds(dir: &Path) {
         abuse: Default::default(),
         bootstrap: vec![],
         taxii: None,
+        web: None,
+        metrics: None,
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

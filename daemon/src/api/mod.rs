@@ -28,6 +28,8 @@ mod payload;
 mod pseudonym;
 mod trust;
 
+pub use payload::{PayloadRefusal, Unreadable};
+
 /// Cheap to clone; one per control connection.
 #[derive(Clone)]
 pub struct Api {
@@ -149,6 +151,8 @@ impl Api {
             abuse: self.abuse(),
             bootstrap: snap.bootstrap,
             taxii: self.ctx.taxii_url.get().cloned(),
+            web: self.ctx.web_url.get().cloned(),
+            metrics: self.ctx.metrics_url.get().cloned(),
         })
     }
 

@@ -129,6 +129,8 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             limits: Default::default(),
             pseudonym: None,
             taxii: None,
+            web: None,
+            metrics: None,
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

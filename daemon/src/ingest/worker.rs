@@ -14,6 +14,7 @@
 //! makes anti-entropy fetch the same items again and again.
 
 use super::{decode_gossip, par_map, Verifier};
+use crate::metrics::{reason, Metrics};
 use crate::network::peers::peer_public_key;
 use crate::rate_limit::{Counters, KeyedLimiter, Rate};
 use crate::sync::index::SyncIndex;
@@ -46,7 +47,7 @@ pub const GOSSIP_BYTES: usize = 64 << 20;
 pub enum Refusal {
     /// It failed verification: the sender is at fault.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(super::Invalid),
     /// It verified but the local store failed: nobody else is at fault.
     #[error("verified but not stored: {0}")]
     NotStored(String),
@@ -106,6 +107,7 @@ pub struct Ingest {
     urgent: mpsc::Sender<Job>,
     gossip_bytes: Arc<Semaphore>,
     verdicts: mpsc::Sender<Verdict>,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
@@ -113,6 +115,11 @@ impl Ingest {
     /// elsewhere, revocations).
     pub fn verdicts(&self) -> mpsc::Sender<Verdict> {
         self.verdicts.clone()
+    }
+
+    /// The node's metrics (catch-up counts its traffic there).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Queues gossip without waiting. False if the queue or the byte budget
@@ -168,6 +175,7 @@ pub fn spawn(
     stored: broadcast::Sender<ItemId>,
     publisher_rate: Rate,
     counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (urgent, urgent_rx) = mpsc::channel(URGENT_QUEUE);
@@ -175,6 +183,7 @@ pub fn spawn(
         index,
         verdicts: verdicts.clone(),
         stored,
+        metrics: metrics.clone(),
     };
     let verifier = Verifier::with_revocations(community, revocations);
     let limit = PublisherLimit {
@@ -193,6 +202,7 @@ pub fn spawn(
             urgent,
             gossip_bytes,
             verdicts,
+            metrics,
         },
         task,
     )
@@ -203,6 +213,7 @@ struct Sinks {
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
     stored: broadcast::Sender<ItemId>,
+    metrics: Arc<Metrics>,
 }
 
 /// Tokens per publisher for gossiped items.
@@ -400,6 +411,7 @@ async fn run(
     sinks: Sinks,
 ) {
     let index = sinks.index.clone();
+    let metrics = sinks.metrics.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
@@ -409,7 +421,9 @@ async fn run(
             .take()
             .expect("verifier is returned after each batch");
         let index = index.clone();
+        let metrics = metrics.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let batch = collect(jobs);
             let held = index.holds(
                 batch
@@ -427,6 +441,9 @@ async fn run(
                 })
                 .collect();
             limit.apply(&batch, &held, &mut checks);
+            metrics
+                .verify_seconds
+                .observe(started.elapsed().as_secs_f64());
             ((v, limit), batch, checks)
         })
         .await;
@@ -453,8 +470,13 @@ async fn store_stage(
 ) {
     while let Some((batch, checks)) = verified.recv().await {
         let store2 = store.clone();
+        let metrics = sinks.metrics.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let (results, new) = store_checked(&store2, &batch.items, checks, batch.durable);
+            metrics
+                .store_seconds
+                .observe(started.elapsed().as_secs_f64());
             (batch, results, new)
         })
         .await;
@@ -468,6 +490,7 @@ async fn store_stage(
         for (_, id) in &new {
             let _ = sinks.stored.send(*id);
         }
+        count(&sinks.metrics, &batch, &results, new.len());
         sinks.index.add(new);
         route(batch, results, &sinks.verdicts).await;
     }
@@ -522,6 +545,22 @@ fn store_checked(
         })
         .collect();
     (results, new)
+}
+
+/// What a batch did, for the metrics.
+fn count(metrics: &Metrics, batch: &Batch, results: &[ItemResult], new: usize) {
+    metrics.items_stored.inc_by(new as u64);
+    for _ in &batch.undecodable {
+        metrics.rejected(reason::UNDECODABLE);
+    }
+    for r in results {
+        match r {
+            Ok(_) => {}
+            Err(Refusal::Invalid(i)) => metrics.rejected(i.reason),
+            Err(Refusal::RateLimited) => metrics.rejected(reason::RATE_LIMITED),
+            Err(Refusal::NotStored(_)) => metrics.rejected(reason::NOT_STORED),
+        }
+    }
 }
 
 async fn route(batch: Batch, results: Vec<ItemResult>, verdicts: &mpsc::Sender<Verdict>) {

@@ -135,6 +135,8 @@ impl Fixture {
             limits: Default::default(),
             pseudonym: None,
             taxii: None,
+            web: None,
+            metrics: None,
         }
     }
 
