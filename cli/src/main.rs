@@ -8,6 +8,7 @@ mod cert;
 mod client;
 mod community;
 mod failure;
+mod http_user;
 mod interop;
 mod keys;
 mod ledger;
@@ -139,6 +140,12 @@ enum Command {
     /// The node's TAXII 2.1 server: users and their passwords (offline)
     #[command(subcommand)]
     Taxii(taxii::TaxiiCommand),
+    /// The node's web view: users and their passwords (offline)
+    #[command(subcommand)]
+    Web(http_user::UserCommand),
+    /// The node's Prometheus metrics server: users and their passwords (offline)
+    #[command(subcommand)]
+    Metrics(http_user::UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +230,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Export(cmd) => interop::export(&node()?, cmd, out),
         Command::Import(cmd) => interop::import(&node()?, cmd, out),
         Command::Taxii(cmd) => taxii::run(cmd, out),
+        Command::Web(cmd) => http_user::run("web", cmd, out),
+        Command::Metrics(cmd) => http_user::run("metrics", cmd, out),
     }
 }
 

@@ -31,7 +31,7 @@ pub struct UserArgs {
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// 24 characters from [`ALPHABET`], without modulo bias.
-fn password() -> String {
+pub(crate) fn password() -> String {
     let mut out = String::with_capacity(24);
     while out.len() < 24 {
         let mut b = [0u8; 32];

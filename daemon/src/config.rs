@@ -450,13 +450,17 @@ impl Config {
             },
             web: match &self.web {
                 Some(w) => w
-                    .settings("the web view", DEFAULT_WEB_LISTEN.into())
+                    .settings("the web view", "web", DEFAULT_WEB_LISTEN.into())
                     .map_err(ConfigError::Web)?,
                 None => None,
             },
             metrics: match &self.metrics {
                 Some(m) => m
-                    .settings("the metrics server", DEFAULT_METRICS_LISTEN.into())
+                    .settings(
+                        "the metrics server",
+                        "metrics",
+                        DEFAULT_METRICS_LISTEN.into(),
+                    )
                     .map_err(ConfigError::Metrics)?,
                 None => None,
             },

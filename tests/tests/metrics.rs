@@ -4,9 +4,12 @@
 //! the test did — every item a member published is counted as stored on
 //! the publisher and on the authority, gossip and catch-up traffic shows,
 //! the member's join is in the authority's register size and its outbox is
-//! empty, connections are counted, and a user is needed when configured.
+//! empty, connections are counted, a user is needed when configured, and
+//! forged items sent by a rogue member are counted as refused for their
+//! signature.
 
 use cairn_tests::community::Community;
+use cairn_tests::rogue::{RogueArgs, RogueProc};
 use cairn_tests::{expect, interop, until, NodeProc};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -47,33 +50,31 @@ fn value(m: &Value, name: &str, labels: &[(&str, &str)]) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `cairn metrics user NAME`: the generated password and the entry it printed.
 fn generated_user(dir: &Path, name: &str) -> (String, String) {
     let out = Command::new(cairn_tests::bins::cairn())
-        .args(["taxii", "user", name])
+        .args(["metrics", "user", name])
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let password = text.lines().nth(1).unwrap().trim_start_matches("#   ");
-    let digest = text
-        .lines()
-        .find_map(|l| l.strip_prefix("password_sha256 = "))
-        .unwrap()
-        .trim_matches('"');
-    (password.to_string(), digest.to_string())
+    (password.to_string(), text)
 }
 
 #[test]
 fn metrics_count_what_a_live_community_did_and_parse_as_openmetrics() {
     interop::tool("python");
-    let c = Community::create(1);
-    let (password, digest) = generated_user(c.path(), "prometheus");
+    let c = Community::create(2);
+    let (password, entry) = generated_user(c.path(), "prometheus");
     let metrics = "\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:0\"\n";
     let authority = c.start_with(&c.authority, &[], metrics);
-    let member_section = format!(
-        "{metrics}[[metrics.users]]\nname = \"prometheus\"\npassword_sha256 = \"{digest}\"\n"
-    );
+    let member_section = format!("{metrics}{entry}");
     let member = c.start_with(
         &c.members[0],
         std::slice::from_ref(&authority.addr),
@@ -185,4 +186,34 @@ fn metrics_count_what_a_live_community_did_and_parse_as_openmetrics() {
         "{m}"
     );
     assert!(value(&m, "cairn_catchup_sessions", &[]) >= 1.0, "{m}");
+
+    // A member's key sends forged gossip (bad signatures, titles changed
+    // after signing): the authority refuses each, for its signature.
+    let forger = RogueArgs {
+        community: &c.community_file,
+        key: &c.members[1].key_file,
+        cert: &c.members[1].cert_file,
+        bootstrap: vec![authority.addr.clone()],
+        mode: "forged",
+        count: 2,
+        linger_secs: 1.5,
+        created_ms: None,
+        extra: vec![],
+    };
+    let mut rogue = RogueProc::spawn(c.path(), "forger", &forger);
+    rogue.finish(DEADLINE);
+    until(
+        "both forgeries are counted",
+        DEADLINE,
+        &[&authority],
+        || {
+            let a = scrape(&a_url, None)?;
+            match value(&a, "cairn_items_rejected_total", &[("reason", "signature")]) {
+                2.0 => Ok(a),
+                n => Err(format!("{n} counted\n{}", rogue.describe())),
+            }
+        },
+    );
+    let a = scrape(&a_url, None).unwrap();
+    assert_eq!(value(&a, "cairn_items_stored_total", &[]), PUBLISHED as f64);
 }

@@ -40,22 +40,21 @@ fn publish(node: &NodeProc, args: &[&str]) -> String {
     v["id"].as_str().expect("publish prints the id").to_string()
 }
 
-/// A generated password and its digest (`cairn taxii user` makes both).
+/// `cairn web user NAME`: the generated password and the entry it printed.
 fn generated_user(dir: &Path, name: &str) -> (String, String) {
-    let out = Command::new(bins::cairn())
-        .args(["taxii", "user", name])
+    let out = Command::new(cairn_tests::bins::cairn())
+        .args(["web", "user", name])
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let password = text.lines().nth(1).unwrap().trim_start_matches("#   ");
-    let digest = text
-        .lines()
-        .find_map(|l| l.strip_prefix("password_sha256 = "))
-        .unwrap()
-        .trim_matches('"');
-    (password.to_string(), digest.to_string())
+    (password.to_string(), text)
 }
 
 /// `target/test-artifacts/web`, beside the profile directories.
@@ -70,10 +69,8 @@ fn an_analyst_filters_opens_downloads_and_watches_the_register_in_chromium() {
     let python = interop::tool("python");
     let chromium = chromium();
     let c = Community::create(3);
-    let (password, digest) = generated_user(c.path(), "analyst");
-    let web = format!(
-        "\n[web]\nenabled = true\nlisten = \"127.0.0.1:0\"\n[[web.users]]\nname = \"analyst\"\npassword_sha256 = \"{digest}\"\n"
-    );
+    let (password, entry) = generated_user(c.path(), "analyst");
+    let web = format!("\n[web]\nenabled = true\nlisten = \"127.0.0.1:0\"\n{entry}");
     let authority = c.start_with(&c.authority, &[], &web);
     let publisher = c.start(&c.members[0], std::slice::from_ref(&authority.addr));
     let recipient = c.start(

@@ -30,7 +30,7 @@ pub struct ServerConfig {
 }
 
 /// One user: its name and the SHA-256 of its generated password (`cairn
-/// taxii user NAME` makes one; only the name and digest are used here).
+/// web user NAME` and `cairn metrics user NAME` print the entry).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct User {
@@ -58,10 +58,12 @@ impl ServerConfig {
         }
     }
 
-    /// The checked settings (`what`: "the web view"), `None` when off.
+    /// The checked settings (`what`: "the web view"; `section`: "web"),
+    /// `None` when off.
     pub fn settings(
         &self,
         what: &str,
+        section: &str,
         default_listen: SocketAddr,
     ) -> Result<Option<ServerSettings>, String> {
         if !self.enabled {
@@ -75,7 +77,7 @@ impl ServerConfig {
         listen.check(what).map_err(|e| e.to_string())?;
         if !listen.listen.ip().is_loopback() && self.users.is_empty() {
             return Err(format!(
-                "{what} listens on {}, beyond loopback, without users: add a users entry (name and password_sha256 from `cairn taxii user NAME`)",
+                "{what} listens on {}, beyond loopback, without users: add a users entry (`cairn {section} user NAME` prints one)",
                 listen.listen
             ));
         }
@@ -91,7 +93,7 @@ impl ServerConfig {
             }
             if u.password_sha256.len() != 64 || hex::decode(&u.password_sha256).is_err() {
                 return Err(format!(
-                    "user {:?}: password_sha256 must be 64 hex digits, as `cairn taxii user` prints",
+                    "user {:?}: password_sha256 must be 64 hex digits, as `cairn {section} user` prints",
                     u.name
                 ));
             }
@@ -148,20 +150,23 @@ mod tests {
     fn beyond_loopback_needs_tls_and_users() {
         let default: SocketAddr = ([127, 0, 0, 1], 7482).into();
         let off = section("enabled = false");
-        assert!(off.settings("the web view", default).unwrap().is_none());
-        let on = section("enabled = true").settings("the web view", default);
+        assert!(off
+            .settings("the web view", "web", default)
+            .unwrap()
+            .is_none());
+        let on = section("enabled = true").settings("the web view", "web", default);
         let on = on.unwrap().unwrap();
         assert_eq!(on.listen.listen, default);
         assert!(on.users.is_empty());
         let err = section("enabled = true\nlisten = \"0.0.0.0:7482\"")
-            .settings("the web view", default)
+            .settings("the web view", "web", default)
             .unwrap_err();
         assert!(err.contains("TLS"), "{err}");
         let digest = auth::digest("pw");
         let bad = section(&format!(
             "enabled = true\n[[users]]\nname = \"a:b\"\npassword_sha256 = \"{digest}\""
         ))
-        .settings("the web view", default)
+        .settings("the web view", "web", default)
         .unwrap_err();
         assert!(bad.contains("without ':'"), "{bad}");
     }
@@ -172,7 +177,7 @@ mod tests {
         let s = section(&format!(
             "enabled = true\n[[users]]\nname = \"analyst\"\npassword_sha256 = \"{digest}\""
         ))
-        .settings("the web view", ([127, 0, 0, 1], 1).into())
+        .settings("the web view", "web", ([127, 0, 0, 1], 1).into())
         .unwrap()
         .unwrap();
         let mut h = HeaderMap::new();
