@@ -8,6 +8,7 @@ mod cert;
 mod client;
 mod community;
 mod failure;
+mod find;
 mod http_user;
 mod interop;
 mod keys;

@@ -23,6 +23,7 @@ pub mod item;
 pub mod item_encoding;
 pub mod names;
 pub mod pseudonym;
+pub mod query;
 pub mod receipt;
 pub mod register;
 pub mod revocation;
