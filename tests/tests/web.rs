@@ -218,7 +218,7 @@ fn an_analyst_filters_opens_downloads_and_watches_the_register_in_chromium() {
         "matching": 3,
         "target": {
             "id": target, "kind": "vulnerability", "tlp": "AMBER", "title": target_title,
-            "body": target_body, "payload_file": payload_file,
+            "body": target_body, "payload_file": payload_file, "word": "gateway",
         },
         "xss": { "id": xss, "title": XSS_TITLE },
         "sealed": { "id": sealed, "title": sealed_title, "payload_text": "SEALED-PAYLOAD-SECRET" },

@@ -73,6 +73,12 @@ def main():
             expect(cells.nth(1)).to_have_text(target["kind"])
             expect(cells.nth(2)).to_have_text("TLP:" + target["tlp"])
         shot(page, "02-filtered")
+        # Narrowed further by a word of the title (the query API's text search).
+        page.fill("#text", target["word"])
+        page.click("#apply")
+        page.wait_for_url("**text=*")
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator("td.title")).to_have_text(target["title"])
 
         # Open the item, then download its payload.
         page.locator(f'#items tr[data-id="{target["id"]}"] td.title a').click()

@@ -1,34 +1,17 @@
-//! Which items the web view's list shows: the filters of its form, read
-//! from the query string and applied to the views the API gives (so an
-//! item this node cannot read is matched only on what every node sees:
-//! kind, marking, publisher, time).
+//! The item list's form as a query: the fields of the page's query string
+//! mapped to the node's query API ([`ItemQuery`], the one `cairn items
+//! list` sends), which answers from the store's index with the audience
+//! rule applied (an item this node cannot read matches only on what every
+//! node sees: kind, marking, publisher, time).
 
-use cairn_protocol::control::ItemView;
-use cairn_protocol::{ItemKind, Timestamp, Tlp};
+use cairn_protocol::query::{Cursor, ItemQuery};
+use cairn_protocol::{Timestamp, Tlp};
 
 /// Items listed per page unless `limit` says otherwise, and at most.
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
-/// The list's filters; empty fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemFilter {
-    pub kind: Option<ItemKind>,
-    pub tlp: Option<Tlp>,
-    /// An exact tag, or a prefix when it ends in `*` (`ioc:*`).
-    pub tag: Option<String>,
-    /// Part of the publisher's name, any case.
-    pub publisher: Option<String>,
-    /// Created at or after.
-    pub since: Option<Timestamp>,
-    /// Created before (a date means the end of that day).
-    pub until: Option<Timestamp>,
-    /// Part of the title or body, any case.
-    pub text: Option<String>,
-    pub limit: usize,
-}
-
-/// A filter the form cannot have sent, said so on the page.
+/// A field the form cannot have sent, said so on the page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct BadFilter(pub String);
@@ -38,148 +21,114 @@ const DAY_MS: u64 = 86_400_000;
 /// `2026-03-01` (a browser's date field) or an RFC 3339 time; `end`: a
 /// bare date means the end of that day.
 fn parse_time(field: &str, value: &str, end: bool) -> Result<Timestamp, BadFilter> {
-    let v = value.trim();
     let bad = |e: String| BadFilter(format!("{field}: {e} (give a date like 2026-03-01)"));
-    if v.len() == 10 && v.as_bytes()[4] == b'-' {
-        let t = Timestamp::parse_rfc3339(&format!("{v}T00:00:00Z")).map_err(|e| bad(e.0))?;
+    if value.len() == 10 && value.as_bytes()[4] == b'-' {
+        let t = Timestamp::parse_rfc3339(&format!("{value}T00:00:00Z")).map_err(|e| bad(e.0))?;
         return Ok(if end { t.plus_millis(DAY_MS) } else { t });
     }
-    Timestamp::parse_rfc3339(v).map_err(|e| bad(e.0))
+    Timestamp::parse_rfc3339(value).map_err(|e| bad(e.0))
 }
 
-impl ItemFilter {
-    /// The filter a query string names; blank fields are ignored.
-    pub fn from_query(params: &[(String, String)]) -> Result<Self, BadFilter> {
-        let mut f = ItemFilter {
-            limit: DEFAULT_LIMIT,
-            ..Default::default()
-        };
-        for (key, value) in params {
-            let v = value.trim();
-            if v.is_empty() {
-                continue;
-            }
-            match key.as_str() {
-                "kind" => f.kind = Some(v.parse().map_err(|e| BadFilter(format!("{e}")))?),
-                "tlp" => f.tlp = Some(Tlp::parse_label(v).map_err(|e| BadFilter(format!("{e}")))?),
-                "tag" => f.tag = Some(v.to_string()),
-                "publisher" => f.publisher = Some(v.to_lowercase()),
-                "since" => f.since = Some(parse_time("since", v, false)?),
-                "until" => f.until = Some(parse_time("until", v, true)?),
-                "text" => f.text = Some(v.to_lowercase()),
-                "limit" => {
-                    let n: usize = v
-                        .parse()
-                        .map_err(|_| BadFilter(format!("limit: {v:?} is not a number")))?;
-                    f.limit = n.clamp(1, MAX_LIMIT);
-                }
-                _ => {}
-            }
+/// The query a list page's query string asks for; blank fields are
+/// ignored. `tag` is exact, or a prefix when it ends in `*` (`ioc:*`).
+pub fn query(params: &[(String, String)]) -> Result<ItemQuery, BadFilter> {
+    let mut q = ItemQuery {
+        limit: DEFAULT_LIMIT,
+        ..Default::default()
+    };
+    for (key, value) in params {
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
         }
-        Ok(f)
+        match key.as_str() {
+            "kind" => q.kinds = vec![v.parse().map_err(|e| BadFilter(format!("{e}")))?],
+            "tlp" => q.tlps = vec![Tlp::parse_label(v).map_err(|e| BadFilter(format!("{e}")))?],
+            "tag" => match v.strip_suffix('*') {
+                Some(prefix) => q.tag_prefixes.push(prefix.to_string()),
+                None => q.tags.push(v.to_string()),
+            },
+            "publisher" => q.publisher = Some(v.to_string()),
+            "since" => q.since = Some(parse_time("since", v, false)?),
+            "until" => q.until = Some(parse_time("until", v, true)?),
+            "text" => q.text = Some(v.to_string()),
+            "cursor" => q.cursor = Some(v.parse::<Cursor>().map_err(|e| BadFilter(e.to_string()))?),
+            "limit" => {
+                let n: usize = v
+                    .parse()
+                    .map_err(|_| BadFilter(format!("limit: {v:?} is not a number")))?;
+                q.limit = n.clamp(1, MAX_LIMIT);
+            }
+            _ => {}
+        }
     }
+    Ok(q)
+}
 
-    /// Whether `v` passes every filter set.
-    pub fn matches(&self, v: &ItemView) -> bool {
-        let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(needle);
-        self.kind.is_none_or(|k| v.kind == k)
-            && self.tlp.is_none_or(|t| v.tlp == t)
-            && self
-                .tag
-                .as_deref()
-                .is_none_or(|want| match want.strip_suffix('*') {
-                    Some(prefix) => v.tags.iter().any(|t| t.starts_with(prefix)),
-                    None => v.tags.iter().any(|t| t == want),
-                })
-            && self
-                .publisher
-                .as_deref()
-                .is_none_or(|p| contains(&v.publisher_name, p))
-            && self.since.is_none_or(|s| v.created >= s)
-            && self.until.is_none_or(|u| v.created < u)
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|t| contains(&v.title, t) || contains(&v.body, t))
-    }
-
-    /// Whether any filter is set (the page then says how many matched).
-    pub fn is_filtering(&self) -> bool {
-        let all = ItemFilter {
-            limit: self.limit,
-            ..Default::default()
-        };
-        *self != all
-    }
+/// Whether the query narrows anything (the page then says it filtered).
+pub fn is_filtering(q: &ItemQuery) -> bool {
+    let all = ItemQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+        ..Default::default()
+    };
+    *q != all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cairn_protocol::CertificateId;
+    use cairn_protocol::ItemKind;
 
-    fn view(kind: ItemKind, tlp: Tlp, title: &str, tags: &[&str], created: u64) -> ItemView {
-        ItemView {
-            id: cairn_protocol::ItemId::from_slice(&[7; 32]).unwrap(),
-            kind,
-            tlp,
-            title: title.into(),
-            body: "Body text".into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            created: Timestamp(created),
-            publisher: CertificateId::from_slice(&[1; 32]).unwrap(),
-            publisher_name: "Hospital A".into(),
-            publisher_sector: None,
-            publisher_revoked: None,
-            payload_media_type: None,
-            payload_size: 0,
-            payload: None,
-            verified: true,
-            audience: None,
-        }
-    }
-
-    fn q(pairs: &[(&str, &str)]) -> ItemFilter {
+    fn q(pairs: &[(&str, &str)]) -> Result<ItemQuery, BadFilter> {
         let p: Vec<(String, String)> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        ItemFilter::from_query(&p).unwrap()
+        query(&p)
     }
 
     #[test]
-    fn every_filter_narrows() {
-        let day = Timestamp::parse_rfc3339("2026-03-01T12:00:00Z").unwrap().0;
-        let v = view(
-            ItemKind::Vulnerability,
-            Tlp::Amber,
-            "CVE in VPN",
-            &["ioc:ip"],
-            day,
+    fn the_form_maps_onto_the_query_api() {
+        let all = q(&[("kind", ""), ("tlp", "")]).unwrap();
+        assert!(!is_filtering(&all), "blank fields are ignored");
+        assert_eq!(all.limit, DEFAULT_LIMIT);
+        let f = q(&[
+            ("kind", "vulnerability"),
+            ("tlp", "TLP:AMBER+STRICT"),
+            ("tag", "ioc:*"),
+            ("publisher", "Hospital A"),
+            ("since", "2026-03-01"),
+            ("until", "2026-03-01"),
+            ("text", "vpn gateway"),
+            ("limit", "999999"),
+        ])
+        .unwrap();
+        assert!(is_filtering(&f));
+        assert_eq!(f.kinds, vec![ItemKind::Vulnerability]);
+        assert_eq!(f.tlps, vec![Tlp::AmberStrict]);
+        assert_eq!(f.tag_prefixes, vec!["ioc:".to_string()]);
+        assert!(f.tags.is_empty());
+        assert_eq!(f.publisher.as_deref(), Some("Hospital A"));
+        let day = Timestamp::parse_rfc3339("2026-03-01T00:00:00Z").unwrap();
+        assert_eq!(f.since, Some(day));
+        assert_eq!(
+            f.until,
+            Some(day.plus_millis(DAY_MS)),
+            "until: end of that day"
         );
-        assert!(q(&[]).matches(&v));
-        assert!(!q(&[]).is_filtering());
-        assert!(q(&[("kind", "vulnerability"), ("tlp", "TLP:AMBER")]).matches(&v));
-        assert!(!q(&[("kind", "near-miss")]).matches(&v));
-        assert!(!q(&[("tlp", "green")]).matches(&v));
-        assert!(q(&[("tag", "ioc:*")]).matches(&v));
-        assert!(!q(&[("tag", "ioc:")]).matches(&v));
-        assert!(q(&[("publisher", "hospital")]).matches(&v));
-        assert!(q(&[("text", "vpn")]).matches(&v));
-        assert!(q(&[("text", "body")]).matches(&v));
-        assert!(!q(&[("text", "bank")]).matches(&v));
-        assert!(q(&[("since", "2026-03-01"), ("until", "2026-03-01")]).matches(&v));
-        assert!(!q(&[("since", "2026-03-02")]).matches(&v));
-        assert!(!q(&[("until", "2026-02-28")]).matches(&v));
-        assert!(q(&[("kind", "")]).matches(&v), "blank fields are ignored");
-        assert_eq!(q(&[("limit", "999999")]).limit, MAX_LIMIT);
+        assert_eq!(f.text.as_deref(), Some("vpn gateway"));
+        assert_eq!(f.limit, MAX_LIMIT);
+        assert_eq!(q(&[("tag", "cve:CVE-1")]).unwrap().tags, vec!["cve:CVE-1"]);
     }
 
     #[test]
     fn bad_values_are_named() {
-        let p = vec![("tlp".to_string(), "purple".to_string())];
-        assert!(ItemFilter::from_query(&p).unwrap_err().0.contains("purple"));
-        let p = vec![("since".to_string(), "yesterday".to_string())];
-        assert!(ItemFilter::from_query(&p).unwrap_err().0.contains("since"));
+        assert!(q(&[("tlp", "purple")]).unwrap_err().0.contains("purple"));
+        assert!(q(&[("since", "yesterday")])
+            .unwrap_err()
+            .0
+            .contains("since"));
+        assert!(q(&[("cursor", "zz")]).unwrap_err().0.contains("cursor"));
     }
 }

@@ -1,6 +1,6 @@
 //! The items pages: the list with its filters, one item, and its payload.
 
-use super::filter::ItemFilter;
+use super::filter;
 use super::{hardened, short, Shared, Viewer};
 use crate::api::{PayloadRefusal, Unreadable};
 use axum::body::Body;
@@ -10,9 +10,6 @@ use axum::response::{IntoResponse, Response};
 use cairn_protocol::control::{ControlRequest, ControlResponse, ItemView};
 use cairn_protocol::{ItemId, ItemKind, Tlp};
 use maud::{html, Markup};
-
-/// Items the list looks through: the newest, as `cairn items list` does.
-const SCANNED: usize = 10_000;
 
 /// What a sealed item this node cannot open shows instead of its contents.
 pub const NOT_IN_AUDIENCE: &str = "not in the audience";
@@ -26,21 +23,17 @@ pub async fn list(
     axum::extract::State(web): Shared,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let filter = match ItemFilter::from_query(&params) {
-        Ok(f) => f,
+    let query = match filter::query(&params) {
+        Ok(q) => q,
         Err(e) => return web.error(StatusCode::BAD_REQUEST, &e.0),
     };
-    let request = ControlRequest::ListItems { limit: SCANNED };
-    let items = match web.api.handle(request).await {
-        ControlResponse::Items { items } => items,
-        ControlResponse::Error { message } => {
-            return web.error(StatusCode::SERVICE_UNAVAILABLE, &message)
-        }
+    let filtering = filter::is_filtering(&query);
+    let (kind, tlp) = (query.kinds.first().copied(), query.tlps.first().copied());
+    let page = match web.api.handle(ControlRequest::QueryItems(query)).await {
+        ControlResponse::ItemPage(page) => page,
+        ControlResponse::Error { message } => return web.error(StatusCode::BAD_REQUEST, &message),
         _ => return web.error(StatusCode::INTERNAL_SERVER_ERROR, "unexpected answer"),
     };
-    let scanned = items.len();
-    let matching: Vec<&ItemView> = items.iter().filter(|v| filter.matches(v)).collect();
-    let shown = &matching[..matching.len().min(filter.limit)];
     let value = |k: &str| {
         params
             .iter()
@@ -49,41 +42,46 @@ pub async fn list(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
+    // The same filters, from where this page ended.
+    let next = page.next.map(|cursor| {
+        let mut pairs: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .cloned()
+            .collect();
+        pairs.push(("cursor".into(), cursor.to_string()));
+        format!("/?{}", form_urlencoded(&pairs))
+    });
     let content = html! {
         form.filters method="get" action="/" {
             label { "Kind " select name="kind" id="kind" {
                 option value="" { "any" }
                 @for k in ItemKind::ALL {
-                    option value=(k.as_str()) selected[filter.kind == Some(*k)] { (k.as_str()) }
+                    option value=(k.as_str()) selected[kind == Some(*k)] { (k.as_str()) }
                 }
             } }
             label { "TLP " select name="tlp" id="tlp" {
                 option value="" { "any" }
                 @for t in Tlp::ALL {
-                    option value=(t.as_str()) selected[filter.tlp == Some(*t)] { (t.label()) }
+                    option value=(t.as_str()) selected[tlp == Some(*t)] { (t.label()) }
                 }
             } }
-            label { "Tag " input name="tag" id="tag" placeholder="ioc:* or exact" value=(value("tag")); }
-            label { "Publisher " input name="publisher" id="publisher" value=(value("publisher")); }
+            label { "Tag " input name="tag" id="tag" placeholder="exact, or ioc:* for a prefix" value=(value("tag")); }
+            label { "Publisher " input name="publisher" id="publisher" placeholder="legal name or key" value=(value("publisher")); }
             label { "From " input type="date" name="since" id="since" value=(value("since")); }
             label { "Until " input type="date" name="until" id="until" value=(value("until")); }
-            label { "Text " input type="search" name="text" id="text" value=(value("text")); }
+            label { "Words " input type="search" name="text" id="text" value=(value("text")); }
             button type="submit" id="apply" { "Filter" }
             " " a href="/" { "clear" }
         }
         p.summary id="summary" {
-            @if filter.is_filtering() {
-                (matching.len()) " of the newest " (scanned) " items match"
-            } @else {
-                (scanned) " items (newest first)"
-            }
-            @if shown.len() < matching.len() { "; the first " (shown.len()) " are shown" }
-            "."
+            (page.items.len()) @if filtering { " matching" } " items, newest first"
+            @if value("cursor").is_empty() { "." } @else { " (a later page)." }
         }
         table.items id="items" {
             thead { tr { th { "Created" } th { "Kind" } th { "TLP" } th { "Title" } th { "Publisher" } th { "Tags" } } }
             tbody {
-                @for v in shown {
+                @for v in &page.items {
                     tr data-id=(v.id) {
                         td.time { (v.created) }
                         td { (v.kind.as_str()) }
@@ -99,8 +97,30 @@ pub async fn list(
                 }
             }
         }
+        @if let Some(href) = next { p { a #next href=(href) { "Older items →" } } }
     };
     web.page(StatusCode::OK, "Items", "/", content)
+}
+
+/// `application/x-www-form-urlencoded` of `pairs`, for links.
+fn form_urlencoded(pairs: &[(String, String)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A TLP marking as a coloured label.
@@ -221,4 +241,19 @@ pub async fn payload(
         h.insert("x-cairn-media-type", v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_carry_the_filters_encoded() {
+        let pairs = vec![
+            ("tlp".to_string(), "AMBER+STRICT".to_string()),
+            ("text".to_string(), "a&b <c>".to_string()),
+        ];
+        assert_eq!(
+            super::form_urlencoded(&pairs),
+            "tlp=AMBER%2BSTRICT&text=a%26b%20%3Cc%3E"
+        );
+    }
 }
