@@ -104,8 +104,8 @@ fn seconds_histogram() -> Histogram {
 impl Metrics {
     /// The registry of a node; `authority`: it keeps the register.
     pub fn new(authority: bool) -> Self {
-        let mut registry = Registry::with_prefix("cairn");
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("cairn"),
             items_stored: Counter::default(),
             items_rejected: Family::default(),
             gossip_messages: Family::default(),
@@ -121,9 +121,8 @@ impl Metrics {
             outbox_oldest_age: Gauge::default(),
             register_entries: authority.then(Gauge::default),
             catchup_sessions: Gauge::default(),
-            registry: Registry::default(),
         };
-        let r = &mut registry;
+        let r = &mut m.registry;
         r.register(
             "items_stored",
             "Items newly stored, whatever their origin (gossip, catch-up, this node's publishes)",
@@ -204,7 +203,7 @@ impl Metrics {
                 g.clone(),
             );
         }
-        Metrics { registry, ..m }
+        m
     }
 
     /// One refused item.
