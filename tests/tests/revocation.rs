@@ -170,8 +170,11 @@ fn items_back_dated_with_a_compromised_key_are_refused_by_every_node_that_knows(
     let file = revoke(&c, 0, "key-compromise");
     authority.cli_ok(["revocation", "publish", bins::s(&file)]);
 
-    // The thief reaches member-2 before member-2 hears of the revocation.
+    // The thief reaches member-2 before member-2 hears of the revocation:
+    // no bootstrap and no saved member directory (which would have it dial
+    // the authority at once); its new port is unknown to the others.
     c.write_config(&c.members[1], &[]);
+    let _ = std::fs::remove_file(c.members[1].data_dir.join("directory.bin"));
     members[1].restart();
     let thief = RogueArgs {
         community: &c.community_file,
