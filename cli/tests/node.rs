@@ -58,8 +58,6 @@ fn status() -> NodeStatus {
         taxii: None,
         misp_feed: None,
         undelivered: vec![],
-        web: None,
-        metrics: None,
     }
 }
 

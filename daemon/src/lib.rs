@@ -12,7 +12,6 @@ pub mod expiry;
 pub mod http;
 pub mod ingest;
 pub mod log_limit;
-pub mod metrics;
 pub mod misp_feed;
 pub mod network;
 pub mod node;
@@ -26,4 +25,3 @@ pub mod sync;
 pub mod taxii;
 #[cfg(test)]
 mod testutil;
-pub mod web;

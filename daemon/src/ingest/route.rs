@@ -156,10 +156,7 @@ mod tests {
         };
         let checks = vec![
             Ok(()),
-            Err(Refusal::Invalid(crate::ingest::Invalid {
-                reason: "signature",
-                message: "bad signature".into(),
-            })),
+            Err(Refusal::Invalid("bad signature".into())),
             Ok(()),
         ];
         let (verdicts_tx, mut verdicts_rx) = mpsc::channel(8);

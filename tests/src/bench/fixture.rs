@@ -142,8 +142,6 @@ impl Fixture {
                 connections: 0,
                 announce: None,
             },
-            web: None,
-            metrics: None,
         }
     }
 
