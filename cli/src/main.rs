@@ -10,7 +10,6 @@ mod community;
 mod csaf;
 mod directory;
 mod failure;
-mod find;
 mod interop;
 mod keys;
 mod ledger;
