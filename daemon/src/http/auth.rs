@@ -43,6 +43,27 @@ pub fn verify(password: &str, expected_hex: &str) -> bool {
             == 0
 }
 
+/// Checks a configured user of an HTTP server section (`[[taxii.users]]`,
+/// `[[misp_feed.users]]`): `users` are the names and digests before it, so
+/// a name listed twice is caught; `tool` is the command that prints entries.
+pub fn check_user(users: &[(&str, &str)], index: usize, tool: &str) -> Result<(), String> {
+    let (name, digest) = users[index];
+    if name.is_empty() || name.contains(':') {
+        return Err(format!(
+            "user {name:?}: a name is 1 or more characters without ':'"
+        ));
+    }
+    if users[..index].iter().any(|(other, _)| *other == name) {
+        return Err(format!("user {name:?} is listed twice"));
+    }
+    if digest.len() != 64 || hex::decode(digest).is_err() {
+        return Err(format!(
+            "user {name:?}: password_sha256 must be 64 hex digits, as `{tool}` prints"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

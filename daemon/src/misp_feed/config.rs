@@ -112,21 +112,14 @@ impl MispFeedConfig {
                     .into(),
             );
         }
+        let names: Vec<(&str, &str)> = self
+            .users
+            .iter()
+            .map(|u| (u.name.as_str(), u.password_sha256.as_str()))
+            .collect();
         for (i, u) in self.users.iter().enumerate() {
-            if u.name.is_empty() || u.name.contains(':') {
-                return bad(format!(
-                    "user {:?}: a name is 1 or more characters without ':'",
-                    u.name
-                ));
-            }
-            if self.users[..i].iter().any(|o| o.name == u.name) {
-                return bad(format!("user {:?} is listed twice", u.name));
-            }
-            if u.password_sha256.len() != 64 || hex::decode(&u.password_sha256).is_err() {
-                return bad(format!(
-                    "user {:?}: password_sha256 must be 64 hex digits, as `cairn misp-feed user` prints",
-                    u.name
-                ));
+            if let Err(e) = crate::http::auth::check_user(&names, i, "cairn misp-feed user") {
+                return bad(e);
             }
             if u.max_tlp == Tlp::Red {
                 return bad(format!(
