@@ -10,6 +10,7 @@ mod community;
 mod csaf;
 mod directory;
 mod failure;
+mod find;
 mod interop;
 mod keys;
 mod ledger;

@@ -21,14 +21,9 @@ pub struct Json {
 
 #[derive(Debug, Subcommand)]
 pub enum ItemsCommand {
-    /// The newest items, newest first
-    List {
-        /// How many items to show (1 to 10000)
-        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-        limit: u64,
-        #[command(flatten)]
-        out: Json,
-    },
+    /// Items newest first, all or those matching the filters, a page at a
+    /// time (the last line gives the cursor of the next page)
+    List(crate::find::ListArgs),
     /// One item in full, by id or by the short id `items list` shows
     Show {
         #[arg(value_name = "ID")]
@@ -90,14 +85,7 @@ pub fn publish(client: &Client, a: &PublishArgs, out: &mut dyn Write) -> Result<
 
 pub fn items(client: &Client, cmd: &ItemsCommand, out: &mut dyn Write) -> Result<()> {
     match cmd {
-        ItemsCommand::List { limit, out: o } => {
-            match client.request(&ControlRequest::ListItems {
-                limit: *limit as usize,
-            })? {
-                ControlResponse::Items { items } => print(out, o, &items, || render::items(&items)),
-                other => Err(unexpected("list-items", &other)),
-            }
-        }
+        ItemsCommand::List(args) => crate::find::list(client, args, out),
         ItemsCommand::Show { id, out: o } => {
             let id = resolve_item(client, id)?;
             match client.request(&ControlRequest::ShowItem { id })? {

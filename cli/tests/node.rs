@@ -6,6 +6,7 @@ mod common;
 use cairn_protocol::control::{
     ControlRequest, ControlResponse, ItemView, NodeStatus, RegisterView,
 };
+use cairn_protocol::query::{Cursor, ItemPage, ItemQuery, Position};
 use cairn_protocol::{
     CertificateId, CommunityId, EntityType, EventId, ItemId, ItemKind, ParticipationKind,
     SecretKey, Sector, Timestamp, Tlp,
@@ -187,9 +188,10 @@ fn items_list_as_table_and_json() {
     let items = vec![item(0xaa, "OpenSSL flaw"), item(0xbb, "VPN appliance RCE")];
     let (sock, node) = fake_node(
         dir.path(),
-        vec![ControlResponse::Items {
+        vec![ControlResponse::ItemPage(ItemPage {
             items: items.clone(),
-        }],
+            next: None,
+        })],
     );
     let json = ok(&[
         "items",
@@ -200,15 +202,53 @@ fn items_list_as_table_and_json() {
         "--socket",
         sock.to_str().unwrap(),
     ]);
-    assert_eq!(node.join().unwrap(), ControlRequest::ListItems { limit: 2 });
+    assert_eq!(
+        node.join().unwrap(),
+        ControlRequest::QueryItems(ItemQuery {
+            limit: 2,
+            ..ItemQuery::default()
+        })
+    );
     assert_eq!(serde_json::from_str::<Vec<ItemView>>(&json).unwrap(), items);
 
     std::fs::remove_file(&sock).unwrap();
-    let (sock, node) = fake_node(dir.path(), vec![ControlResponse::Items { items }]);
-    let table = ok(&["items", "list", "--socket", sock.to_str().unwrap()]);
+    let next = Cursor(Position::new(items[1].created, items[1].id));
+    let page = ItemPage {
+        items,
+        next: Some(next),
+    };
+    let (sock, node) = fake_node(dir.path(), vec![ControlResponse::ItemPage(page)]);
+    let table = ok(&[
+        "items",
+        "list",
+        "--kind",
+        "vulnerability",
+        "--tlp",
+        "TLP:AMBER",
+        "--tag-prefix",
+        "ioc:",
+        "--since",
+        "2026-01-01",
+        "--text",
+        "OpenSSL",
+        "--socket",
+        sock.to_str().unwrap(),
+    ]);
     assert_eq!(
         node.join().unwrap(),
-        ControlRequest::ListItems { limit: 50 }
+        ControlRequest::QueryItems(ItemQuery {
+            kinds: vec![ItemKind::Vulnerability],
+            tlps: vec![Tlp::Amber],
+            tag_prefixes: vec!["ioc:".into()],
+            since: Some(Timestamp(1_767_225_600_000)),
+            text: Some("OpenSSL".into()),
+            limit: 50,
+            ..ItemQuery::default()
+        })
+    );
+    assert!(
+        table.ends_with(&format!("next page: --cursor {next}\n")),
+        "{table}"
     );
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("ID            CREATED"), "{table}");

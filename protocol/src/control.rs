@@ -14,6 +14,7 @@ use crate::identity::PublicKey;
 use crate::interop::{ExportPolicy, WithheldCounts};
 use crate::item::{ItemId, ItemKind, Payload};
 use crate::pseudonym::RevealId;
+use crate::query::{ItemPage, ItemQuery};
 use crate::register::RegisterRecord;
 use crate::revocation::{Revocation, RevocationId, RevocationReason};
 use crate::subject::PseudonymId;
@@ -36,6 +37,9 @@ pub enum ControlRequest {
     ListItems {
         limit: usize,
     },
+    /// Items matching a query, newest first, one page at a time (see
+    /// `query.rs`); answered with `ItemPage`.
+    QueryItems(ItemQuery),
     ShowItem {
         id: ItemId,
     },
@@ -165,6 +169,8 @@ pub enum ControlResponse {
     Items {
         items: Vec<ItemView>,
     },
+    /// A page of a query's answer and where the next one starts.
+    ItemPage(ItemPage<ItemView>),
     Item(ItemView),
     ItemPayload(PayloadView),
     Members {

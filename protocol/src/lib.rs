@@ -25,6 +25,7 @@ pub mod item_encoding;
 pub mod names;
 pub mod notice;
 pub mod pseudonym;
+pub mod query;
 pub mod receipt;
 pub mod register;
 pub mod revocation;

@@ -31,6 +31,7 @@ use crate::known_ids::KnownIds;
 use crate::lock::DirLock;
 use cairn_protocol::codec::{decode, encode};
 use cairn_protocol::hash::sha256;
+use cairn_protocol::query::Position;
 use cairn_protocol::{
     Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, SignedItem, Timestamp,
 };
@@ -155,6 +156,10 @@ impl ItemStore {
             };
             write.insert(&location_key(&id)[..], &entry.to_bytes()[..]);
             push_pair(&mut chunk, created, &id);
+            let position = Position { created, id };
+            for key in query_index::postings(&item.item().body, &position) {
+                write.insert(key, &[][..]);
+            }
         }
         let chunk_number = self.next_chunk.load(Ordering::Relaxed);
         write.insert(&chunk_key(chunk_number)[..], chunk);
@@ -439,6 +444,15 @@ impl ItemStore {
 
 #[path = "items_open.rs"]
 mod open;
+
+#[path = "query_index.rs"]
+pub(crate) mod query_index;
+#[path = "query_plan.rs"]
+mod query_plan;
+pub use query_plan::Found;
+#[cfg(test)]
+#[path = "query_tests.rs"]
+mod query_tests;
 
 #[path = "items_heal.rs"]
 mod heal;

@@ -46,6 +46,13 @@ impl ItemStore {
         };
         let mut batch = sled::Batch::default();
         batch.remove(&location_key(id)[..]);
+        let position = Position {
+            created: entry.created,
+            id: *id,
+        };
+        for key in super::query_index::visible_postings(&position, &entry.publisher) {
+            batch.remove(key);
+        }
         for chunk in self.index.scan_prefix([TIME]) {
             let (key, value) = chunk.map_err(|e| self.sled(e))?;
             let pairs = self.parse_chunk(&key, &value)?;

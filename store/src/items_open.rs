@@ -70,6 +70,7 @@ impl ItemStore {
                 damaged_bytes = report.damaged_bytes,
                 "the item index was missing; rebuilt it from the data file"
             );
+            store.ensure_query_index()?;
             return Ok(store);
         }
         if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
@@ -80,6 +81,7 @@ impl ItemStore {
         }
         store.recover()?;
         store.open_added()?;
+        store.ensure_query_index()?;
         Ok(store)
     }
 

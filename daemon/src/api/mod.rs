@@ -26,6 +26,7 @@ mod export;
 mod items;
 mod payload;
 mod pseudonym;
+mod query;
 mod trust;
 
 /// Cheap to clone; one per control connection.
@@ -62,6 +63,7 @@ impl Api {
             ControlRequest::Publish(p) => self.publish(p, false).await,
             ControlRequest::PublishAsPseudonym(p) => self.publish(p, true).await,
             ControlRequest::ListItems { limit } => self.list_items(limit).await,
+            ControlRequest::QueryItems(query) => self.query_items(query).await,
             ControlRequest::ShowItem { id } => self.show_item(&id).await,
             ControlRequest::StoreCheck => self.store_check().await,
             ControlRequest::ItemPayload { id } => self.item_payload(&id),

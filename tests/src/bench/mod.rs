@@ -20,6 +20,8 @@
 //! - [`taxii`]: Cairn's TAXII 2.1 server (full pull, time from publish to
 //!   visible to a poller on another node, POST ingest), against medallion
 //!   3.0.0, the OASIS reference server, in the same run when installed.
+//! - [`query`]: filtered queries over 1,000,000 stored items from the query
+//!   index, against the same queries answered by scanning the items.
 //!
 //! In-process nodes are started with `cairn_daemon::node::start` from
 //! settings built in memory ([`fixture`]); nothing listens beyond 127.0.0.1.
@@ -33,6 +35,7 @@ pub mod ingest;
 pub mod machine;
 pub mod plain;
 pub mod propagation;
+pub mod query;
 pub mod report;
 pub mod taxii;
 
@@ -49,6 +52,7 @@ pub enum Scenario {
     Footprint,
     Audience,
     Taxii,
+    Query,
     All,
 }
 
@@ -64,6 +68,7 @@ impl Scenario {
                 Scenario::Footprint,
                 Scenario::Audience,
                 Scenario::Taxii,
+                Scenario::Query,
             ],
             s => vec![s],
         }
@@ -79,6 +84,7 @@ impl Scenario {
             Scenario::Footprint => "footprint",
             Scenario::Audience => "audience",
             Scenario::Taxii => "taxii",
+            Scenario::Query => "query",
             Scenario::All => "all",
         }
     }
@@ -91,6 +97,8 @@ pub struct Options {
     pub items: usize,
     /// Total publish rates swept by `burst`, msg/s.
     pub rates: Vec<u32>,
+    /// Items in the store `query` searches.
+    pub query_items: usize,
 }
 
 impl Default for Options {
@@ -98,6 +106,7 @@ impl Default for Options {
         Options {
             items: 100_000,
             rates: burst::RATES.to_vec(),
+            query_items: query::ITEMS,
         }
     }
 }
@@ -108,12 +117,15 @@ pub const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
 /// its manifest pairwise: minutes for 10,000 objects (bounded in
 /// [`taxii`] itself).
 pub const TAXII_LIMIT: Duration = Duration::from_secs(900);
+/// `query` signs and stores a million items first.
+pub const QUERY_LIMIT: Duration = Duration::from_secs(3_600);
 
 impl Scenario {
     /// Hard limit for this scenario.
     pub fn limit(self) -> Duration {
         match self {
             Scenario::Taxii => TAXII_LIMIT,
+            Scenario::Query => QUERY_LIMIT,
             _ => SCENARIO_LIMIT,
         }
     }
@@ -131,6 +143,7 @@ pub async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Report
             Scenario::Footprint => footprint::run(options.items).await,
             Scenario::Audience => audience::run().await,
             Scenario::Taxii => taxii::run().await,
+            Scenario::Query => query::run(options.query_items).await,
             Scenario::All => anyhow::bail!("`all` is expanded by the caller"),
         }
     };

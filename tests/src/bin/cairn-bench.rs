@@ -36,6 +36,9 @@ struct Cli {
     /// Total publish rates (msg/s) swept by `burst`, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = cairn_tests::bench::burst::RATES, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rates: Vec<u32>,
+    /// Items in the store `query` searches.
+    #[arg(long, default_value_t = cairn_tests::bench::query::ITEMS as u64, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    query_items: u64,
     /// Internal (footprint): report this process's memory while opening
     /// the item database at PATH, as one JSON line.
     #[arg(long, hide = true, value_name = "PATH")]
@@ -70,6 +73,7 @@ async fn main() -> ExitCode {
     let options = Options {
         items: cli.items as usize,
         rates: cli.rates.clone(),
+        query_items: cli.query_items as usize,
     };
     let machine = Machine::read();
     if !cli.json {
