@@ -1,3 +1,5 @@
+//! Tests of item queries: what a filter matches, words, cursors.
+
 use super::*;
 
 fn contents(title: &str, body: &str, tags: &[&str]) -> Contents {
