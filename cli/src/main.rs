@@ -11,6 +11,7 @@ mod csaf;
 mod directory;
 mod failure;
 mod find;
+mod http_user;
 mod interop;
 mod keys;
 mod ledger;
@@ -149,6 +150,12 @@ enum Command {
     /// The node's MISP feed server: readers and their passwords (offline)
     #[command(subcommand)]
     MispFeed(misp_feed_user::MispFeedCommand),
+    /// The node's web view: users and their passwords (offline)
+    #[command(subcommand)]
+    Web(http_user::UserCommand),
+    /// The node's Prometheus metrics server: users and their passwords (offline)
+    #[command(subcommand)]
+    Metrics(http_user::UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +241,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Import(cmd) => interop::import(&node()?, cmd, out),
         Command::Taxii(cmd) => taxii::run(cmd, out),
         Command::MispFeed(cmd) => misp_feed_user::run(cmd, out),
+        Command::Web(cmd) => http_user::run("web", cmd, out),
+        Command::Metrics(cmd) => http_user::run("metrics", cmd, out),
     }
 }
 

@@ -51,6 +51,14 @@ pub fn status(s: &NodeStatus) -> String {
             "MISP feed",
             s.misp_feed.clone().unwrap_or_else(|| "off".to_string()),
         ),
+        (
+            "web view",
+            s.web.clone().unwrap_or_else(|| "off".to_string()),
+        ),
+        (
+            "metrics",
+            s.metrics.clone().unwrap_or_else(|| "off".to_string()),
+        ),
         ("connected members", s.connected_members.to_string()),
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),

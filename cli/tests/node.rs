@@ -58,6 +58,8 @@ fn status() -> NodeStatus {
         taxii: None,
         misp_feed: None,
         undelivered: vec![],
+        web: None,
+        metrics: None,
     }
 }
 

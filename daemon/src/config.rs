@@ -52,7 +52,18 @@ pub struct Config {
     /// addresses to announce.
     #[serde(default)]
     pub directory: crate::network::directory_config::DirectoryConfig,
+    /// The read-only web view (`[web]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub web: Option<crate::http::ServerConfig>,
+    /// Prometheus `/metrics` (`[metrics]`), off unless `enabled = true`.
+    #[serde(default)]
+    pub metrics: Option<crate::http::ServerConfig>,
 }
+
+/// Where the web view listens unless `[web] listen` says otherwise.
+pub const DEFAULT_WEB_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 7482);
+/// Where `/metrics` is served unless `[metrics] listen` says otherwise.
+pub const DEFAULT_METRICS_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 7483);
 
 /// `[taxii]`: the node's TAXII 2.1 server, for SIEMs, OpenCTI and MISP to
 /// pull items (as STIX) and push bundles (as items this node publishes).
@@ -277,6 +288,10 @@ pub enum ConfigError {
     MispFeed(String),
     #[error("[directory]: {0}")]
     Directory(String),
+    #[error("[web]: {0}")]
+    Web(String),
+    #[error("[metrics]: {0}")]
+    Metrics(String),
 }
 
 /// Everything a node needs to start, checked.
@@ -302,6 +317,10 @@ pub struct Settings {
     /// The member directory: members to keep connected to, addresses to
     /// announce.
     pub directory: crate::network::directory_config::DirectorySettings,
+    /// The web view, if enabled.
+    pub web: Option<crate::http::ServerSettings>,
+    /// The metrics server, if enabled.
+    pub metrics: Option<crate::http::ServerSettings>,
 }
 
 fn parse_addr(s: &str) -> Result<Multiaddr, ConfigError> {
@@ -377,6 +396,9 @@ impl Config {
                 }
             }
         }
+        for s in [&mut config.web, &mut config.metrics].into_iter().flatten() {
+            s.relative_to(base);
+        }
         Ok(config)
     }
 
@@ -443,6 +465,22 @@ impl Config {
                 None => None,
             },
             directory: self.directory.settings()?,
+            web: match &self.web {
+                Some(w) => w
+                    .settings("the web view", "web", DEFAULT_WEB_LISTEN.into())
+                    .map_err(ConfigError::Web)?,
+                None => None,
+            },
+            metrics: match &self.metrics {
+                Some(m) => m
+                    .settings(
+                        "the metrics server",
+                        "metrics",
+                        DEFAULT_METRICS_LISTEN.into(),
+                    )
+                    .map_err(ConfigError::Metrics)?,
+                None => None,
+            },
         })
     }
 }

@@ -50,6 +50,12 @@ pub struct Context {
     pub taxii_url: std::sync::OnceLock<String>,
     /// The MISP feed's URL (its directory), once it listens.
     pub misp_feed_url: std::sync::OnceLock<String>,
+    /// The web view's URL, once it listens.
+    pub web_url: std::sync::OnceLock<String>,
+    /// The metrics URL, once it listens.
+    pub metrics_url: std::sync::OnceLock<String>,
+    /// What the node counts for Prometheus (served only with `[metrics]`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Context {

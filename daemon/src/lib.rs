@@ -12,6 +12,7 @@ pub mod expiry;
 pub mod http;
 pub mod ingest;
 pub mod log_limit;
+pub mod metrics;
 pub mod misp_feed;
 pub mod network;
 pub mod node;
@@ -25,3 +26,4 @@ pub mod sync;
 pub mod taxii;
 #[cfg(test)]
 mod testutil;
+pub mod web;

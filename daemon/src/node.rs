@@ -80,6 +80,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
     let (stored, _) = broadcast::channel(STORED_FEED);
     let counters = Arc::new(crate::rate_limit::Counters::default());
+    let metrics = Arc::new(crate::metrics::Metrics::new(authority.is_some()));
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
         revocations.clone(),
@@ -89,6 +90,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         stored.clone(),
         settings.limits.publisher(),
         counters.clone(),
+        metrics.clone(),
     );
     let (client, commands) = Client::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -119,6 +121,9 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         pseudonym: settings.pseudonym.clone(),
         taxii_url: Default::default(),
         misp_feed_url: Default::default(),
+        web_url: Default::default(),
+        metrics_url: Default::default(),
+        metrics,
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -148,6 +153,20 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         Some(f) => Some((
             crate::http::bind("the MISP feed", &f.listen).await?,
             f.clone(),
+        )),
+        None => None,
+    };
+    let metrics_server = match &settings.metrics {
+        Some(m) => Some((
+            crate::http::bind("the metrics server", &m.listen).await?,
+            m.clone(),
+        )),
+        None => None,
+    };
+    let web = match &settings.web {
+        Some(w) => Some((
+            crate::http::bind("the web view", &w.listen).await?,
+            w.clone(),
         )),
         None => None,
     };
@@ -192,6 +211,24 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
             shutdown_rx.clone(),
         )));
     }
+    if let Some((bound, m)) = metrics_server {
+        let _ = ctx.metrics_url.set(format!("{}metrics", url_of(&bound)));
+        let router = crate::metrics::router(ctx.clone(), client.clone(), m);
+        tasks.push(tokio::spawn(crate::http::serve(
+            bound,
+            router,
+            shutdown_rx.clone(),
+        )));
+    }
+    if let Some((bound, w)) = web {
+        let _ = ctx.web_url.set(url_of(&bound));
+        let router = crate::web::router(api.clone(), ctx.clone(), w);
+        tasks.push(tokio::spawn(crate::http::serve(
+            bound,
+            router,
+            shutdown_rx.clone(),
+        )));
+    }
     tasks.extend([
         tokio::spawn(event_loop.run()),
         sync_task,
@@ -217,6 +254,15 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         ctx,
         stored,
     })
+}
+
+/// `http://127.0.0.1:7482/` for a bound server (https with TLS).
+fn url_of(bound: &crate::http::Bound) -> String {
+    let scheme = if bound.is_tls() { "https" } else { "http" };
+    match bound.local_addr() {
+        Ok(addr) => format!("{scheme}://{addr}/"),
+        Err(_) => String::new(),
+    }
 }
 
 /// libp2p listens with SO_REUSEPORT, so a second node on a port already in

@@ -387,6 +387,8 @@ fn control_seeds(dir: &Path) {
         taxii: None,
         misp_feed: None,
         undelivered: vec![],
+        web: None,
+        metrics: None,
     };
     let publish = ControlRequest::Publish(PublishRequest {
         kind: ItemKind::Vulnerability,

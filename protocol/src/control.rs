@@ -270,6 +270,12 @@ pub struct NodeStatus {
     /// is served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub misp_feed: Option<String>,
+    /// The web view's URL, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
+    /// The Prometheus metrics URL, when it is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
     /// Each bootstrap address of the config, and how dialling it went.
     /// Absent from older nodes' answers.
     #[serde(default)]

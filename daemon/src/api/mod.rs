@@ -29,6 +29,8 @@ mod pseudonym;
 mod query;
 mod trust;
 
+pub use payload::{PayloadRefusal, Unreadable};
+
 /// Cheap to clone; one per control connection.
 #[derive(Clone)]
 pub struct Api {
@@ -154,6 +156,8 @@ impl Api {
             taxii: self.ctx.taxii_url.get().cloned(),
             misp_feed: self.ctx.misp_feed_url.get().cloned(),
             undelivered: self.undelivered(),
+            web: self.ctx.web_url.get().cloned(),
+            metrics: self.ctx.metrics_url.get().cloned(),
         })
     }
 

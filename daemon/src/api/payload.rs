@@ -38,19 +38,32 @@ pub fn readable_payload(
     contents.payload.ok_or(Unreadable::NoPayload(*id))
 }
 
+/// Why [`Api::payload`] gives no bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadRefusal {
+    #[error("no item {0} on this node: `cairn items list` shows what is here")]
+    NoItem(ItemId),
+    #[error("cannot read item {0}: {1}")]
+    Read(ItemId, String),
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+}
+
 impl Api {
-    /// The bytes of item `id`'s payload, exactly as published.
-    pub(super) fn item_payload(&self, id: &ItemId) -> ControlResponse {
+    /// The payload of item `id` as this node may hand it out (CLI and web
+    /// view alike).
+    pub fn payload(&self, id: &ItemId) -> Result<Payload, PayloadRefusal> {
         let item = match self.ctx.items.get(id) {
             Ok(Some((item, _))) => item,
-            Ok(None) => {
-                return error(format!(
-                    "no item {id} on this node: `cairn items list` shows what is here"
-                ))
-            }
-            Err(e) => return error(format!("cannot read item {id}: {e}")),
+            Ok(None) => return Err(PayloadRefusal::NoItem(*id)),
+            Err(e) => return Err(PayloadRefusal::Read(*id, e.to_string())),
         };
-        match readable_payload(&self.ctx, id, &item) {
+        Ok(readable_payload(&self.ctx, id, &item)?)
+    }
+
+    /// The bytes of item `id`'s payload, exactly as published.
+    pub(super) fn item_payload(&self, id: &ItemId) -> ControlResponse {
+        match self.payload(id) {
             Ok(p) => ControlResponse::ItemPayload(PayloadView {
                 id: *id,
                 media_type: p.media_type,

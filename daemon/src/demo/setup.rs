@@ -131,6 +131,8 @@ pub fn create(root: &Path) -> Result<(Community, Vec<NodeFiles>), SetupError> {
             taxii: None,
             misp_feed: None,
             directory: Default::default(),
+            web: None,
+            metrics: None,
         };
         nodes.push(NodeFiles {
             config_path: dir.join("cairn.toml"),

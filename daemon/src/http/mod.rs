@@ -12,7 +12,10 @@
 //!   passwords ([`auth`]).
 
 pub mod auth;
+pub mod section;
 pub mod tls;
+
+pub use section::{ServerConfig, ServerSettings};
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;

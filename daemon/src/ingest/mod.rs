@@ -28,6 +28,24 @@ pub enum IngestError {
     NotAnItem,
 }
 
+/// Why an item failed verification: the message, and a bounded label for
+/// metrics (`crate::metrics::reason`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl From<ItemError> for Invalid {
+    fn from(e: ItemError) -> Self {
+        Invalid {
+            reason: crate::metrics::item_reason(&e),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Decodes a gossiped item without verifying it (revocations take another
 /// path: the network task routes by the message's kind before decoding).
 pub fn decode_gossip(data: &[u8]) -> Result<(EncodedItem, Certificate), IngestError> {
@@ -99,7 +117,7 @@ pub fn par_map_in<T: Sync, R: Send>(
 /// (its issuer signature checked, its member key decoded).
 pub struct Verifier {
     community: Community,
-    authentic: HashMap<CertificateId, Result<Authentic, String>>,
+    authentic: HashMap<CertificateId, Result<Authentic, Invalid>>,
     revocations: Option<Arc<Revocations>>,
 }
 
@@ -132,7 +150,7 @@ impl Verifier {
         batch: &[(EncodedItem, Certificate)],
         held: &[bool],
         now: Timestamp,
-    ) -> Vec<Result<(), String>> {
+    ) -> Vec<Result<(), Invalid>> {
         self.verify_selected(batch, held, &vec![true; batch.len()], now)
             .into_iter()
             .map(|r| r.expect("every item was selected"))
@@ -147,7 +165,7 @@ impl Verifier {
         held: &[bool],
         selected: &[bool],
         now: Timestamp,
-    ) -> Vec<Option<Result<(), String>>> {
+    ) -> Vec<Option<Result<(), Invalid>>> {
         assert_eq!(batch.len(), held.len(), "one held flag per item");
         assert_eq!(batch.len(), selected.len(), "one selected flag per item");
         if self.authentic.len() > CERT_CACHE {
@@ -169,7 +187,7 @@ impl Verifier {
         for (cert, id) in &seen {
             self.authentic.entry(*id).or_insert_with(|| {
                 cert.authenticate(&self.community)
-                    .map_err(|e| ItemError::Certificate(e).to_string())
+                    .map_err(|e| Invalid::from(ItemError::Certificate(e)))
             });
         }
         let work: Vec<(usize, &EncodedItem, &CertificateId, bool)> = batch
@@ -190,10 +208,10 @@ impl Verifier {
             } else {
                 item.verify_from(publisher, &self.community, now)
             };
-            checked.map_err(|e| e.to_string())?;
+            checked.map_err(Invalid::from)?;
             if let Some(set) = &revoked {
                 set.check_item(id, publisher.certificate(), item.item().body.created, *held)
-                    .map_err(|e| ItemError::Certificate(e).to_string())?;
+                    .map_err(|e| Invalid::from(ItemError::Certificate(e)))?;
             }
             Ok(())
         });
@@ -217,6 +235,7 @@ mod tests {
         Verifier::new(f.community.clone())
             .verify_batch(&[pair], &[false], Timestamp::now())
             .remove(0)
+            .map_err(|e| e.message)
     }
 
     #[test]
@@ -282,8 +301,11 @@ mod tests {
         assert_eq!(results.len(), 101);
         for (i, r) in results.iter().enumerate() {
             match i {
-                7 => assert!(r.as_ref().unwrap_err().contains("signature"), "{r:?}"),
-                100 => assert!(r.as_ref().unwrap_err().contains("issuer"), "{r:?}"),
+                7 => assert!(
+                    r.as_ref().unwrap_err().message.contains("signature"),
+                    "{r:?}"
+                ),
+                100 => assert!(r.as_ref().unwrap_err().message.contains("issuer"), "{r:?}"),
                 _ => assert!(r.is_ok(), "item {i}: {r:?}"),
             }
         }
@@ -318,10 +340,10 @@ mod tests {
             "held: the signature is not checked again"
         );
         let fresh = v.verify_batch(&batch[3..], &[false], Timestamp::now());
-        assert!(fresh[0].as_ref().unwrap_err().contains("signature"));
-        let mismatch = results[1].as_ref().unwrap_err();
+        assert!(fresh[0].as_ref().unwrap_err().message.contains("signature"));
+        let mismatch = &results[1].as_ref().unwrap_err().message;
         assert!(mismatch.contains("publisher"), "{mismatch}");
-        let rogue = results[2].as_ref().unwrap_err();
+        let rogue = &results[2].as_ref().unwrap_err().message;
         assert!(rogue.contains("issuer"), "{rogue}");
     }
 

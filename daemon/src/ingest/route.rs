@@ -156,7 +156,10 @@ mod tests {
         };
         let checks = vec![
             Ok(()),
-            Err(Refusal::Invalid("bad signature".into())),
+            Err(Refusal::Invalid(crate::ingest::Invalid {
+                reason: "signature",
+                message: "bad signature".into(),
+            })),
             Ok(()),
         ];
         let (verdicts_tx, mut verdicts_rx) = mpsc::channel(8);

@@ -16,6 +16,7 @@
 
 use super::route::{early, reply, Batch, Caller, Origin};
 use super::{decode_gossip, par_map, Verifier};
+use crate::metrics::{reason, Metrics};
 use crate::rate_limit::{Counters, KeyedLimiter, Rate};
 use crate::sync::index::SyncIndex;
 use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, PublicKey, Timestamp};
@@ -47,7 +48,7 @@ pub const GOSSIP_BYTES: usize = 64 << 20;
 pub enum Refusal {
     /// It failed verification: the sender is at fault.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(super::Invalid),
     /// It verified but the local store failed: nobody else is at fault.
     #[error("verified but not stored: {0}")]
     NotStored(String),
@@ -109,6 +110,7 @@ pub struct Ingest {
     urgent: mpsc::Sender<Job>,
     gossip_bytes: Arc<Semaphore>,
     verdicts: mpsc::Sender<Verdict>,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
@@ -116,6 +118,11 @@ impl Ingest {
     /// elsewhere, revocations).
     pub fn verdicts(&self) -> mpsc::Sender<Verdict> {
         self.verdicts.clone()
+    }
+
+    /// The node's metrics (catch-up counts its traffic there).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Queues gossip without waiting. False if the queue or the byte budget
@@ -212,6 +219,7 @@ pub fn spawn(
     stored: broadcast::Sender<ItemId>,
     publisher_rate: Rate,
     counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (urgent, urgent_rx) = mpsc::channel(URGENT_QUEUE);
@@ -219,6 +227,7 @@ pub fn spawn(
         index,
         verdicts: verdicts.clone(),
         stored,
+        metrics: metrics.clone(),
     };
     let verifier = Verifier::with_revocations(community, revocations);
     let limit = PublisherLimit {
@@ -237,6 +246,7 @@ pub fn spawn(
             urgent,
             gossip_bytes,
             verdicts,
+            metrics,
         },
         task,
     )
@@ -247,6 +257,7 @@ struct Sinks {
     index: Arc<SyncIndex>,
     verdicts: mpsc::Sender<Verdict>,
     stored: broadcast::Sender<ItemId>,
+    metrics: Arc<Metrics>,
 }
 
 /// Tokens per publisher for gossiped items.
@@ -433,6 +444,8 @@ async fn run(
 ) {
     let index = sinks.index.clone();
     let verdicts = sinks.verdicts.clone();
+    let metrics = sinks.metrics.clone();
+    let sinks_metrics = metrics.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
@@ -442,7 +455,9 @@ async fn run(
             .take()
             .expect("verifier is returned after each batch");
         let index = index.clone();
+        let metrics = metrics.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let batch = collect(jobs);
             let held = index.holds(
                 batch
@@ -460,6 +475,9 @@ async fn run(
                 })
                 .collect();
             limit.apply(&batch, &held, &mut checks);
+            metrics
+                .verify_seconds
+                .observe(started.elapsed().as_secs_f64());
             ((v, limit), batch, checks)
         })
         .await;
@@ -473,6 +491,9 @@ async fn run(
         verifier = Some(v);
         // Relaying and publishing need only the checks: storing and
         // flushing are not on an item's way to the next node.
+        for _ in &batch.undecodable {
+            sinks_metrics.rejected(reason::UNDECODABLE);
+        }
         early(&mut batch, &checks, &verdicts).await;
         if to_store.send((batch, checks)).await.is_err() {
             break;
@@ -489,8 +510,13 @@ async fn store_stage(
 ) {
     while let Some((batch, checks)) = verified.recv().await {
         let store2 = store.clone();
+        let metrics = sinks.metrics.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let (results, new) = store_checked(&store2, &batch.items, checks, batch.durable);
+            metrics
+                .store_seconds
+                .observe(started.elapsed().as_secs_f64());
             (batch, results, new)
         })
         .await;
@@ -504,6 +530,7 @@ async fn store_stage(
         for (_, id) in &new {
             let _ = sinks.stored.send(*id);
         }
+        count(&sinks.metrics, &results, new.len());
         sinks.index.add(new);
         reply(batch, results);
     }
@@ -558,4 +585,16 @@ fn store_checked(
         })
         .collect();
     (results, new)
+}
+/// What a batch did, for the metrics.
+fn count(metrics: &Metrics, results: &[ItemResult], new: usize) {
+    metrics.items_stored.inc_by(new as u64);
+    for r in results {
+        match r {
+            Ok(_) => {}
+            Err(Refusal::Invalid(i)) => metrics.rejected(i.reason),
+            Err(Refusal::RateLimited) => metrics.rejected(reason::RATE_LIMITED),
+            Err(Refusal::NotStored(_)) => metrics.rejected(reason::NOT_STORED),
+        }
+    }
 }

@@ -86,6 +86,7 @@ pub async fn reconcile_with(
     peer: PeerId,
     index: &SyncIndex,
     stats: &mut SessionStats,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<Vec<ItemId>, SyncError> {
     let set = index.snapshot();
     let (mut init, mut message) = Initiator::start(&set)?;
@@ -105,6 +106,8 @@ pub async fn reconcile_with(
     }
     stats.rounds = init.rounds;
     stats.reconcile_bytes = init.bytes_sent + init.bytes_received;
+    metrics.catchup_bytes("sent", init.bytes_sent);
+    metrics.catchup_bytes("received", init.bytes_received);
     Ok(init.need)
 }
 
@@ -162,6 +165,9 @@ async fn fetch_chunk(
         if items.is_empty() {
             break;
         }
+        let metrics = ingest.metrics();
+        metrics.catchup_bytes("received", items.iter().map(|i| i.0.len()).sum());
+        metrics.catchup_items("fetched", items.len());
         let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
         let (batch, rejected, asked) = tokio::task::spawn_blocking(move || {
             let (batch, rejected) = sort_fetched(&mut asked, certificates, items);

@@ -262,7 +262,14 @@ impl Manager {
                 let mut stats = SessionStats::default();
                 super::revocations::sync_revocations(&self.client, peer, &self.revocations)
                     .await?;
-                let need = reconcile_with(&self.client, peer, &self.index, &mut stats).await?;
+                let need = reconcile_with(
+                    &self.client,
+                    peer,
+                    &self.index,
+                    &mut stats,
+                    self.ingest.metrics(),
+                )
+                .await?;
                 let need = self.refused.filter(need);
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");

@@ -142,6 +142,8 @@ impl Fixture {
                 connections: 0,
                 announce: None,
             },
+            web: None,
+            metrics: None,
         }
     }
 

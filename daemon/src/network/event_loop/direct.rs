@@ -89,11 +89,27 @@ impl EventLoop {
             }
             Request::Reconcile { message } => {
                 let index = self.ctx.index.clone();
-                self.answer_off_loop(channel, move || answer_reconcile(&index, &message));
+                let metrics = self.ctx.metrics.clone();
+                metrics.catchup_bytes("received", message.len());
+                self.answer_off_loop(channel, move || {
+                    let answer = answer_reconcile(&index, &message);
+                    if let Response::Reconcile { message } = &answer {
+                        metrics.catchup_bytes("sent", message.len());
+                    }
+                    answer
+                });
             }
             Request::Fetch { ids } => {
                 let items = self.ctx.items.clone();
-                self.answer_off_loop(channel, move || answer_fetch(&items, &ids));
+                let metrics = self.ctx.metrics.clone();
+                self.answer_off_loop(channel, move || {
+                    let answer = answer_fetch(&items, &ids);
+                    if let Response::Items { items, .. } = &answer {
+                        metrics.catchup_bytes("sent", items.iter().map(|i| i.0.len()).sum());
+                        metrics.catchup_items("served", items.len());
+                    }
+                    answer
+                });
             }
             Request::Participation { event } => {
                 let Some(authority) = self.ctx.authority.clone() else {

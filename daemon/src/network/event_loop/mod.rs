@@ -293,7 +293,11 @@ impl EventLoop {
             .gossipsub
             .publish(self.topic.clone(), data.clone())
         {
-            Ok(_) | Err(PublishError::Duplicate) => PublishOutcome::Sent,
+            Ok(_) => {
+                self.ctx.metrics.gossip("sent", data.len());
+                PublishOutcome::Sent
+            }
+            Err(PublishError::Duplicate) => PublishOutcome::Sent,
             Err(e) => {
                 debug!("publish deferred: {e}");
                 if self.queued_publishes.len() >= MAX_QUEUED_PUBLISHES {
@@ -314,7 +318,8 @@ impl EventLoop {
                 .gossipsub
                 .publish(self.topic.clone(), data.clone());
             match result {
-                Ok(_) | Err(PublishError::Duplicate) => {}
+                Ok(_) => self.ctx.metrics.gossip("sent", data.len()),
+                Err(PublishError::Duplicate) => {}
                 Err(e) => {
                     debug!("queued publish still deferred: {e}");
                     self.queued_publishes.push_front(data);
@@ -474,6 +479,9 @@ impl EventLoop {
     }
 
     fn on_gossip(&mut self, event: gossipsub::Event) {
+        if let gossipsub::Event::Message { message, .. } = &event {
+            self.ctx.metrics.gossip("received", message.data.len());
+        }
         match event {
             gossipsub::Event::Message {
                 propagation_source,
