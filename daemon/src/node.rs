@@ -36,6 +36,8 @@ pub enum StartError {
     Control(#[from] control::ControlError),
     #[error(transparent)]
     Http(#[from] crate::http::HttpError),
+    #[error("cannot start the query indexer thread: {0}")]
+    Indexer(std::io::Error),
 }
 
 /// A started node.
@@ -48,6 +50,8 @@ pub struct RunningNode {
     tasks: Vec<JoinHandle<()>>,
     ingest_task: JoinHandle<()>,
     items: cairn_store::ItemStore,
+    /// Writes the query index behind the store (joined when dropped).
+    indexer: cairn_store::QueryIndexer,
     ctx: Arc<Context>,
     stored: broadcast::Sender<cairn_protocol::ItemId>,
 }
@@ -58,6 +62,8 @@ const STORED_FEED: usize = 65_536;
 /// Starts a node from checked settings.
 pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     let store = Store::open(&settings.data_dir, settings.authority)?;
+    let indexer =
+        cairn_store::QueryIndexer::spawn(store.items.clone()).map_err(StartError::Indexer)?;
     let authority = store.register.clone().map(|register| {
         Arc::new(Authority::new(
             register,
@@ -251,6 +257,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         tasks,
         ingest_task,
         items: store.items.clone(),
+        indexer,
         ctx,
         stored,
     })
@@ -338,6 +345,7 @@ impl RunningNode {
         drop(self.ctx);
         self.ingest_task.abort();
         let _ = self.ingest_task.await;
+        drop(self.indexer);
         if let Err(e) = self.items.flush() {
             tracing::error!("final flush failed: {e}");
         }

@@ -43,12 +43,18 @@ use std::sync::{Arc, Mutex};
 /// sled caches up to 1 GiB by default; the index of a large community fits
 /// in a fraction of this.
 const CACHE_BYTES: u64 = 64 << 20;
+/// The postings' cache: queries read a few pages per posting list.
+const POSTINGS_CACHE_BYTES: u64 = 16 << 20;
 
 /// Handle on the item store. Clones share one store.
 #[derive(Clone, Debug)]
 pub struct ItemStore {
     db: sled::Db,
     index: sled::Tree,
+    /// The query index's postings, in a sled database of their own
+    /// (`query_index.rs`): flushed on their own schedule, never with the
+    /// items' fsync, and with a cache of their own.
+    postings: sled::Db,
     /// Appends, and the check-then-insert of a batch, happen under this lock.
     data: Arc<Mutex<ItemData>>,
     reader: Arc<DataReader>,
@@ -57,6 +63,8 @@ pub struct ItemStore {
     count: Arc<AtomicU64>,
     /// Number of the next time chunk; changed under the data lock.
     next_chunk: Arc<AtomicU64>,
+    /// The query index's cursor (`Qc`): chunks before it have postings.
+    indexed_to: Arc<AtomicU64>,
     /// Spares sled a lookup for most new ids; locked after `data`.
     known: Arc<Mutex<KnownIds>>,
     /// Items taken out because their bytes were damaged, until the node
@@ -156,10 +164,6 @@ impl ItemStore {
             };
             write.insert(&location_key(&id)[..], &entry.to_bytes()[..]);
             push_pair(&mut chunk, created, &id);
-            let position = Position { created, id };
-            for key in query_index::postings(&item.item().body, &position) {
-                write.insert(key, &[][..]);
-            }
         }
         let chunk_number = self.next_chunk.load(Ordering::Relaxed);
         write.insert(&chunk_key(chunk_number)[..], chunk);
@@ -450,6 +454,9 @@ pub(crate) mod query_index;
 #[path = "query_plan.rs"]
 mod query_plan;
 pub use query_plan::Found;
+#[path = "query_indexer.rs"]
+mod query_indexer;
+pub use query_indexer::QueryIndexer;
 #[cfg(test)]
 #[path = "query_tests.rs"]
 mod query_tests;

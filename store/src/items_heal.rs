@@ -50,8 +50,10 @@ impl ItemStore {
             created: entry.created,
             id: *id,
         };
+        // Queries check every posting against the location entry, so these
+        // may go after it (and a crash may leave them: harmless).
         for key in super::query_index::visible_postings(&position, &entry.publisher) {
-            batch.remove(key);
+            self.postings.remove(key).map_err(|e| self.sled(e))?;
         }
         for chunk in self.index.scan_prefix([TIME]) {
             let (key, value) = chunk.map_err(|e| self.sled(e))?;

@@ -41,14 +41,17 @@ impl ItemStore {
                     .into(),
             });
         }
+        let postings = open_postings(&path.with_extension("query"))?;
         let store = ItemStore {
             index: db.open_tree("item_index").map_err(sled_err)?,
+            postings,
             db,
             data: Arc::new(Mutex::new(data)),
             reader: Arc::new(reader),
             path: Arc::new(path.into()),
             count: Arc::new(AtomicU64::new(0)),
             next_chunk: Arc::new(AtomicU64::new(0)),
+            indexed_to: Arc::new(AtomicU64::new(0)),
             known: Arc::default(),
             dropped: Arc::default(),
             added_since: Arc::default(),
@@ -70,7 +73,7 @@ impl ItemStore {
                 damaged_bytes = report.damaged_bytes,
                 "the item index was missing; rebuilt it from the data file"
             );
-            store.ensure_query_index()?;
+            store.open_query_index()?;
             return Ok(store);
         }
         if let Some(last) = store.index.scan_prefix([TIME]).keys().next_back() {
@@ -81,7 +84,7 @@ impl ItemStore {
         }
         store.recover()?;
         store.open_added()?;
-        store.ensure_query_index()?;
+        store.open_query_index()?;
         Ok(store)
     }
 
@@ -182,13 +185,36 @@ impl ItemStore {
 /// still held for a moment. Another process holding it is kept out by
 /// [`crate::Store`]'s directory lock before this point.
 fn open_sled(path: &Path) -> sled::Result<sled::Db> {
+    open_sled_with(path, CACHE_BYTES)
+}
+
+/// Opens the query index's postings (`path`). They can all be written
+/// again from the items, so a damaged or unreadable copy is removed and
+/// the index starts afresh rather than keeping the node from starting.
+fn open_postings(path: &Path) -> Result<sled::Db, StoreError> {
+    let sled_err = |source| StoreError::Sled {
+        path: path.into(),
+        source,
+    };
+    match open_sled_with(path, POSTINGS_CACHE_BYTES) {
+        Ok(db) => Ok(db),
+        Err(sled::Error::Corruption { .. }) => {
+            tracing::warn!(
+                path = %path.display(),
+                "the query index is damaged; removed, it is written again from the items"
+            );
+            std::fs::remove_dir_all(path)
+                .map_err(|e| StoreError::io("remove the damaged query index", path, e))?;
+            open_sled_with(path, POSTINGS_CACHE_BYTES).map_err(sled_err)
+        }
+        Err(e) => Err(sled_err(e)),
+    }
+}
+
+fn open_sled_with(path: &Path, cache: u64) -> sled::Result<sled::Db> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
-        match sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-        {
+        match sled::Config::new().path(path).cache_capacity(cache).open() {
             // sled reports a held lock only as text inside an I/O error.
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock")

@@ -31,7 +31,7 @@ pub mod revocations;
 mod testutil;
 
 pub use error::StoreError;
-pub use items::ItemStore;
+pub use items::{ItemStore, QueryIndexer};
 pub use outbox::Outbox;
 pub use register::Register;
 pub use revocations::RevocationLog;

@@ -1,9 +1,16 @@
 //! The query index: postings that let a query find items by kind, marking,
 //! publisher, tag and word, newest first, without reading every item.
 //!
-//! They live in the item index's sled tree under the prefix `Q`, written in
-//! the same atomic batch as the item's location, so an item is findable
-//! exactly when it is stored. Every posting is a key with an empty value,
+//! They live in a sled database of their own beside the item index
+//! (`items.query`), under the prefix `Q`: it is flushed by sled on its own
+//! schedule, never with the fsync that makes an item durable, and it can
+//! be removed at any time (it is written again from the items). They are
+//! written behind the store's writes, not with them (`query_indexer.rs`):
+//! an item's dozens of postings would otherwise make every insert several
+//! times slower and lengthen the path from arrival to relay. Queries stay
+//! exact meanwhile: what the postings do not cover yet, the items of the
+//! time chunks from the cursor `Qc` on, is read and checked directly (see
+//! `query_plan.rs`). Every posting is a key with an empty value,
 //! ending with the item's [`Position::key`] (inverted creation time, then
 //! id), so a range of one posting list comes out in answer order and a
 //! query can jump to any position (see `query_plan.rs`):
@@ -17,9 +24,11 @@
 //!   ([`item_words`]);
 //! - `Qr` member key, position: sealed items, one per recipient key, so a
 //!   recipient finds what it may open without opening everything;
-//! - `Qv`: the layout's version, written once the postings of every stored
-//!   item exist; absent (an older store, a rebuilt index) they are built at
-//!   open.
+//! - `Qc` -> time chunk number: every item of the chunks before it has its
+//!   postings (an item of a later chunk may have some of them already;
+//!   writing a posting again changes nothing);
+//! - `Qv`: the layout's version. Postings of another layout are removed at
+//!   open and the cursor starts again from the first chunk.
 //!
 //! Nothing of a sealed item's contents is posted, on any node: its tags and
 //! words exist only inside the envelope.
@@ -36,13 +45,11 @@ pub(crate) const BY_TAG: u8 = b'g';
 pub(crate) const BY_WORD: u8 = b'w';
 pub(crate) const BY_RECIPIENT: u8 = b'r';
 const VERSION_KEY: &[u8] = b"Qv";
+pub(crate) const CURSOR_KEY: &[u8] = b"Qc";
 /// Bumped when the posting layout or the words of an item change: the
-/// postings are then built again at open.
-const VERSION: u8 = 1;
-
-/// Items whose postings are built per sled batch when the index is built
-/// again.
-const BUILD_BATCH: usize = 2_048;
+/// postings are then built again, behind the store's writes.
+/// 2: postings written behind the writes, with a cursor.
+const VERSION: u8 = 2;
 
 /// A kind's byte in posting keys: its place in [`ItemKind::ALL`].
 pub(crate) fn kind_code(kind: ItemKind) -> u8 {
@@ -138,53 +145,41 @@ pub(crate) fn visible_postings(position: &Position, publisher: &CertificateId) -
 }
 
 impl ItemStore {
-    /// Builds the postings of every stored item unless the index says they
-    /// exist: an older store, or an index rebuilt from the data file.
-    pub(crate) fn ensure_query_index(&self) -> Result<(), StoreError> {
+    /// Reads the query index's cursor, or starts the index afresh when its
+    /// postings were written by another layout (or none exist: an older
+    /// store, an index rebuilt from the data file). Nothing is built here:
+    /// a node with a million items starts at once, and the indexer
+    /// (`query_indexer.rs`) catches up behind it.
+    pub(crate) fn open_query_index(&self) -> Result<(), StoreError> {
         let current = self
-            .index
+            .postings
             .get(VERSION_KEY)
             .map_err(|e| self.sled(e))?
             .is_some_and(|v| v.as_ref() == [VERSION]);
-        if current {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        // Postings of an older layout would answer wrongly: start afresh.
-        let mut stale = sled::Batch::default();
-        for key in self.index.scan_prefix([QUERY]).keys() {
-            stale.remove(key.map_err(|e| self.sled(e))?);
-        }
-        self.index.apply_batch(stale).map_err(|e| self.sled(e))?;
-        let pairs = self.index()?;
-        for part in pairs.chunks(BUILD_BATCH) {
-            let mut batch = sled::Batch::default();
-            for (created, id) in part {
-                // A damaged item is taken out by `load` and skipped.
-                if let Some(item) = self.load(id)? {
-                    let position = Position {
-                        created: *created,
-                        id: *id,
-                    };
-                    for key in postings(&item.body, &position) {
-                        batch.insert(key, &[][..]);
-                    }
-                }
+        if !current {
+            // Postings of another layout would answer wrongly; the batch
+            // runs before anything else writes (start-up), so holding
+            // sled's write lock meanwhile delays nobody.
+            let mut stale = sled::Batch::default();
+            for key in self.postings.scan_prefix([QUERY]).keys() {
+                stale.remove(key.map_err(|e| self.sled(e))?);
             }
-            self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
+            stale.insert(VERSION_KEY, &[VERSION][..]);
+            self.postings.apply_batch(stale).map_err(|e| self.sled(e))?;
         }
-        self.index
-            .insert(VERSION_KEY, &[VERSION][..])
-            .map_err(|e| self.sled(e))?;
-        self.db.flush().map_err(|e| self.sled(e))?;
-        if !pairs.is_empty() {
-            tracing::info!(
-                items = pairs.len(),
-                path = %self.path.display(),
-                ms = started.elapsed().as_millis() as u64,
-                "built the query index of the stored items"
-            );
-        }
+        let cursor = match self.postings.get(CURSOR_KEY).map_err(|e| self.sled(e))? {
+            Some(v) => v
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| self.damaged("the query index cursor is not 8 bytes".into()))?,
+            None => 0,
+        };
+        // The items' index may have lost its last chunks in a crash (and
+        // will number new chunks from there): index those numbers again.
+        let chunks = self.next_chunk.load(std::sync::atomic::Ordering::Acquire);
+        self.indexed_to
+            .store(cursor.min(chunks), std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }

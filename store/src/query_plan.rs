@@ -8,7 +8,7 @@ use super::query_index::{
     kind_prefix, publisher_prefix, recipient_prefix, tag_prefix, word_prefix, BY_TAG, QUERY,
 };
 use super::*;
-use cairn_protocol::query::{Filter, Position, POSITION_LEN};
+use cairn_protocol::query::{Facts, Filter, Position, POSITION_LEN};
 use cairn_protocol::{ItemKind, PublicKey, Tlp};
 
 type Key = [u8; POSITION_LEN];
@@ -36,11 +36,30 @@ enum Stream {
 }
 
 /// A page of positions, and whether the answer goes on after it.
-#[derive(Debug)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Found {
     pub positions: Vec<Position>,
     /// More items match after the page.
     pub more: bool,
+}
+
+impl Found {
+    /// This page (from the postings) joined with `unindexed`, the matching
+    /// items that may lack postings: the first `limit` of both in answer
+    /// order. When the postings' page was full, everything after its last
+    /// position is cut off anyway, so the join is exact.
+    pub(crate) fn merged(self, unindexed: impl Iterator<Item = Position>, limit: usize) -> Found {
+        let mut positions = self.positions;
+        positions.extend(unindexed);
+        positions.sort_unstable();
+        positions.dedup();
+        let mut more = self.more;
+        if positions.len() > limit {
+            positions.truncate(limit);
+            more = true;
+        }
+        Found { positions, more }
+    }
 }
 
 impl ItemStore {
@@ -54,13 +73,20 @@ impl ItemStore {
         after: Option<Position>,
         limit: usize,
     ) -> Result<Found, StoreError> {
-        let Some(mut streams) = self.streams(filter)? else {
-            return Ok(Found {
-                positions: Vec::new(),
-                more: false,
-            });
+        // The cursor first: an item indexed after this read is found by
+        // both halves, and the merge keeps it once.
+        let tail = self.unindexed(self.index_cursor())?;
+        let tail = tail
+            .iter()
+            .filter(|(at, item)| {
+                after.is_none_or(|a| *at > a) && filter.matches(&Facts::of(&item.body, None))
+            })
+            .map(|(at, _)| *at);
+        let found = match self.streams(filter)? {
+            Some(mut streams) => self.leapfrog(&mut streams, filter, after, limit)?,
+            None => Found::default(),
         };
-        self.leapfrog(&mut streams, filter, after, limit)
+        Ok(found.merged(tail, limit))
     }
 
     /// Up to `limit` sealed items after `after` whose recipients include one
@@ -79,18 +105,29 @@ impl ItemStore {
             words: Vec::new(),
             ..filter.clone()
         };
-        let Some(mut streams) = self.streams(&visible)? else {
-            return Ok(Found {
-                positions: Vec::new(),
-                more: false,
-            });
-        };
-        let lists = keys
+        let tail = self.unindexed(self.index_cursor())?;
+        let tail = tail
             .iter()
-            .map(|k| List::new(recipient_prefix(k)))
-            .collect();
-        streams.push(Stream::Union(lists));
-        self.leapfrog(&mut streams, filter, after, limit)
+            .filter(|(at, item)| {
+                let body = &item.body;
+                let to_us = body
+                    .envelope()
+                    .is_some_and(|e| e.recipients.iter().any(|r| keys.contains(&r.member_key)));
+                to_us && after.is_none_or(|a| *at > a) && visible.matches(&Facts::of(body, None))
+            })
+            .map(|(at, _)| *at);
+        let found = match self.streams(&visible)? {
+            Some(mut streams) => {
+                let lists = keys
+                    .iter()
+                    .map(|k| List::new(recipient_prefix(k)))
+                    .collect();
+                streams.push(Stream::Union(lists));
+                self.leapfrog(&mut streams, filter, after, limit)?
+            }
+            None => Found::default(),
+        };
+        Ok(found.merged(tail, limit))
     }
 
     /// The streams of `filter`'s clauses, or `None` when a clause can match
@@ -164,7 +201,7 @@ impl ItemStore {
         let mut lists = Vec::new();
         let mut from = start.clone();
         while lists.len() <= MERGED_TAGS {
-            let Some(entry) = self.index.range(from.clone()..).next() else {
+            let Some(entry) = self.postings.range(from.clone()..).next() else {
                 break;
             };
             let (key, _) = entry.map_err(|e| self.sled(e))?;
@@ -184,7 +221,7 @@ impl ItemStore {
             return Ok(Stream::Union(lists));
         }
         let mut keys = Vec::new();
-        for entry in self.index.scan_prefix(&start).keys() {
+        for entry in self.postings.scan_prefix(&start).keys() {
             let key = entry.map_err(|e| self.sled(e))?;
             let tail = key.len().checked_sub(POSITION_LEN).map(|s| &key[s..]);
             match tail.and_then(|t| Key::try_from(t).ok()) {
@@ -310,7 +347,7 @@ impl ItemStore {
         let mut from = list.prefix.clone();
         from.extend_from_slice(at);
         list.asked = true;
-        list.next = match self.index.range(from..).next() {
+        list.next = match self.postings.range(from..).next() {
             Some(entry) => {
                 let (key, _) = entry.map_err(|e| self.sled(e))?;
                 match key.strip_prefix(&list.prefix[..]) {

@@ -226,6 +226,18 @@ fn store_with(specs: &[Spec]) -> (tempfile::TempDir, ItemStore, Vec<Certificate>
     (dir, store, certs)
 }
 
+/// Writes every pending posting, as the indexer thread does.
+fn index_all(store: &ItemStore) {
+    while store.index_pending(5).unwrap() > 0 {}
+    assert_eq!(store.unindexed_chunks(), 0);
+}
+
+/// Postings only: not the index's version and cursor keys.
+fn postings_count(store: &ItemStore) -> usize {
+    let keys = store.postings.scan_prefix([query_index::QUERY]).keys();
+    keys.filter(|k| k.as_ref().unwrap().len() > 2).count()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -234,8 +246,19 @@ proptest! {
         specs in proptest::collection::vec(spec(), 0..40),
         filters in proptest::collection::vec(filter_spec(), 1..6),
         limit in 1..6usize,
+        // `None`: every posting written; `Some(n)`: n steps of one chunk
+        // each, so queries join postings with unindexed items.
+        indexed in proptest::option::of(0..6usize),
     ) {
         let (_dir, store, certs) = store_with(&specs);
+        match indexed {
+            None => index_all(&store),
+            Some(steps) => {
+                for _ in 0..steps {
+                    store.index_pending(1).unwrap();
+                }
+            }
+        }
         for f in &filters {
             let filter = filter(f, &certs);
             let expected = scan(&store, &filter);
@@ -261,7 +284,12 @@ fn sealed_contents_are_never_posted_but_recipients_find_their_items() {
         n: 1,
     };
     let (_dir, store, _) = store_with(&[spec]);
-    for key in store.index.scan_prefix([query_index::QUERY]).keys() {
+    index_all(&store);
+    assert!(
+        postings_count(&store) > 0,
+        "the item has its visible postings"
+    );
+    for key in store.postings.scan_prefix([query_index::QUERY]).keys() {
         let key = key.unwrap();
         let shown = String::from_utf8_lossy(&key);
         assert!(
@@ -295,7 +323,7 @@ fn sealed_contents_are_never_posted_but_recipients_find_their_items() {
 }
 
 #[test]
-fn a_lost_query_index_is_built_again_at_open() {
+fn a_lost_query_index_is_built_again_behind_the_writes() {
     let specs: Vec<Spec> = (0..30)
         .map(|i| Spec {
             kind: i % 3,
@@ -309,6 +337,7 @@ fn a_lost_query_index_is_built_again_at_open() {
         })
         .collect();
     let (dir, store, certs) = store_with(&specs);
+    index_all(&store);
     let filter = Filter {
         tag_prefixes: vec!["rsit:".into()],
         words: vec!["vpn".into()],
@@ -316,17 +345,82 @@ fn a_lost_query_index_is_built_again_at_open() {
     };
     let before = store.find(&filter, None, 100).unwrap().positions;
     assert!(!before.is_empty());
+    let posted = postings_count(&store);
     let mut wipe = sled::Batch::default();
-    for key in store.index.scan_prefix([query_index::QUERY]).keys() {
+    for key in store.postings.scan_prefix([query_index::QUERY]).keys() {
         wipe.remove(key.unwrap());
     }
-    store.index.apply_batch(wipe).unwrap();
-    store.flush().unwrap();
+    store.postings.apply_batch(wipe).unwrap();
+    store.flush_query_index().unwrap();
     drop(store);
     let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
+    // Found at once, from the unindexed items; then from new postings.
+    assert!(store.unindexed_chunks() > 0);
+    assert_eq!(store.find(&filter, None, 100).unwrap().positions, before);
+    index_all(&store);
+    assert_eq!(postings_count(&store), posted);
     assert_eq!(store.find(&filter, None, 100).unwrap().positions, before);
     assert_eq!(scan(&store, &filter), before);
     let _ = certs;
+}
+
+#[test]
+fn the_indexer_thread_writes_the_postings_and_stops_when_dropped() {
+    let specs: Vec<Spec> = (0..20)
+        .map(|i| Spec {
+            kind: i % 3,
+            tlp: 1,
+            publisher: i % 2,
+            minute: i as u64,
+            tags: vec![i % TAGS.len()],
+            words: vec![i % WORDS.len()],
+            sealed: false,
+            n: i as u32,
+        })
+        .collect();
+    let (dir, store, _) = store_with(&specs);
+    assert_eq!(postings_count(&store), 0, "nothing posted by the writes");
+    let indexer = QueryIndexer::spawn(store.clone()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.unindexed_chunks() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    drop(indexer);
+    let posted = postings_count(&store);
+    assert!(posted > 0);
+    // The cursor survives a restart: nothing to index again.
+    store.flush().unwrap();
+    drop(store);
+    let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
+    assert_eq!(store.unindexed_chunks(), 0);
+    assert_eq!(postings_count(&store), posted);
+}
+
+#[test]
+fn a_page_joins_postings_and_unindexed_items_in_answer_order() {
+    let at = |m: u64, b: u8| Position {
+        created: m,
+        id: cairn_protocol::ItemId([b; 32]),
+    };
+    // Answer order is newest first.
+    let full = Found {
+        positions: vec![at(9, 1), at(7, 1), at(5, 1)],
+        more: true,
+    };
+    let joined = full.merged([at(8, 2), at(7, 1), at(1, 2)].into_iter(), 3);
+    assert_eq!(joined.positions, vec![at(9, 1), at(8, 2), at(7, 1)]);
+    assert!(joined.more);
+    let last = Found {
+        positions: vec![at(9, 1)],
+        more: false,
+    };
+    let joined = last.merged([at(1, 2)].into_iter(), 3);
+    assert_eq!(joined.positions, vec![at(9, 1), at(1, 2)]);
+    assert!(!joined.more);
 }
 
 #[test]
@@ -344,6 +438,7 @@ fn a_taken_out_item_is_found_no_more() {
         })
         .collect();
     let (_dir, store, _) = store_with(&specs);
+    index_all(&store);
     let by_word = Filter {
         words: vec!["vpn".into()],
         ..Filter::default()
