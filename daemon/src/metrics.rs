@@ -88,6 +88,7 @@ pub struct Metrics {
     outbox_oldest_age: Gauge,
     register_entries: Option<Gauge>,
     catchup_sessions: Gauge,
+    query_index_behind: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,6 +122,7 @@ impl Metrics {
             outbox_oldest_age: Gauge::default(),
             register_entries: authority.then(Gauge::default),
             catchup_sessions: Gauge::default(),
+            query_index_behind: Gauge::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -196,6 +198,11 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             m.outbox_oldest_age.clone(),
         );
+        r.register(
+            "query_index_behind",
+            "Store batches whose items have no query postings yet (queries read them directly meanwhile)",
+            m.query_index_behind.clone(),
+        );
         if let Some(g) = &m.register_entries {
             r.register(
                 "register_entries",
@@ -256,6 +263,8 @@ impl Metrics {
         }
         self.catchup_sessions
             .set(ctx.sync.status().borrow().sessions as i64);
+        self.query_index_behind
+            .set(ctx.items.unindexed_chunks() as i64);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");

@@ -144,6 +144,19 @@ fn metrics_count_what_a_live_community_did_and_parse_as_openmetrics() {
     assert_eq!(value(&m, "cairn_members_connected", &[]), 1.0, "{m}");
     assert_eq!(value(&m, "cairn_outbox_pending", &[]), 0.0);
     assert_eq!(value(&m, "cairn_outbox_oldest_age_seconds", &[]), 0.0);
+    // The query index is written behind the store: it catches up.
+    until(
+        "the member's query index caught up",
+        Duration::from_secs(20),
+        &[&member],
+        || {
+            let m = scrape(&m_url, Some(("prometheus", &password)))?;
+            match value(&m, "cairn_query_index_behind", &[]) {
+                0.0 => Ok(()),
+                behind => Err(format!("{behind} store batches not indexed yet")),
+            }
+        },
+    );
     assert!(
         !m["families"]
             .as_object()
