@@ -18,6 +18,7 @@ use cairn_protocol::directory::{AddressRecord, DirectoryAnswer, DirectoryRequest
 use cairn_protocol::handshake::{Handshake, RevocationSummary};
 use cairn_protocol::interop::{ExportPolicy, WithheldCounts};
 use cairn_protocol::item::{ItemKind, Payload};
+use cairn_protocol::query::{Cursor, ItemPage, ItemQuery, Position};
 use cairn_protocol::revocation::{RevocationBody, RevokedCertificate};
 use cairn_protocol::wire::{GossipMessage, Request, Response};
 use cairn_protocol::{
@@ -447,6 +448,22 @@ fn control_seeds(dir: &Path) {
         ),
         ("request-sync", control_line(0, &ControlRequest::Sync)),
         (
+            "request-query-items",
+            control_line(
+                0,
+                &ControlRequest::QueryItems(ItemQuery {
+                    kinds: vec![ItemKind::Vulnerability],
+                    tlps: vec![Tlp::Amber],
+                    tag_prefixes: vec!["cve:".into()],
+                    publisher: Some("Example Hospital".into()),
+                    text: Some("vpn gateway".into()),
+                    cursor: Some(Cursor(Position::new(item.body.created, item.id()))),
+                    limit: 50,
+                    ..ItemQuery::default()
+                }),
+            ),
+        ),
+        (
             "request-export-items",
             control_line(
                 0,
@@ -516,6 +533,16 @@ fn control_seeds(dir: &Path) {
                 &ControlResponse::Items {
                     items: vec![view.clone(), sealed_view],
                 },
+            ),
+        ),
+        (
+            "response-item-page",
+            control_line(
+                1,
+                &ControlResponse::ItemPage(ItemPage {
+                    items: vec![view.clone()],
+                    next: Some(Cursor(Position::new(item.body.created, item.id()))),
+                }),
             ),
         ),
         (

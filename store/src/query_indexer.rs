@@ -22,7 +22,6 @@ use crate::error::StoreError;
 use crate::item_index::{chunk_key, TIME};
 use crate::items::query_index::{postings, CURSOR_KEY};
 use cairn_protocol::query::Position;
-use cairn_protocol::{ItemId, SignedItem};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -101,24 +100,23 @@ impl ItemStore {
         self.indexed_to.load(Ordering::Acquire)
     }
 
-    /// The stored items of the chunks from `cursor` on (those that may lack
-    /// postings), in answer order.
-    pub(crate) fn unindexed(&self, cursor: u64) -> Result<Vec<(Position, SignedItem)>, StoreError> {
-        let mut pairs: Vec<(u64, ItemId)> = Vec::new();
+    /// The positions of the items of the chunks from `cursor` on (those
+    /// that may lack postings), in answer order.
+    pub(crate) fn unindexed(&self, cursor: u64) -> Result<Vec<Position>, StoreError> {
+        let mut out = Vec::new();
         for entry in self.index.range(chunk_key(cursor)..) {
             let (key, value) = entry.map_err(|e| self.sled(e))?;
             if key.first() != Some(&TIME) {
                 break;
             }
-            pairs.extend(self.parse_chunk(&key, &value)?);
+            let pairs = self.parse_chunk(&key, &value)?;
+            out.extend(
+                pairs
+                    .into_iter()
+                    .map(|(created, id)| Position { created, id }),
+            );
         }
-        let mut out = Vec::with_capacity(pairs.len());
-        for (created, id) in pairs {
-            if let Some(item) = self.load(&id)? {
-                out.push((Position { created, id }, item));
-            }
-        }
-        out.sort_by_key(|(at, _)| *at);
+        out.sort_unstable();
         Ok(out)
     }
 }

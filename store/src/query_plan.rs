@@ -9,7 +9,7 @@ use super::query_index::{
 };
 use super::*;
 use cairn_protocol::query::{Facts, Filter, Position, POSITION_LEN};
-use cairn_protocol::{ItemKind, PublicKey, Tlp};
+use cairn_protocol::{ItemBody, ItemKind, PublicKey, Tlp};
 
 type Key = [u8; POSITION_LEN];
 
@@ -75,18 +75,13 @@ impl ItemStore {
     ) -> Result<Found, StoreError> {
         // The cursor first: an item indexed after this read is found by
         // both halves, and the merge keeps it once.
-        let tail = self.unindexed(self.index_cursor())?;
-        let tail = tail
-            .iter()
-            .filter(|(at, item)| {
-                after.is_none_or(|a| *at > a) && filter.matches(&Facts::of(&item.body, None))
-            })
-            .map(|(at, _)| *at);
+        let cursor = self.index_cursor();
         let found = match self.streams(filter)? {
             Some(mut streams) => self.leapfrog(&mut streams, filter, after, limit)?,
             None => Found::default(),
         };
-        Ok(found.merged(tail, limit))
+        let tail = self.unindexed_matching(cursor, filter, after, &found, limit, |_| true)?;
+        Ok(found.merged(tail.into_iter(), limit))
     }
 
     /// Up to `limit` sealed items after `after` whose recipients include one
@@ -105,17 +100,7 @@ impl ItemStore {
             words: Vec::new(),
             ..filter.clone()
         };
-        let tail = self.unindexed(self.index_cursor())?;
-        let tail = tail
-            .iter()
-            .filter(|(at, item)| {
-                let body = &item.body;
-                let to_us = body
-                    .envelope()
-                    .is_some_and(|e| e.recipients.iter().any(|r| keys.contains(&r.member_key)));
-                to_us && after.is_none_or(|a| *at > a) && visible.matches(&Facts::of(body, None))
-            })
-            .map(|(at, _)| *at);
+        let cursor = self.index_cursor();
         let found = match self.streams(&visible)? {
             Some(mut streams) => {
                 let lists = keys
@@ -127,7 +112,54 @@ impl ItemStore {
             }
             None => Found::default(),
         };
-        Ok(found.merged(tail, limit))
+        let to_us = |body: &ItemBody| {
+            body.envelope()
+                .is_some_and(|e| e.recipients.iter().any(|r| keys.contains(&r.member_key)))
+        };
+        let tail = self.unindexed_matching(cursor, &visible, after, &found, limit, to_us)?;
+        Ok(found.merged(tail.into_iter(), limit))
+    }
+
+    /// The items of the chunks from `cursor` on (which may lack postings)
+    /// that `filter` and `also` accept, after `after` and, when `found` is a
+    /// full page, not after its end: those are the only ones that can join
+    /// the page. Read in answer order and only until `limit + 1` match, so a
+    /// large unindexed tail (a store whose postings are being written
+    /// again) costs a newest-first page about `limit` item reads.
+    fn unindexed_matching(
+        &self,
+        cursor: u64,
+        filter: &Filter,
+        after: Option<Position>,
+        found: &Found,
+        limit: usize,
+        also: impl Fn(&ItemBody) -> bool,
+    ) -> Result<Vec<Position>, StoreError> {
+        let end = if found.more {
+            found.positions.last().copied()
+        } else {
+            None
+        };
+        let in_range = |at: &Position| {
+            after.is_none_or(|a| *at > a)
+                && end.is_none_or(|e| *at <= e)
+                && filter.since.is_none_or(|s| at.created >= s)
+                && filter.until.is_none_or(|u| at.created < u)
+        };
+        let mut out = Vec::new();
+        for at in self.unindexed(cursor)?.into_iter().filter(in_range) {
+            let Some(item) = self.load(&at.id)? else {
+                continue;
+            };
+            if also(&item.body) && filter.matches(&Facts::of(&item.body, None)) {
+                out.push(at);
+                // One more than the page: says whether the answer goes on.
+                if out.len() > limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The streams of `filter`'s clauses, or `None` when a clause can match

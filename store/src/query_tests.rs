@@ -401,6 +401,41 @@ fn the_indexer_thread_writes_the_postings_and_stops_when_dropped() {
 }
 
 #[test]
+fn pages_of_a_store_without_postings_find_every_item() {
+    let specs: Vec<Spec> = (0..10)
+        .map(|i| Spec {
+            kind: 0,
+            tlp: 1,
+            publisher: 0,
+            minute: i,
+            tags: vec![0],
+            words: vec![1],
+            sealed: false,
+            n: i as u32,
+        })
+        .collect();
+    let (_dir, store, _) = store_with(&specs);
+    assert!(store.unindexed_chunks() > 0);
+    for filter in [
+        Filter::default(),
+        Filter {
+            words: vec!["vpn".into()],
+            ..Filter::default()
+        },
+    ] {
+        let expected = scan(&store, &filter);
+        assert_eq!(expected.len(), 10);
+        for limit in [1, 3, 5, 10] {
+            assert_eq!(
+                page_through(&store, &filter, limit),
+                expected,
+                "limit {limit}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_page_joins_postings_and_unindexed_items_in_answer_order() {
     let at = |m: u64, b: u8| Position {
         created: m,
