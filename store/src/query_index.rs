@@ -20,6 +20,9 @@
 //! - `Qp` publisher certificate id, position: every item;
 //! - `Qg` tag, 0, position: tags of open items (tags hold no control
 //!   characters, so 0 ends them);
+//! - `Qh` namespace, 0, position: each namespace of an open item's tags
+//!   (`cve:`, `ioc:ipv4-addr=`: see [`namespaces`]), so that a prefix query
+//!   for one is a single list however many distinct tags it holds;
 //! - `Qw` word, 0, position: the words of open items' titles and bodies
 //!   ([`item_words`]);
 //! - `Qr` member key, position: sealed items, one per recipient key, so a
@@ -42,14 +45,15 @@ pub(crate) const QUERY: u8 = b'Q';
 pub(crate) const BY_KIND: u8 = b'k';
 pub(crate) const BY_PUBLISHER: u8 = b'p';
 pub(crate) const BY_TAG: u8 = b'g';
+pub(crate) const BY_NAMESPACE: u8 = b'h';
 pub(crate) const BY_WORD: u8 = b'w';
 pub(crate) const BY_RECIPIENT: u8 = b'r';
 const VERSION_KEY: &[u8] = b"Qv";
 pub(crate) const CURSOR_KEY: &[u8] = b"Qc";
 /// Bumped when the posting layout or the words of an item change: the
 /// postings are then built again, behind the store's writes.
-/// 2: postings written behind the writes, with a cursor.
-const VERSION: u8 = 2;
+/// 2: postings written behind the writes, with a cursor; 3: namespaces.
+const VERSION: u8 = 3;
 
 /// A kind's byte in posting keys: its place in [`ItemKind::ALL`].
 pub(crate) fn kind_code(kind: ItemKind) -> u8 {
@@ -84,6 +88,27 @@ pub(crate) fn tag_prefix(tag: &str) -> Vec<u8> {
     list_prefix(BY_TAG, tag.as_bytes(), true)
 }
 
+/// The list of items with a tag in the namespace `namespace` (a tag's
+/// start up to and including a `:` or `=`, see [`namespaces`]).
+pub(crate) fn namespace_prefix(namespace: &str) -> Vec<u8> {
+    list_prefix(BY_NAMESPACE, namespace.as_bytes(), true)
+}
+
+/// Where a tag's namespaces end: after each `:` and `=` (`cve:`, `ioc:`,
+/// `ioc:ipv4-addr=`, `nis2:impact-sectors-impacted=`). A prefix query
+/// names one of these far more often than any other prefix, and some of
+/// them hold thousands of distinct tags (every CVE id), whose lists a
+/// query would otherwise read whole and sort.
+pub(crate) fn namespaces(tag: &str) -> impl Iterator<Item = &str> {
+    tag.char_indices()
+        .filter(|(_, c)| *c == ':' || *c == '=')
+        .map(move |(i, _)| &tag[..=i])
+        .take(MAX_NAMESPACES)
+}
+
+/// Namespaces posted per tag: bounds what one long tag costs.
+const MAX_NAMESPACES: usize = 4;
+
 pub(crate) fn word_prefix(word: &str) -> Vec<u8> {
     list_prefix(BY_WORD, word.as_bytes(), true)
 }
@@ -107,7 +132,14 @@ pub(crate) fn postings(body: &ItemBody, position: &Position) -> Vec<Vec<u8>> {
     match (body.open_contents(), body.envelope()) {
         (Some(contents), _) => {
             let tags = contents.tags.iter().filter(|t| !t.contains('\0'));
-            keys.extend(tags.map(|t| posting(tag_prefix(t), &at)));
+            let mut spaces: Vec<&str> = Vec::new();
+            for tag in tags {
+                keys.push(posting(tag_prefix(tag), &at));
+                spaces.extend(namespaces(tag));
+            }
+            spaces.sort_unstable();
+            spaces.dedup();
+            keys.extend(spaces.iter().map(|n| posting(namespace_prefix(n), &at)));
             keys.extend(
                 item_words(contents)
                     .iter()

@@ -5,7 +5,8 @@
 //! in proportion to the jumps it makes, not to the items stored.
 
 use super::query_index::{
-    kind_prefix, publisher_prefix, recipient_prefix, tag_prefix, word_prefix, BY_TAG, QUERY,
+    kind_prefix, namespace_prefix, namespaces, publisher_prefix, recipient_prefix, tag_prefix,
+    word_prefix, BY_TAG, QUERY,
 };
 use super::*;
 use cairn_protocol::query::{Facts, Filter, Position, POSITION_LEN};
@@ -228,6 +229,9 @@ impl ItemStore {
     /// The stream of items with a tag starting with `prefix`: one list per
     /// distinct tag while they are few, else every posting read and sorted.
     fn tags_starting(&self, prefix: &str) -> Result<Stream, StoreError> {
+        if namespaces(prefix).last() == Some(prefix) {
+            return Ok(Stream::Union(vec![List::new(namespace_prefix(prefix))]));
+        }
         let mut start = vec![QUERY, BY_TAG];
         start.extend_from_slice(prefix.as_bytes());
         let mut lists = Vec::new();

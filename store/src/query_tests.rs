@@ -85,7 +85,15 @@ fn filter_spec() -> impl Strategy<Value = FilterSpec> {
         proptest::collection::vec(0..3usize, 0..2),
         proptest::collection::vec(0..TAGS.len(), 0..2),
         proptest::collection::vec(
-            prop_oneof![Just("ioc:"), Just("rsit:"), Just("r"), Just("z")],
+            // Namespaces (one posting list each) and other prefixes.
+            prop_oneof![
+                Just("ioc:"),
+                Just("rsit:"),
+                Just("ioc:ipv4="),
+                Just("ioc:d"),
+                Just("r"),
+                Just("z")
+            ],
             0..2,
         ),
         proptest::option::of(proptest::option::of(0..2usize)),
@@ -398,6 +406,14 @@ fn the_indexer_thread_writes_the_postings_and_stops_when_dropped() {
     let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
     assert_eq!(store.unindexed_chunks(), 0);
     assert_eq!(postings_count(&store), posted);
+}
+
+#[test]
+fn a_tag_posts_its_namespaces_up_to_four() {
+    let spaces: Vec<&str> = query_index::namespaces("ioc:ipv4-addr=10.0.0.1").collect();
+    assert_eq!(spaces, ["ioc:", "ioc:ipv4-addr="]);
+    assert_eq!(query_index::namespaces("plain").count(), 0);
+    assert_eq!(query_index::namespaces("a:b:c:d:e:f").count(), 4);
 }
 
 #[test]
