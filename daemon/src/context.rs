@@ -50,6 +50,8 @@ pub struct Context {
     pub taxii_url: std::sync::OnceLock<String>,
     /// The MISP feed's URL (its directory), once it listens.
     pub misp_feed_url: std::sync::OnceLock<String>,
+    /// Per-item stage times, off unless a benchmark starts it.
+    pub stages: Arc<crate::stages::StageClock>,
 }
 
 impl Context {

@@ -80,6 +80,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     let (verdict_tx, verdicts) = mpsc::channel(worker::QUEUE);
     let (stored, _) = broadcast::channel(STORED_FEED);
     let counters = Arc::new(crate::rate_limit::Counters::default());
+    let stages = Arc::new(crate::stages::StageClock::default());
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
         revocations.clone(),
@@ -89,6 +90,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         stored.clone(),
         settings.limits.publisher(),
         counters.clone(),
+        stages.clone(),
     );
     let (client, commands) = Client::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -119,6 +121,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         pseudonym: settings.pseudonym.clone(),
         taxii_url: Default::default(),
         misp_feed_url: Default::default(),
+        stages,
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -267,6 +270,12 @@ impl RunningNode {
     /// Ids of items as they are stored from now on.
     pub fn watch_stored(&self) -> broadcast::Receiver<cairn_protocol::ItemId> {
         self.stored.subscribe()
+    }
+
+    /// When each item reached each stage on this node (off until started;
+    /// the propagation benchmark's per-hop breakdown).
+    pub fn stages(&self) -> &crate::stages::StageClock {
+        &self.ctx.stages
     }
 
     /// The node's ingest worker (every item goes through it).

@@ -17,6 +17,7 @@ use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
 use crate::rate_limit::{KeyedLimiter, Strikes};
+use crate::stages::Stage;
 use cairn_protocol::wire::{self, Request, Response};
 use cairn_protocol::Timestamp;
 pub use directory::DirectoryState;
@@ -293,7 +294,11 @@ impl EventLoop {
             .gossipsub
             .publish(self.topic.clone(), data.clone())
         {
-            Ok(_) | Err(PublishError::Duplicate) => PublishOutcome::Sent,
+            Ok(message_id) => {
+                self.ctx.stages.message(&message_id, Stage::Gossiped, None);
+                PublishOutcome::Sent
+            }
+            Err(PublishError::Duplicate) => PublishOutcome::Sent,
             Err(e) => {
                 debug!("publish deferred: {e}");
                 if self.queued_publishes.len() >= MAX_QUEUED_PUBLISHES {
@@ -314,7 +319,8 @@ impl EventLoop {
                 .gossipsub
                 .publish(self.topic.clone(), data.clone());
             match result {
-                Ok(_) | Err(PublishError::Duplicate) => {}
+                Ok(message_id) => self.ctx.stages.message(&message_id, Stage::Gossiped, None),
+                Err(PublishError::Duplicate) => {}
                 Err(e) => {
                     debug!("queued publish still deferred: {e}");
                     self.queued_publishes.push_front(data);
@@ -523,6 +529,9 @@ impl EventLoop {
                 message_id,
                 message,
             } => {
+                self.ctx
+                    .stages
+                    .message(&message_id, Stage::Received, Some(propagation_source));
                 let acceptance = if self.ingest_share_taken(&propagation_source) {
                     // Counted; catch-up fetches it later (`abuse.rs`).
                     self.ctx.sync.want_session(propagation_source);
