@@ -174,8 +174,9 @@ pub async fn run() -> anyhow::Result<Report> {
             .into(),
     );
     report.notes.push(
-        "Cairn's latency includes signing, verifying and the durable (fsynced) local store \
-         before the item is gossiped, and verification + storage on every receiver"
+        "Cairn's latency includes signing and checking before the item is gossiped, the \
+         publisher's fsynced store (run beside gossip: when it is the last to finish, the \
+         path has 0 hops), and verification before relaying + storage on every receiver"
             .into(),
     );
     report.notes.push(format!(
