@@ -56,6 +56,8 @@ pub struct Context {
     pub metrics_url: std::sync::OnceLock<String>,
     /// What the node counts for Prometheus (served only with `[metrics]`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-item stage times, off unless a benchmark starts it.
+    pub stages: Arc<crate::stages::StageClock>,
 }
 
 impl Context {

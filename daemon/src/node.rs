@@ -87,6 +87,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
     let (stored, _) = broadcast::channel(STORED_FEED);
     let counters = Arc::new(crate::rate_limit::Counters::default());
     let metrics = Arc::new(crate::metrics::Metrics::new(authority.is_some()));
+    let stages = Arc::new(crate::stages::StageClock::default());
     let (ingest, ingest_task) = worker::spawn(
         settings.community.clone(),
         revocations.clone(),
@@ -97,6 +98,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         settings.limits.publisher(),
         counters.clone(),
         metrics.clone(),
+        stages.clone(),
     );
     let (client, commands) = Client::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -130,6 +132,7 @@ pub async fn start(settings: Settings) -> Result<RunningNode, StartError> {
         web_url: Default::default(),
         metrics_url: Default::default(),
         metrics,
+        stages,
     });
 
     let keypair = identity::Keypair::ed25519_from_bytes(settings.key.to_seed().to_vec())
@@ -320,6 +323,12 @@ impl RunningNode {
     /// Ids of items as they are stored from now on.
     pub fn watch_stored(&self) -> broadcast::Receiver<cairn_protocol::ItemId> {
         self.stored.subscribe()
+    }
+
+    /// When each item reached each stage on this node (off until started;
+    /// the propagation benchmark's per-hop breakdown).
+    pub fn stages(&self) -> &crate::stages::StageClock {
+        &self.ctx.stages
     }
 
     /// The node's ingest worker (every item goes through it).

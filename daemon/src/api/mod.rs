@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::network::client::{Client, PublishOutcome};
 use crate::participation;
+use crate::stages::Stage;
 use cairn_protocol::codec;
 use cairn_protocol::control::{
     ControlRequest, ControlResponse, NodeStatus, ParticipationView, PublishRequest, RegisterView,
@@ -279,6 +280,11 @@ impl Api {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
         };
+        if ctx.stages.is_on() {
+            ctx.stages
+                .link(&crate::network::behaviour::message_id(&data), id);
+            ctx.stages.item(id, Stage::Signed);
+        }
         // Through the same checks as every received item (so a node never
         // publishes what its peers would reject, an expired certificate say).
         // It goes to gossip as soon as it passes them, while it is written
@@ -289,7 +295,7 @@ impl Api {
             Err(_) => return error("the node is shutting down"),
         };
         match checked.await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => ctx.stages.item(id, Stage::Checked),
             Ok(Err(e)) => return error(format!("refusing to publish: {e}")),
             Err(_) => return error("the node is shutting down"),
         }

@@ -18,6 +18,7 @@ use super::route::{early, reply, Batch, Caller, Origin};
 use super::{decode_gossip, par_map, Verifier};
 use crate::metrics::{reason, Metrics};
 use crate::rate_limit::{Counters, KeyedLimiter, Rate};
+use crate::stages::{Stage, StageClock};
 use crate::sync::index::SyncIndex;
 use cairn_protocol::{Certificate, Community, EncodedItem, ItemId, PublicKey, Timestamp};
 use cairn_store::ItemStore;
@@ -220,6 +221,7 @@ pub fn spawn(
     publisher_rate: Rate,
     counters: Arc<Counters>,
     metrics: Arc<Metrics>,
+    stages: Arc<StageClock>,
 ) -> (Ingest, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (urgent, urgent_rx) = mpsc::channel(URGENT_QUEUE);
@@ -228,6 +230,7 @@ pub fn spawn(
         verdicts: verdicts.clone(),
         stored,
         metrics: metrics.clone(),
+        stages,
     };
     let verifier = Verifier::with_revocations(community, revocations);
     let limit = PublisherLimit {
@@ -258,6 +261,7 @@ struct Sinks {
     verdicts: mpsc::Sender<Verdict>,
     stored: broadcast::Sender<ItemId>,
     metrics: Arc<Metrics>,
+    stages: Arc<StageClock>,
 }
 
 /// Tokens per publisher for gossiped items.
@@ -375,7 +379,7 @@ fn gather((first, urgent): (Job, bool), queues: &mut Queues) -> Vec<Job> {
 
 /// Decodes gossip (on all cores) and lays out a batch; runs on a blocking
 /// thread.
-fn collect(jobs: Vec<Job>) -> Batch {
+fn collect(jobs: Vec<Job>, stages: &StageClock) -> Batch {
     let mut b = Batch {
         items: Vec::new(),
         origins: Vec::new(),
@@ -416,6 +420,7 @@ fn collect(jobs: Vec<Job>) -> Batch {
     for ((_, message_id, source), pair) in gossip.into_iter().zip(decoded) {
         match pair {
             Ok(pair) => {
+                stages.link(&message_id, pair.0.id());
                 b.items.push(pair);
                 b.origins.push(Origin::Gossip { message_id, source });
             }
@@ -446,6 +451,7 @@ async fn run(
     let verdicts = sinks.verdicts.clone();
     let metrics = sinks.metrics.clone();
     let sinks_metrics = metrics.clone();
+    let stages = sinks.stages.clone();
     let (to_store, verified) = mpsc::channel(1);
     let storer = tokio::spawn(store_stage(verified, store, sinks));
     let mut verifier = Some(verifier);
@@ -456,9 +462,10 @@ async fn run(
             .expect("verifier is returned after each batch");
         let index = index.clone();
         let metrics = metrics.clone();
+        let clock = stages.clone();
         let done = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let batch = collect(jobs);
+            let batch = collect(jobs, &clock);
             let held = index.holds(
                 batch
                     .items
@@ -489,6 +496,9 @@ async fn run(
             }
         };
         verifier = Some(v);
+        if stages.is_on() {
+            stages.items(batch.items.iter().map(|(i, _)| i.id()), Stage::Verified);
+        }
         // Relaying and publishing need only the checks: storing and
         // flushing are not on an item's way to the next node.
         for _ in &batch.undecodable {
@@ -527,6 +537,9 @@ async fn store_stage(
                 return;
             }
         };
+        sinks
+            .stages
+            .items(new.iter().map(|(_, id)| *id), Stage::Stored);
         for (_, id) in &new {
             let _ = sinks.stored.send(*id);
         }

@@ -59,6 +59,11 @@ pub enum BuildError {
     Transport(String),
 }
 
+/// The gossipsub message id of `data`: its SHA-256 (content addressing).
+pub fn message_id(data: &[u8]) -> gossipsub::MessageId {
+    gossipsub::MessageId::from(sha256(&[data]).to_vec())
+}
+
 fn gossipsub_config() -> Result<gossipsub::Config, BuildError> {
     gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(700))
@@ -69,7 +74,7 @@ fn gossipsub_config() -> Result<gossipsub::Config, BuildError> {
         // Items are signed end to end; gossipsub signatures would sign twice.
         .validation_mode(ValidationMode::Anonymous)
         // Content addressing: the same item republished is a duplicate.
-        .message_id_fn(|m| gossipsub::MessageId::from(sha256(&[&m.data]).to_vec()))
+        .message_id_fn(|m| message_id(&m.data))
         // Nothing is relayed until the node has checked it.
         .validate_messages()
         .max_transmit_size(MAX_FRAME + 4096)

@@ -31,6 +31,7 @@ pub mod burst;
 pub mod catchup;
 pub mod fixture;
 pub mod footprint;
+pub mod hops;
 pub mod ingest;
 pub mod machine;
 pub mod plain;

@@ -13,6 +13,7 @@ use cairn_daemon::network::behaviour::{build_swarm, Behaviour, BehaviourEvent};
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::multiaddr::Protocol;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
 use std::collections::HashSet;
@@ -28,8 +29,16 @@ pub const TOPIC: &str = "cairn-bench/plain/v1";
 /// Commands queued to one node; enough for a few seconds of burst.
 const COMMANDS: usize = 8192;
 
+/// How often a node redials the peers it dialled that it is not connected
+/// to, as `cairnd` does with its bootstrap peers. Without it one refused
+/// dial leaves a link missing for good: every node sits on 127.0.0.1, so
+/// when many nodes dial one node at once, handshakes past the per-address
+/// share (`pending::PER_SOURCE`) are refused, by design against floods.
+const REDIAL: Duration = Duration::from_secs(1);
+
 enum Command {
-    Dial(Multiaddr),
+    /// Dial this peer now and whenever it is not connected (see [`REDIAL`]).
+    Dial(PeerId, Multiaddr),
     Publish {
         key: u64,
         data: Vec<u8>,
@@ -39,29 +48,60 @@ enum Command {
     Stop,
 }
 
-/// What one node saw: (key, arrival time) of every message it received or
-/// published itself, and its publish failures.
+/// What one node saw: (key, arrival time, the peer it came from) of every
+/// message it received or published itself (no peer), and its publish
+/// failures.
 #[derive(Default)]
 pub struct Record {
-    pub arrivals: Mutex<Vec<(u64, Instant)>>,
+    pub arrivals: Mutex<Vec<(u64, Instant, Option<PeerId>)>>,
     pub publish_errors: AtomicU64,
+    /// Failed dials and handshakes and closed connections, oldest first
+    /// (at most [`MAX_TROUBLE`]): said when the cluster does not form.
+    pub trouble: Mutex<Vec<String>>,
 }
 
+/// Connection troubles kept per node.
+const MAX_TROUBLE: usize = 32;
+
 impl Record {
-    fn arrived(&self, key: u64) {
+    fn arrived(&self, key: u64, from: Option<PeerId>) {
         self.arrivals
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((key, Instant::now()));
+            .push((key, Instant::now(), from));
+    }
+
+    fn troubled(&self, what: String) {
+        let mut t = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+        if t.len() < MAX_TROUBLE {
+            t.push(what);
+        }
+    }
+
+    /// The connection troubles seen so far, one per line.
+    pub fn trouble_text(&self) -> String {
+        let t = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+        if t.is_empty() {
+            return "no dial, handshake or connection failed".into();
+        }
+        t.join("\n    ")
     }
 
     /// The distinct keys for which `select` holds, with their first arrival.
     pub fn keys(&self, select: impl Fn(u64) -> bool) -> Vec<(u64, Instant)> {
+        self.firsts(select)
+            .into_iter()
+            .map(|(k, at, _)| (k, at))
+            .collect()
+    }
+
+    /// Like [`Self::keys`], with the peer each first copy came from.
+    pub fn firsts(&self, select: impl Fn(u64) -> bool) -> Vec<(u64, Instant, Option<PeerId>)> {
         let arrivals = self.arrivals.lock().unwrap_or_else(|p| p.into_inner());
         let mut seen = HashSet::new();
         arrivals
             .iter()
-            .filter(|(k, _)| select(*k) && seen.insert(*k))
+            .filter(|(k, _, _)| select(*k) && seen.insert(*k))
             .copied()
             .collect()
     }
@@ -141,7 +181,7 @@ impl PlainNode {
 
     /// Dials another plain node.
     pub async fn dial(&self, peer: PeerId, addr: Multiaddr) -> anyhow::Result<()> {
-        self.send(Command::Dial(addr.with(Protocol::P2p(peer))))
+        self.send(Command::Dial(peer, addr.with(Protocol::P2p(peer))))
             .await
     }
 
@@ -191,33 +231,57 @@ async fn run(
     mut rx: mpsc::Receiver<Command>,
     record: Arc<Record>,
 ) {
+    let mut dialled: Vec<(PeerId, Multiaddr)> = Vec::new();
+    let mut redial = tokio::time::interval(REDIAL);
+    redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            event = swarm.select_next_some() => {
-                if let SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            _ = redial.tick() => {
+                for (peer, addr) in &dialled {
+                    if !swarm.is_connected(peer) {
+                        let _ = swarm.dial(dial_opts(*peer, addr.clone()));
+                    }
+                }
+            }
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                     propagation_source,
                     message_id,
                     message,
-                })) = event
-                {
+                })) => {
                     swarm.behaviour_mut().gossipsub.report_message_validation_result(
                         &message_id,
                         &propagation_source,
                         MessageAcceptance::Accept,
                     );
                     if let Some(key) = key_of(&message.data) {
-                        record.arrived(key);
+                        record.arrived(key, Some(propagation_source));
                     }
                 }
-            }
+                SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                    record.troubled(format!("dial to {peer_id:?} failed: {}", error_chain(&error)));
+                }
+                SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
+                    record.troubled(format!(
+                        "inbound from {send_back_addr} failed: {}",
+                        error_chain(&error)
+                    ));
+                }
+                SwarmEvent::ConnectionClosed { peer_id, cause, .. } => {
+                    let cause = cause.map_or("closed by this node".into(), |e| error_chain(&e));
+                    record.troubled(format!("connection with {peer_id} closed: {cause}"));
+                }
+                _ => {}
+            },
             command = rx.recv() => match command {
                 None | Some(Command::Stop) => break,
-                Some(Command::Dial(addr)) => {
-                    let _ = swarm.dial(addr);
+                Some(Command::Dial(peer, addr)) => {
+                    let _ = swarm.dial(dial_opts(peer, addr.clone()));
+                    dialled.push((peer, addr));
                 }
                 Some(Command::Publish { key, data }) => {
                     match swarm.behaviour_mut().gossipsub.publish(topic.clone(), data) {
-                        Ok(_) => record.arrived(key),
+                        Ok(_) => record.arrived(key, None),
                         Err(_) => {
                             record.publish_errors.fetch_add(1, Ordering::Relaxed);
                         }
@@ -241,6 +305,29 @@ async fn run(
             },
         }
     }
+}
+
+/// A dial of `peer` unless it is connected or being dialled already.
+fn dial_opts(peer: PeerId, addr: Multiaddr) -> DialOpts {
+    DialOpts::peer_id(peer)
+        .addresses(vec![addr])
+        .condition(PeerCondition::DisconnectedAndNotDialing)
+        .build()
+}
+
+/// `e` and its sources on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Plain gossipsub nodes on the same topology as a Cairn [`super::fixture::Cluster`].
@@ -278,8 +365,10 @@ impl PlainCluster {
                 }
                 if Instant::now() > deadline {
                     bail!(
-                        "plain node {i} is not connected to {missing} of its {} neighbours",
-                        neighbours[i].len()
+                        "plain node {i} is not connected to {missing} of its {} neighbours; \
+                         its connection troubles:\n    {}",
+                        neighbours[i].len(),
+                        node.record.trouble_text()
                     );
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -20,6 +20,7 @@
 use super::EventLoop;
 use crate::ingest::worker::Verdict;
 use crate::rate_limit::Counters;
+use crate::stages::Stage;
 use cairn_protocol::wire::Request;
 use libp2p::gossipsub::MessageAcceptance;
 use libp2p::PeerId;
@@ -81,6 +82,9 @@ impl EventLoop {
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&v.message_id, &v.source, v.acceptance);
+        if known && v.acceptance == MessageAcceptance::Accept {
+            self.ctx.stages.message(&v.message_id, Stage::Relayed, None);
+        }
         if !known {
             // Left the cache before its verdict: not relayed from here;
             // catch-up still spreads it.

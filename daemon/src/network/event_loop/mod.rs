@@ -17,6 +17,7 @@ use super::peers::{application_score, Peers};
 use crate::context::Context;
 use crate::ingest::worker::Verdict;
 use crate::rate_limit::{KeyedLimiter, Strikes};
+use crate::stages::Stage;
 use cairn_protocol::wire::{self, Request, Response};
 use cairn_protocol::Timestamp;
 pub use directory::DirectoryState;
@@ -293,8 +294,9 @@ impl EventLoop {
             .gossipsub
             .publish(self.topic.clone(), data.clone())
         {
-            Ok(_) => {
+            Ok(message_id) => {
                 self.ctx.metrics.gossip("sent", data.len());
+                self.ctx.stages.message(&message_id, Stage::Gossiped, None);
                 PublishOutcome::Sent
             }
             Err(PublishError::Duplicate) => PublishOutcome::Sent,
@@ -318,7 +320,10 @@ impl EventLoop {
                 .gossipsub
                 .publish(self.topic.clone(), data.clone());
             match result {
-                Ok(_) => self.ctx.metrics.gossip("sent", data.len()),
+                Ok(message_id) => {
+                    self.ctx.metrics.gossip("sent", data.len());
+                    self.ctx.stages.message(&message_id, Stage::Gossiped, None)
+                }
                 Err(PublishError::Duplicate) => {}
                 Err(e) => {
                     debug!("queued publish still deferred: {e}");
@@ -531,6 +536,9 @@ impl EventLoop {
                 message_id,
                 message,
             } => {
+                self.ctx
+                    .stages
+                    .message(&message_id, Stage::Received, Some(propagation_source));
                 let acceptance = if self.ingest_share_taken(&propagation_source) {
                     // Counted; catch-up fetches it later (`abuse.rs`).
                     self.ctx.sync.want_session(propagation_source);

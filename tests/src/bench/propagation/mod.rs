@@ -7,8 +7,16 @@
 //! (every node's `watch_stored()` is watched from before the first publish).
 //! The baseline publishes payloads of the same size (the size of Cairn's
 //! gossip message) through plain gossipsub on the same topology.
+//!
+//! Every node records when each item reached each stage
+//! (`cairn_daemon::stages`, read in process, no logs parsed), and [`hops`]
+//! splits each item's latency along the path it took to the last node:
+//! where the time goes, printed as notes and kept in the JSON details.
+
+mod records;
 
 use super::fixture::{Cluster, Fixture};
+use super::hops::Summary;
 use super::plain::{payload, PlainCluster};
 use super::progress;
 use super::report::{ms, percentile, Report, Row};
@@ -40,6 +48,8 @@ struct Latencies {
     published: usize,
     /// Further figures (Cairn: the publish call itself, first remote store).
     extra: serde_json::Value,
+    /// Where the time went, per item along its path.
+    hops: Summary,
 }
 
 impl Latencies {
@@ -51,6 +61,7 @@ impl Latencies {
             sorted_ms,
             published,
             extra: serde_json::Value::Null,
+            hops: Summary::default(),
         }
     }
 
@@ -77,6 +88,7 @@ impl Latencies {
             "max_ms": self.sorted_ms.last(),
             "mean_ms": mean,
             "extra": self.extra,
+            "hops": self.hops.json(),
         })
     }
 }
@@ -114,6 +126,33 @@ pub async fn run() -> anyhow::Result<Report> {
             Some(cairn.complete() as f64),
             Some(plain.complete() as f64),
         ));
+        for p in [50.0, 99.0] {
+            report.rows.push(Row::new(
+                format!("p{p:.0} transit of one hop, N={n}"),
+                "ms",
+                cairn.hops.transit(p),
+                plain.hops.transit(p),
+            ));
+        }
+        report.rows.push(Row::new(
+            format!("p50 hops to the last node, N={n}"),
+            "hops",
+            cairn.hops.hops(50.0),
+            plain.hops.hops(50.0),
+        ));
+        report.notes.push(format!(
+            "N={n} Cairn, where the time goes (along each item's path to the last node; \
+             p50 / p99 over items, ms): {}",
+            cairn.hops.line()
+        ));
+        report.notes.push(format!(
+            "N={n} Cairn, slowest item: {}",
+            cairn.hops.slowest_line()
+        ));
+        report.notes.push(format!(
+            "N={n} plain gossipsub, slowest item: {}",
+            plain.hops.slowest_line()
+        ));
         details.insert(
             format!("n{n}"),
             json!({"cairn": cairn.json(), "plain": plain.json()}),
@@ -126,8 +165,18 @@ pub async fn run() -> anyhow::Result<Report> {
         super::fixture::BODY_BYTES,
     ));
     report.notes.push(
-        "Cairn's latency includes signing, verifying and the durable (fsynced) local store \
-         before the item is gossiped, and verification + storage on every receiver"
+        "parts: sign = publish call to signed; check = the checks every item passes; \
+         to gossip = handed to gossipsub; transit = sender passed it on to the receiver's \
+         gossipsub delivered it (network, both gossipsubs, the receiver's network task); \
+         verify = ingest queue, decode, signature checks; relay = verdict back to gossipsub; \
+         store = written; visible = announced to the watcher. Plain gossipsub has no checks \
+         or store: its nodes pass a message on as it arrives"
+            .into(),
+    );
+    report.notes.push(
+        "Cairn's latency includes signing and checking before the item is gossiped, the \
+         publisher's fsynced store (run beside gossip: when it is the last to finish, the \
+         path has 0 hops), and verification before relaying + storage on every receiver"
             .into(),
     );
     report.notes.push(format!(
@@ -165,6 +214,9 @@ async fn cairn_round(cluster: &Cluster) -> anyhow::Result<Latencies> {
                 }
             }
         }));
+    }
+    for node in &cluster.nodes {
+        node.stages().start();
     }
     let mut tick = tokio::time::interval(SPACING);
     let mut publishes = Vec::with_capacity(ITEMS);
@@ -229,6 +281,7 @@ async fn cairn_round(cluster: &Cluster) -> anyhow::Result<Latencies> {
         .collect();
     first_remote.sort_by(f64::total_cmp);
     let mut l = Latencies::new(per_item);
+    l.hops = records::cairn(cluster, &started, &arrivals);
     l.extra = json!({
         "publish_call_ms": {"p50": percentile(&call_ms, 50.0), "p99": percentile(&call_ms, 99.0)},
         "first_remote_store_ms": {"p50": percentile(&first_remote, 50.0), "p99": percentile(&first_remote, 99.0)},
@@ -259,6 +312,7 @@ async fn plain_round(n: usize, frame: usize) -> anyhow::Result<Latencies> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let hops = records::plain(&cluster, &started);
     cluster.stop().await;
     let per_item = started
         .iter()
@@ -271,5 +325,7 @@ async fn plain_round(n: usize, frame: usize) -> anyhow::Result<Latencies> {
             Some(ms(worst))
         })
         .collect();
-    Ok(Latencies::new(per_item))
+    let mut l = Latencies::new(per_item);
+    l.hops = hops;
+    Ok(l)
 }
