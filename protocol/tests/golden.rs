@@ -15,21 +15,21 @@
 //! byte strings are a varint length then the bytes, `Option` is a `00`/`01`
 //! tag, enums are a varint variant index, structs are their fields in
 //! declaration order with no framing.
+//!
+//! The vectors are split by area, one file each under `golden/`: signed
+//! values, wire messages, vocabulary indices, JSON forms, and the directory
+//! exchange. The byte macros they share and [`assert_golden`] are here.
 
 mod common;
 
 use cairn_protocol::codec::{self, VERSION};
-use cairn_protocol::encryption::{EncryptionPublicKey, Sealed};
-use cairn_protocol::entity::{EntityType, Role, Sector};
-use cairn_protocol::envelope::Recipient;
-use cairn_protocol::handshake::{Handshake, RevocationSummary};
-use cairn_protocol::wire::{GossipMessage, Request, Response};
-use cairn_protocol::{
-    Certificate, Content, Envelope, ItemBytes, ItemKind, ParticipationKind, Receipt,
-    RevocationReason, Selector, SignedEvent, SignedItem, Tlp,
-};
+use cairn_protocol::Certificate;
 use common::*;
 use serde::{de::DeserializeOwned, Serialize};
+use signed::{
+    CERTIFICATE_HEX, CERTIFICATE_ID, EVENT_HEX, EVENT_ID, ITEM_HEX, ITEM_ID, REVOCATION_HEX,
+    REVOCATION_ID,
+};
 use std::fmt::Debug;
 
 /// The certificate of `common::certificate()`, without the version byte.
@@ -100,88 +100,16 @@ macro_rules! revocation_hex {
     };
 }
 
-const CERTIFICATE_HEX: &str = concat!("03", certificate_hex!());
-const CERTIFICATE_ID: &str = "74298104d6fd4e4652d75decbb5d1f875fab86b0a1a66a19b1b5181a01c3d022";
-
-const ITEM_HEX: &str = concat!("03", item_hex!());
-const ITEM_ID: &str = "14a6bad5a3d3b43a0cede723693a57575d3d78a1f781305a7d3d777ec2399878";
-
-const SEALED_CONTENT_HEX: &str = concat!(
-    "03",                                                                 // codec version
-    "01",                                                                 // content: Sealed
-    "02",                                                                 // two selectors
-    "000141",                                                             // Entity("A")
-    "0104",                                                               // Sector(health)
-    "01",                                                                 // one recipient
-    "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
-    "201111111111111111111111111111111111111111111111111111111111111111", // encapsulated key
-    "30222222222222222222222222222222222222222222222222",
-    "222222222222222222222222222222222222222222222222", // wrapped content key (48)
-    "1033333333333333333333333333333333",               // ciphertext (16)
-);
-
-const EVENT_HEX: &str = concat!(
-    "03",                                 // codec version
-    "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", // community
-    "00",                                 // kind: joined
-    "fd0008a922a3010000",                 // effective T0 + 2 d
-    certificate_hex!(),                   // the member's certificate
-    "01",                                 // sequence 1
-    "40171eba2b522e194e60e153f2d3b6c51bd22a5daff4bc24b25f693543dce3bf38",
-    "09f94479e47e2b11147d53b3ee2f4ba29ff9c98bf772b11aedab1d03857a8409", // signature
-);
-const EVENT_ID: &str = "19c1f5eae43a57804da9dc747670fa25dd0013b2b32ec0d0f3c3b6c425fdac7d";
-
-const RECEIPT_HEX: &str = concat!(
-    "03",                                                                 // codec version
-    "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
-    "2019c1f5eae43a57804da9dc747670fa25dd0013b2b32ec0d0f3c3b6c425fdac7d", // event id
-    "04",                                                                 // register index 4
-    "fddc0da922a3010000", // registered_at T0 + 2 d + 1.5 s
-    "20ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1", // authority key
-    "400b78f6ae7f095f3e68c3b49c6e1901924f74457bbcdaa8fa3e39800fd82ea5f4",
-    "f967edf1e2d9b8ae72c11ab4138e0db40d0698128488b7be73dcdba5bafe1f07", // signature
-);
-
-const REVOCATION_HEX: &str = concat!("03", revocation_hex!());
-const REVOCATION_ID: &str = "353e24ee898fc4587179cf8d35708498c7a364d2de3fc4de518ee24938716176";
-
-const GOSSIP_ITEM_HEX: &str = concat!("03", "00", item_hex!(), certificate_hex!());
-const GOSSIP_REVOCATION_HEX: &str = concat!("03", "01", revocation_hex!());
-const HANDSHAKE_HELLO_HEX: &str = concat!(
-    "03",                                                                 // codec version
-    "00",                                                                 // variant 0: Hello
-    certificate_hex!(), // the dialer's certificate
-    "01",               // revocation summary: count 1
-    "206a5904bfc899ccb8840131bb0f6b7841fdd84e362f60f30a9ce3dce0f7bd1c6f", // digest
-);
-/// A refusal that carries the revocation behind it.
-const HANDSHAKE_REVOKED_HEX: &str = concat!(
-    "03",                                       // codec version
-    "06",                                       // variant 6: Revoked
-    "136365727469666963617465207265766f6b6564", // "certificate revoked"
-    revocation_hex!(),                          // the revocation
-);
-const REQUEST_CERTIFICATE_HEX: &str = concat!("03", "00", certificate_hex!());
-const RESPONSE_REFUSED_HEX: &str = concat!(
-    "03",                                       // codec version
-    "02",                                       // variant 2: Refused
-    "1363657274696669636174652065787069726564", // "certificate expired"
-);
-
-/// The certificate as JSON (key and certificate files, the control API).
-/// Not covered by `codec::VERSION`, but files already written depend on it.
-const CERTIFICATE_JSON: &str = concat!(
-    r#"{"body":{"community":"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","serial":7,"#,
-    r#""issuer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","#,
-    r#""member_key":"8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394","#,
-    r#""encryption_key":"8071b9337319956a36720bf2ddf44bb960e9a5f08bc147bf31530514c046510b","#,
-    r#""subject":{"Entity":{"name":"St. Example Hospital","entity_type":"essential","#,
-    r#""sector":"health","member_state":"DE"}},"roles":["publish","receive"],"#,
-    r#""not_before":1800000000000,"not_after":1831536000000},"#,
-    r#""signature":"5f40d30c6f8b773a27186ffe6c2365a6cd1d3fea1ef4146de45dbe0fbcea177e"#,
-    r#"e5f9bfd9bfb8ff6c4fc25bd7b6291355b968d04ffbd345f68f2eef8671bbb905"}"#,
-);
+#[path = "golden/directory.rs"]
+mod directory;
+#[path = "golden/json.rs"]
+mod json;
+#[path = "golden/messages.rs"]
+mod messages;
+#[path = "golden/signed.rs"]
+mod signed;
+#[path = "golden/vocabulary.rs"]
+mod vocabulary;
 
 /// Asserts the exact encoding of `value` and that it decodes back to itself.
 #[track_caller]
@@ -220,33 +148,6 @@ fn the_fixtures_are_valid_values() {
 }
 
 #[test]
-fn golden_revocation() {
-    let r = revocation();
-    assert_golden(&r, REVOCATION_HEX);
-    assert_eq!(r.id().to_string(), REVOCATION_ID);
-    let g = GossipMessage::Revocation { revocation: r };
-    assert_golden(&g, GOSSIP_REVOCATION_HEX);
-}
-
-#[test]
-fn golden_handshake_hello() {
-    let h = Handshake::Hello {
-        certificate: certificate(),
-        revocations: RevocationSummary::of(&[revocation().id()]),
-    };
-    assert_golden(&h, HANDSHAKE_HELLO_HEX);
-}
-
-#[test]
-fn golden_handshake_revoked() {
-    let h = Handshake::Revoked {
-        reason: "certificate revoked".into(),
-        revocation: revocation(),
-    };
-    assert_golden(&h, HANDSHAKE_REVOKED_HEX);
-}
-
-#[test]
 fn frames_of_the_previous_version_are_refused_plainly() {
     let mut old = hex::decode(CERTIFICATE_HEX).unwrap();
     old[0] = VERSION - 1;
@@ -255,81 +156,6 @@ fn frames_of_the_previous_version_are_refused_plainly() {
         err.contains(&format!("version {}", VERSION - 1)) && err.contains("another Cairn release"),
         "{err}"
     );
-}
-
-#[test]
-fn golden_certificate() {
-    let c = certificate();
-    assert_golden(&c, CERTIFICATE_HEX);
-    assert_eq!(c.id().to_string(), CERTIFICATE_ID);
-}
-
-#[test]
-fn golden_signed_item() {
-    let i = item();
-    assert_golden(&i, ITEM_HEX);
-    assert_eq!(i.id().to_string(), ITEM_ID);
-    assert_eq!(i.body.publisher.to_string(), CERTIFICATE_ID);
-}
-
-/// The layout of a sealed item's content (the envelope's bytes are random
-/// in real items, so they are fixed by hand here).
-#[test]
-fn golden_sealed_content() {
-    let content = Content::Sealed(Envelope {
-        selectors: vec![
-            Selector::Entity("A".into()),
-            Selector::Sector(Sector::Health),
-        ],
-        recipients: vec![Recipient {
-            member_key: member().public(),
-            content_key: Sealed {
-                encapsulated_key: EncryptionPublicKey([0x11; 32]),
-                ciphertext: vec![0x22; 48],
-            },
-        }],
-        ciphertext: vec![0x33; 16],
-    });
-    assert_golden(&content, SEALED_CONTENT_HEX);
-}
-
-#[test]
-fn golden_signed_event() {
-    let e = event();
-    assert_golden(&e, EVENT_HEX);
-    assert_eq!(e.id().to_string(), EVENT_ID);
-}
-
-#[test]
-fn golden_receipt() {
-    let r = receipt();
-    assert_golden(&r, RECEIPT_HEX);
-    assert_eq!(r.body.event.to_string(), EVENT_ID);
-}
-
-#[test]
-fn golden_gossip_item() {
-    let m = GossipMessage::Item {
-        item: item(),
-        certificate: certificate(),
-    };
-    assert_golden(&m, GOSSIP_ITEM_HEX);
-}
-
-#[test]
-fn golden_request_certificate() {
-    let r = Request::Certificate {
-        certificate: certificate(),
-    };
-    assert_golden(&r, REQUEST_CERTIFICATE_HEX);
-}
-
-#[test]
-fn golden_response_refused() {
-    let r = Response::Refused {
-        reason: "certificate expired".into(),
-    };
-    assert_golden(&r, RESPONSE_REFUSED_HEX);
 }
 
 #[test]
@@ -344,252 +170,4 @@ fn ids_are_sha256_of_the_golden_frames() {
         let digest = Sha256::digest(hex::decode(frame).unwrap());
         assert_eq!(hex::encode(digest), id);
     }
-}
-
-/// The other wire variants are pinned by their index: a variant's fields are
-/// encoded inline after it, so the frame is `version | index | fields`.
-#[test]
-fn wire_variant_indices_are_pinned() {
-    fn frame_with_variant<T: Serialize, F: Serialize>(value: &T, index: u8, fields: &F) {
-        let mut expected = vec![VERSION, index];
-        expected.extend_from_slice(&codec::encode(fields).unwrap()[1..]);
-        assert_eq!(codec::encode(value).unwrap(), expected);
-    }
-    let (c, e, r) = (certificate(), event(), receipt());
-    frame_with_variant(
-        &Request::Certificate {
-            certificate: c.clone(),
-        },
-        0,
-        &c,
-    );
-    frame_with_variant(&Request::Participation { event: e.clone() }, 1, &e);
-    frame_with_variant(&Response::Accepted, 0, &());
-    frame_with_variant(&Response::Receipt { receipt: r.clone() }, 1, &r);
-    frame_with_variant(&Response::Refused { reason: "x".into() }, 2, &"x");
-    let bytes = vec![0x61u8, 1, 2];
-    frame_with_variant(
-        &Request::Reconcile {
-            message: bytes.clone(),
-        },
-        2,
-        &bytes,
-    );
-    let ids = vec![item().id()];
-    frame_with_variant(&Request::Fetch { ids: ids.clone() }, 3, &ids);
-    frame_with_variant(
-        &Response::Reconcile {
-            message: bytes.clone(),
-        },
-        3,
-        &bytes,
-    );
-    frame_with_variant(
-        &Response::Items {
-            certificates: vec![c.clone()],
-            items: vec![ItemBytes(codec::encode(&item()).unwrap())],
-        },
-        4,
-        &(
-            vec![c.clone()],
-            vec![ItemBytes(codec::encode(&item()).unwrap())],
-        ),
-    );
-    let summary = RevocationSummary::of(&[]);
-    frame_with_variant(&Request::Revocations { summary }, 4, &summary);
-    let rids = vec![revocation().id()];
-    frame_with_variant(&Request::FetchRevocations { ids: rids.clone() }, 5, &rids);
-    frame_with_variant(&Response::RevocationIds { ids: rids.clone() }, 5, &rids);
-    let revs = vec![revocation()];
-    frame_with_variant(
-        &Response::Revocations {
-            revocations: revs.clone(),
-        },
-        6,
-        &revs,
-    );
-    frame_with_variant(&Response::RevocationsInSync, 7, &());
-    frame_with_variant(
-        &Handshake::Welcome {
-            certificate: c.clone(),
-            revocations: summary,
-        },
-        1,
-        &(c.clone(), summary),
-    );
-    frame_with_variant(&Handshake::Refused { reason: "x".into() }, 2, &"x");
-    frame_with_variant(&Handshake::Done, 3, &());
-    frame_with_variant(&Handshake::RevocationIds { ids: rids.clone() }, 4, &rids);
-    frame_with_variant(
-        &Handshake::Revocations {
-            revocations: revs.clone(),
-            more: false,
-        },
-        5,
-        &(revs.clone(), false),
-    );
-    frame_with_variant(
-        &Handshake::Revoked {
-            reason: "x".into(),
-            revocation: revs[0].clone(),
-        },
-        6,
-        &("x", revs[0].clone()),
-    );
-    let m = GossipMessage::Item {
-        item: item(),
-        certificate: c.clone(),
-    };
-    frame_with_variant(&m, 0, &(item(), c));
-}
-
-/// Every vocabulary word keeps its variant index. Appending a new word at the
-/// end of an enum (and of its list here) is compatible; reordering, renaming
-/// or removing one changes the meaning of existing bytes.
-#[test]
-fn vocabulary_indices_are_pinned() {
-    fn check<T>(all: &[T], names: &[&str])
-    where
-        T: Serialize + DeserializeOwned + std::str::FromStr + Copy + PartialEq + Debug,
-        T::Err: Debug,
-    {
-        assert_eq!(all.len(), names.len(), "{names:?}");
-        for (index, name) in names.iter().enumerate() {
-            let value: T = name.parse().unwrap();
-            assert_eq!(all[index], value);
-            let frame = codec::encode(&value).unwrap();
-            assert_eq!(frame, vec![VERSION, index as u8], "{name}");
-            assert_eq!(codec::decode::<T>(&frame).unwrap(), value);
-            assert_eq!(
-                serde_json::to_string(&value).unwrap(),
-                format!("\"{name}\"")
-            );
-        }
-    }
-    check(
-        ItemKind::ALL,
-        &[
-            "cyber-threat",
-            "near-miss",
-            "vulnerability",
-            "technique-and-procedure",
-            "indicator-of-compromise",
-            "adversarial-tactic",
-            "threat-actor-information",
-            "cybersecurity-alert",
-            "configuration-recommendation",
-        ],
-    );
-    check(
-        Tlp::ALL,
-        &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"],
-    );
-    check(
-        EntityType::ALL,
-        &[
-            "essential",
-            "important",
-            "supplier",
-            "csirt",
-            "competent-authority",
-        ],
-    );
-    check(
-        Sector::ALL,
-        &[
-            "energy",
-            "transport",
-            "banking",
-            "financial-market-infrastructures",
-            "health",
-            "drinking-water",
-            "waste-water",
-            "digital-infrastructure",
-            "ict-service-management",
-            "public-administration",
-            "space",
-            "postal-and-courier",
-            "waste-management",
-            "chemicals",
-            "food",
-            "manufacturing",
-            "digital-providers",
-            "research",
-        ],
-    );
-    check(Role::ALL, &["publish", "receive", "authority"]);
-    check(ParticipationKind::ALL, &["joined", "withdrawal-effective"]);
-    check(
-        RevocationReason::ALL,
-        &["key-compromise", "withdrawn", "superseded", "misbehaviour"],
-    );
-}
-
-#[test]
-fn golden_certificate_json() {
-    let c = certificate();
-    assert_eq!(serde_json::to_string(&c).unwrap(), CERTIFICATE_JSON);
-    assert_eq!(
-        serde_json::from_str::<Certificate>(CERTIFICATE_JSON).unwrap(),
-        c
-    );
-}
-
-#[test]
-fn golden_values_survive_json() {
-    let i = item();
-    let back: SignedItem = serde_json::from_str(&serde_json::to_string(&i).unwrap()).unwrap();
-    assert_eq!(back.id().to_string(), ITEM_ID);
-    let e = event();
-    let back: SignedEvent = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
-    assert_eq!(back.id().to_string(), EVENT_ID);
-    let r = receipt();
-    let back: Receipt = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
-    assert_eq!(back, r);
-}
-
-/// A member directory record (`protocol::directory`), exchanged on its own
-/// protocol: the certificate's bytes are `certificate_hex!()`.
-const DIRECTORY_ANSWER_HEX: &str = concat!(
-    "03",                                                                 // version
-    "01",                                                                 // one record
-    "105a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",                                 // community
-    "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // member key
-    "01",                                                                 // one address
-    "172f6970342f3139322e302e322e372f7463702f37343030", // "/ip4/192.0.2.7/tcp/7400"
-    "fd00ac821da3010000",                               // signed_at T0 + 1 d
-    "40d02cc1a3e2177e7259bce272129be190848627f90b6299dd47528b2b3e95c3",
-    "868c0c22cf517bec38d2bcc918610c93809d0049cbdab37eee6b2e001f4af9dc06", // signature
-    certificate_hex!(),                                                   // its certificate
-);
-const DIRECTORY_REQUEST_HEX: &str = concat!(
-    "03",                                                                 // version
-    "01",                                                                 // one held record:
-    "208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394", // its key
-    "fd00ac821da3010000",                                                 // its version
-    "00",                                                                 // mine: None
-);
-
-fn directory_record() -> cairn_protocol::directory::AddressRecord {
-    cairn_protocol::directory::AddressRecord::sign(
-        &member(),
-        certificate(),
-        vec!["/ip4/192.0.2.7/tcp/7400".into()],
-        T0.plus_days(1),
-    )
-    .unwrap()
-}
-
-#[test]
-fn golden_directory_exchange() {
-    use cairn_protocol::directory::{DirectoryAnswer, DirectoryRequest};
-    let r = directory_record();
-    r.verify(&community(), &Default::default(), T0.plus_days(1))
-        .unwrap();
-    assert_golden(&DirectoryAnswer { records: vec![r] }, DIRECTORY_ANSWER_HEX);
-    let q = DirectoryRequest {
-        have: vec![(member().public(), T0.plus_days(1))],
-        mine: None,
-    };
-    assert_golden(&q, DIRECTORY_REQUEST_HEX);
 }

@@ -19,7 +19,9 @@
 //!   `max_content_length`, 403 for a write without the right, 404 for what
 //!   does not exist.
 
+mod listing;
 mod objects;
+mod post;
 
 use crate::api::Api;
 use crate::config::{TaxiiSettings, TaxiiUser};
@@ -78,7 +80,7 @@ pub fn router(api: Api, ctx: Arc<Context>, settings: TaxiiSettings, tls: bool) -
         .route(&format!("{root}/collections/{{id}}/"), get(collection))
         .route(
             &format!("{root}/collections/{{id}}/objects/"),
-            get(objects::get_objects).post(objects::post_objects),
+            get(objects::get_objects).post(post::post_objects),
         )
         .route(
             &format!("{root}/collections/{{id}}/objects/{{object}}/"),

@@ -5,6 +5,7 @@ use super::*;
 use crate::interop::stix::tests::view as view_of;
 use crate::interop::stix::{export, marking_id};
 use crate::interop::ExportPolicy;
+use crate::item::ItemKind;
 use serde_json::json;
 
 const TLP1_WHITE: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";

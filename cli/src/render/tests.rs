@@ -1,9 +1,13 @@
 //! Tests of how node answers are rendered for people.
 
+use super::status::bootstrap;
 use super::*;
-use cairn_protocol::control::RegisterKind;
+use cairn_protocol::control::{
+    ItemView, MemberView, ParticipationView, RegisterKind, RegisterView,
+};
 use cairn_protocol::{
-    CertificateId, EntityType, EventId, ItemId, ItemKind, SecretKey, Sector, Timestamp, Tlp,
+    CertificateId, EntityType, EventId, ItemId, ItemKind, ParticipationKind, SecretKey, Sector,
+    Timestamp, Tlp,
 };
 
 fn item_view(title: &str) -> ItemView {

@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::control::AudienceView;
+use crate::entity::Sector;
 use crate::interop::ids;
+use crate::item::ItemKind;
+use crate::tlp::Tlp;
 use crate::{CertificateId, ItemId, Payload, Timestamp};
 
 /// A readable, community-wide view of a fixed item.
