@@ -1,27 +1,35 @@
 //! One catch-up session with one peer: reconcile the item sets, then fetch
-//! what is missing in bounded batches, a few requests in flight, and hand
-//! each batch to the ingest worker, which verifies it like gossip.
-//! The answering side is here too, as plain functions over the store.
+//! this peer's share of what is missing (`assign`: sessions running at once
+//! with members that hold the same ids split them) in bounded batches, a
+//! few requests in flight, and hand each batch to the ingest worker, which
+//! verifies it like gossip while the next batches are on the wire.
+//! The answering side is in `answer`.
 
+use super::assign::Assignments;
 use super::index::SyncIndex;
-use super::reconcile::{self, Initiator, ReconcileError};
+use super::reconcile::{Initiator, ReconcileError};
 use super::refused::RefusedIds;
 use crate::ingest::par_map;
 use crate::ingest::worker::{Ingest, Refusal};
 use crate::network::client::Client;
-use cairn_protocol::codec;
-use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
+use cairn_protocol::wire::{Request, Response};
 use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, Timestamp};
-use cairn_store::ItemStore;
+use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use libp2p::PeerId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Notify;
+use tracing::info;
 
-/// Ids per fetch request.
-const FETCH_BATCH: usize = 1024;
-/// Fetch requests in flight per session.
-const IN_FLIGHT: usize = 6;
+/// Ids per fetch request: small enough that members holding the same
+/// missing set split even a few thousand ids, large enough that requests
+/// stay few (400 for 100k items, each answer about 300 KiB of 1 KiB items).
+pub const CHUNK: usize = 256;
+/// Fetch requests in flight per member: with verification the bottleneck,
+/// four keep the ingest worker fed from one member alone, and bound what a
+/// stuck member holds back until its deadline (1,024 ids).
+const IN_FLIGHT: usize = 4;
 /// A request not answered within this ends its session. libp2p's own
 /// request timeout (20 s) is reported by the connection's task, which a
 /// connection stuck closing on a dead link never ran again: sessions with
@@ -43,6 +51,11 @@ pub enum SyncError {
     Stopped,
     #[error("the peer did not answer within {} s", REQUEST_DEADLINE.as_secs())]
     Deadline,
+    #[error(
+        "{} members already share this catch-up; this one waits for a later session",
+        super::assign::MAX_HOLDERS
+    )]
+    PlanFull,
 }
 
 /// What one session did.
@@ -53,6 +66,9 @@ pub struct SessionStats {
     pub needed: usize,
     pub stored: u64,
     pub refused: u64,
+    /// Ids this member had in flight when its session failed, handed to
+    /// the other members that hold them.
+    pub reassigned: usize,
 }
 
 /// Counters a session updates as it goes, for progress reports.
@@ -108,41 +124,129 @@ pub async fn reconcile_with(
     Ok(init.need)
 }
 
-/// Fetches `ids` from `peer` and ingests them. Ids the peer cannot supply
-/// are left for a later session.
-pub async fn fetch_from(
+/// The catch-up plan shared by the sessions running at once: which member
+/// each missing id is fetched from (`assign`), and a wake-up for sessions
+/// waiting on ids in flight with another member.
+#[derive(Default)]
+pub struct SharedPlan {
+    plan: std::sync::Mutex<Assignments<PeerId>>,
+    changed: Notify,
+}
+
+impl SharedPlan {
+    fn with<R>(&self, f: impl FnOnce(&mut Assignments<PeerId>) -> R) -> R {
+        f(&mut self.plan.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Changes the plan and wakes the sessions waiting on it.
+    fn update<R>(&self, f: impl FnOnce(&mut Assignments<PeerId>) -> R) -> R {
+        let r = self.with(f);
+        self.changed.notify_waiters();
+        r
+    }
+}
+
+/// Offers `ids` (which `peer` holds) to the shared plan, then fetches and
+/// ingests the share of them this peer is given, until nothing it holds is
+/// left waiting or in flight with another member. Ids no member supplies
+/// are left for a later session. On failure (deadline, closed connection)
+/// the ids in flight with this peer go to the other holders.
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch_share(
     client: &Client,
     peer: PeerId,
     ids: Vec<ItemId>,
+    shared: &SharedPlan,
     ingest: &Ingest,
     counters: &Counters,
     refused_ids: &RefusedIds,
     stats: &mut SessionStats,
 ) -> Result<(), SyncError> {
-    stats.needed = ids.len();
-    counters.needed.store(ids.len() as u64, Ordering::Relaxed);
-    let chunks: Vec<Vec<ItemId>> = ids.chunks(FETCH_BATCH).map(<[ItemId]>::to_vec).collect();
-    let mut results = futures::stream::iter(chunks)
-        .map(|chunk| fetch_chunk(client, peer, chunk, ingest, counters, refused_ids))
-        .buffer_unordered(IN_FLIGHT);
-    while let Some(r) = results.next().await {
-        let (stored, refused) = r?;
-        stats.stored += stored;
-        stats.refused += refused;
+    let offered = shared
+        .update(|p| p.offer(peer, ids))
+        .ok_or(SyncError::PlanFull)?;
+    stats.needed = offered;
+    counters.needed.store(offered as u64, Ordering::Relaxed);
+    let result = fetch_loop(client, peer, shared, ingest, counters, refused_ids, stats).await;
+    let left = shared.update(|p| p.leave(peer));
+    stats.reassigned = left.reassigned;
+    if left.reassigned > 0 {
+        info!(
+            reassigned = left.reassigned,
+            "ids this member was fetching go to the other members that hold them"
+        );
     }
-    Ok(())
+    result
+}
+
+async fn fetch_loop(
+    client: &Client,
+    peer: PeerId,
+    shared: &SharedPlan,
+    ingest: &Ingest,
+    counters: &Counters,
+    refused_ids: &RefusedIds,
+    stats: &mut SessionStats,
+) -> Result<(), SyncError> {
+    let mut running = FuturesUnordered::new();
+    loop {
+        // Registered before looking at the plan, so a change made between
+        // the look and the wait is not missed.
+        let changed = shared.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        while running.len() < IN_FLIGHT {
+            let chunk = shared.with(|p| p.take(peer, CHUNK));
+            if chunk.is_empty() {
+                break;
+            }
+            running.push(fetch_chunk(
+                client,
+                peer,
+                chunk,
+                ingest,
+                counters,
+                refused_ids,
+            ));
+        }
+        if running.is_empty() && !shared.with(|p| p.has_open(peer)) {
+            return Ok(());
+        }
+        tokio::select! {
+            Some(done) = running.next(), if !running.is_empty() => {
+                let done = done?;
+                stats.stored += done.stored;
+                stats.refused += done.refused;
+                shared.update(|p| {
+                    p.not_held(peer, &done.unanswered);
+                    p.done(peer, &done.asked);
+                });
+            }
+            _ = &mut changed => {}
+        }
+    }
+}
+
+/// What one chunk's requests came to.
+struct ChunkDone {
+    asked: Vec<ItemId>,
+    /// Asked for and not sent: this peer cannot help with them.
+    unanswered: Vec<ItemId>,
+    stored: u64,
+    refused: u64,
 }
 
 /// Fetches one chunk, asking again for whatever did not fit a response.
 async fn fetch_chunk(
     client: &Client,
     peer: PeerId,
-    mut wanted: Vec<ItemId>,
+    asked: Vec<ItemId>,
     ingest: &Ingest,
     counters: &Counters,
     refused_ids: &RefusedIds,
-) -> Result<(u64, u64), SyncError> {
+) -> Result<ChunkDone, SyncError> {
     let (mut stored, mut refused) = (0, 0);
+    let mut wanted = asked.clone();
     while !wanted.is_empty() {
         let (certificates, items) = match ask(
             client,
@@ -201,7 +305,12 @@ async fn fetch_chunk(
             }
         }
     }
-    Ok((stored, refused))
+    Ok(ChunkDone {
+        asked,
+        unanswered: wanted,
+        stored,
+        refused,
+    })
 }
 
 /// Of a fetch response, the items to hand to the ingest worker (which
@@ -237,66 +346,11 @@ pub fn sort_fetched(
     (batch, refused)
 }
 
-/// Answers a reconciliation message from a peer.
-pub fn answer_reconcile(index: &SyncIndex, message: &[u8]) -> Response {
-    match reconcile::respond(&index.snapshot(), message) {
-        Ok(message) => Response::Reconcile { message },
-        Err(e) => Response::Refused {
-            reason: e.to_string(),
-        },
-    }
-}
-
-/// Answers a fetch request from the store, within the response budget.
-pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
-    if ids.len() > MAX_FETCH_IDS {
-        return Response::Refused {
-            reason: format!("at most {MAX_FETCH_IDS} ids per fetch"),
-        };
-    }
-    let mut certificates: Vec<Certificate> = Vec::new();
-    let mut cert_ids: HashSet<CertificateId> = HashSet::new();
-    let mut items = Vec::new();
-    let mut size = 0;
-    for id in ids {
-        // Sent as stored, without decoding: the requester decodes and
-        // verifies each item anyway.
-        let Ok(Some((bytes, publisher))) = store.item_bytes(id) else {
-            continue;
-        };
-        // Each publisher certificate is read and sent once per response.
-        let new_cert = if cert_ids.contains(&publisher) {
-            None
-        } else {
-            match store.certificate(&publisher) {
-                Ok(Some(c)) => Some(c),
-                _ => continue,
-            }
-        };
-        let cost = bytes.0.len()
-            + new_cert
-                .as_ref()
-                .map_or(0, |c| codec::encode(c).map_or(0, |b| b.len()));
-        if !items.is_empty() && size + cost > FETCH_RESPONSE_BUDGET {
-            break;
-        }
-        size += cost;
-        if let Some(c) = new_cert {
-            cert_ids.insert(publisher);
-            certificates.push(c);
-        }
-        items.push(bytes);
-    }
-    Response::Items {
-        certificates,
-        items,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::Fixture;
+    use cairn_protocol::codec;
 
     fn bytes(item: &cairn_protocol::SignedItem) -> ItemBytes {
         ItemBytes(codec::encode(item).unwrap())

@@ -15,7 +15,7 @@
 //! cross several hops within round trips instead of waiting for each
 //! hop's next anti-entropy turn.
 
-use super::fetch::{fetch_from, reconcile_with, Counters, SessionStats};
+use super::fetch::{fetch_share, reconcile_with, Counters, SessionStats, SharedPlan, CHUNK};
 use super::index::SyncIndex;
 use super::schedule::{Schedule, MAX_SESSIONS};
 use crate::ingest::worker::Ingest;
@@ -46,6 +46,10 @@ pub enum Trigger {
     Peer(PeerId),
     /// Every admitted member, then tell the caller.
     All(Option<oneshot::Sender<()>>),
+    /// A session with this member found more missing than one request
+    /// asks for: sessions with the other members, so that all that hold
+    /// the missing items fetch them together.
+    OtherHolders(PeerId),
 }
 
 /// Handle for triggering sessions and reading progress.
@@ -97,6 +101,11 @@ struct Manager {
     status: watch::Sender<SyncStatus>,
     /// Sessions running now (the status shows the latest one's peer).
     running: std::sync::atomic::AtomicUsize,
+    /// Which member each missing id is fetched from, across the sessions.
+    plan: SharedPlan,
+    /// The manager's own trigger channel, weak so that it still closes when
+    /// every [`Sync`] handle is gone.
+    triggers: mpsc::WeakSender<Trigger>,
 }
 
 /// Starts the manager task.
@@ -117,6 +126,8 @@ pub fn spawn(
         refused: Default::default(),
         status: status_tx,
         running: Default::default(),
+        plan: SharedPlan::default(),
+        triggers: tx.downgrade(),
     };
     (
         Sync { tx, status },
@@ -197,6 +208,13 @@ impl Manager {
     async fn absorb(&self, t: Trigger, schedule: &mut Schedule<oneshot::Sender<()>>) {
         match t {
             Trigger::Peer(p) => schedule.want(p),
+            Trigger::OtherHolders(found) => {
+                for p in self.members().await {
+                    if p != found {
+                        schedule.want_idle(p);
+                    }
+                }
+            }
             Trigger::All(w) => {
                 let members = self.members().await;
                 if let Some(w) = w {
@@ -267,10 +285,18 @@ impl Manager {
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");
                 }
-                fetch_from(
+                if need.len() > CHUNK {
+                    // Others may hold the same items (a node back from
+                    // being offline misses what all of them received).
+                    if let Some(tx) = self.triggers.upgrade() {
+                        let _ = tx.try_send(Trigger::OtherHolders(peer));
+                    }
+                }
+                fetch_share(
                     &self.client,
                     peer,
                     need,
+                    &self.plan,
                     &self.ingest,
                     &counters,
                     &self.refused,
@@ -320,6 +346,7 @@ impl Manager {
                 Ok(stats) if stats.needed > 0 => info!(
                     stored = stats.stored,
                     refused = stats.refused,
+                    offered = stats.needed,
                     rounds = stats.rounds,
                     reconcile_bytes = stats.reconcile_bytes,
                     "catch-up done in {:.2}s",
