@@ -29,8 +29,9 @@ enum State {
     Waiting,
     /// Asked of the member in this slot.
     InFlight(u8),
-    /// Stored or refused: no member is asked for it again in this plan.
-    Done,
+    /// Stored or refused, at this join count: no member is asked for it
+    /// again while a session that joined before then is in the plan.
+    Done(u64),
 }
 
 #[derive(Debug)]
@@ -43,6 +44,8 @@ struct Entry {
 #[derive(Debug)]
 struct Slot<P> {
     peer: P,
+    /// The join count when it joined.
+    joined: u64,
     /// Ids to ask this member for, oldest offer first. May hold ids since
     /// taken by another member or done: skipped when reached.
     queue: VecDeque<ItemId>,
@@ -69,6 +72,8 @@ pub struct Left {
 pub struct Assignments<P> {
     slots: Vec<Option<Slot<P>>>,
     ids: HashMap<ItemId, Entry>,
+    /// Sessions joined so far: orders joins and completions.
+    joins: u64,
 }
 
 impl<P> Default for Assignments<P> {
@@ -76,6 +81,7 @@ impl<P> Default for Assignments<P> {
         Assignments {
             slots: Vec::new(),
             ids: HashMap::new(),
+            joins: 0,
         }
     }
 }
@@ -91,12 +97,17 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
         self.slots[s].as_mut().expect("a slot in use")
     }
 
-    /// `peer` holds `ids`. Returns how many of them it may be asked for
-    /// (those not already done in this plan), or `None` when the plan has
-    /// [`MAX_HOLDERS`] members already.
-    pub fn offer(&mut self, peer: P, ids: impl IntoIterator<Item = ItemId>) -> Option<usize> {
-        let s = match self.slot_of(peer) {
-            Some(s) => s,
+    /// A session with `peer` starts, before it reconciles: ids done from
+    /// now on stay known as done until it leaves, so the ids it will offer
+    /// (found missing against the index as it was) are not fetched again.
+    /// False when the plan has [`MAX_HOLDERS`] members already.
+    pub fn join(&mut self, peer: P) -> bool {
+        self.join_slot(peer).is_some()
+    }
+
+    fn join_slot(&mut self, peer: P) -> Option<usize> {
+        match self.slot_of(peer) {
+            Some(s) => Some(s),
             None => {
                 let free = self.slots.iter().position(Option::is_none);
                 let s = match free {
@@ -109,13 +120,22 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
                 };
                 self.slots[s] = Some(Slot {
                     peer,
+                    joined: self.joins,
                     queue: VecDeque::new(),
                     in_flight: 0,
                     open: 0,
                 });
-                s
+                self.joins += 1;
+                Some(s)
             }
-        };
+        }
+    }
+
+    /// `peer` holds `ids` (it joins if it had not). Returns how many of
+    /// them it may be asked for (those not already done in this plan), or
+    /// `None` when the plan has [`MAX_HOLDERS`] members already.
+    pub fn offer(&mut self, peer: P, ids: impl IntoIterator<Item = ItemId>) -> Option<usize> {
+        let s = self.join_slot(peer)?;
         let bit = 1u64 << s;
         let mut taken = Vec::new();
         for id in ids {
@@ -126,7 +146,7 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
                     state: State::Waiting,
                 }),
             };
-            if entry.state == State::Done || entry.holders & bit != 0 {
+            if matches!(entry.state, State::Done(_)) || entry.holders & bit != 0 {
                 continue;
             }
             entry.holders |= bit;
@@ -152,7 +172,7 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
         };
         let bit = 1u64 << s;
         let mut chunk = Vec::new();
-        let Assignments { slots, ids } = self;
+        let Assignments { slots, ids, .. } = self;
         let slot = slots[s].as_mut().expect("a slot in use");
         while chunk.len() < max {
             let Some(id) = slot.queue.pop_front() else {
@@ -181,7 +201,7 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
             if e.state != State::InFlight(s as u8) {
                 continue;
             }
-            e.state = State::Done;
+            e.state = State::Done(self.joins);
             let holders = e.holders;
             self.slot_mut(s).in_flight -= 1;
             for h in bits(holders) {
@@ -219,7 +239,7 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
         let held: Vec<ItemId> = self
             .ids
             .iter()
-            .filter(|(_, e)| e.holders & bit != 0 && e.state != State::Done)
+            .filter(|(_, e)| e.holders & bit != 0 && !matches!(e.state, State::Done(_)))
             .map(|(id, _)| *id)
             .collect();
         let mut left = Left::default();
@@ -232,9 +252,16 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
             e.holders &= !bit;
         }
         self.slots[s] = None;
-        if self.slots.iter().all(Option::is_none) {
-            self.slots.clear();
-            self.ids.clear();
+        // Ids done before every remaining session joined are in the index
+        // those sessions reconciled against: none of them can offer them.
+        match self.slots.iter().flatten().map(|s| s.joined).min() {
+            None => {
+                self.slots.clear();
+                self.ids.clear();
+            }
+            Some(first) => self
+                .ids
+                .retain(|_, e| !matches!(e.state, State::Done(at) if at <= first)),
         }
         left
     }
@@ -290,6 +317,15 @@ impl<P: Copy + Eq + Hash> Assignments<P> {
         self.slot_of(peer)
             .and_then(|s| self.slots[s].as_ref())
             .is_some_and(|slot| slot.open > slot.in_flight)
+    }
+
+    /// Ids the plan keeps (waiting, in flight or remembered as done).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 
     /// Ids in flight with `peer`.

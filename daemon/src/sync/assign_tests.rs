@@ -175,3 +175,37 @@ fn the_plan_has_room_for_a_bounded_number_of_members() {
         "a freed slot is reused"
     );
 }
+
+#[test]
+fn ids_done_while_a_session_reconciled_are_not_fetched_again() {
+    let mut plan: Assignments<char> = Assignments::default();
+    plan.offer('a', ids(0..4));
+    // b's session starts and reconciles against the index as it is now.
+    plan.join('b');
+    let chunk = plan.take('a', 4);
+    plan.done('a', &chunk);
+    plan.leave('a');
+    // b found the four missing (before a stored them) and offers them now.
+    assert_eq!(plan.offer('b', ids(0..4)), Some(0));
+    assert!(!plan.has_open('b'));
+}
+
+#[test]
+fn done_ids_are_forgotten_once_every_session_joined_after_them() {
+    let mut plan: Assignments<char> = Assignments::default();
+    plan.offer('a', ids(0..4));
+    plan.join('b');
+    let chunk = plan.take('a', 4);
+    plan.done('a', &chunk);
+    plan.join('c');
+    plan.leave('b');
+    // a and c remain; a joined before the ids were done: kept.
+    assert_eq!(plan.len(), 4);
+    plan.leave('a');
+    // c joined after: it reconciled against an index that has them.
+    assert!(
+        plan.is_empty(),
+        "sessions overlapping without end keep no history"
+    );
+    assert!(!plan.has_open('c'));
+}

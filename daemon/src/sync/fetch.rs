@@ -146,37 +146,75 @@ impl SharedPlan {
     }
 }
 
-/// Offers `ids` (which `peer` holds) to the shared plan, then fetches and
-/// ingests the share of them this peer is given, until nothing it holds is
-/// left waiting or in flight with another member. Ids no member supplies
-/// are left for a later session. On failure (deadline, closed connection)
-/// the ids in flight with this peer go to the other holders.
-#[allow(clippy::too_many_arguments)]
+impl SharedPlan {
+    /// A session with `peer` takes its place in the plan before it
+    /// reconciles (see [`Assignments::join`]); it leaves when the returned
+    /// guard is done or dropped.
+    pub fn join(&self, peer: PeerId) -> Result<InPlan<'_>, SyncError> {
+        if !self.update(|p| p.join(peer)) {
+            return Err(SyncError::PlanFull);
+        }
+        Ok(InPlan {
+            shared: self,
+            peer,
+            left: false,
+        })
+    }
+}
+
+/// Offers `ids` (which the member holds) to the shared plan, then fetches
+/// and ingests the share of them this member is given, until nothing it
+/// holds is left waiting or in flight with another member. Ids no member
+/// supplies are left for a later session. On failure (deadline, closed
+/// connection) the ids not received go to the other holders.
 pub async fn fetch_share(
     client: &Client,
-    peer: PeerId,
+    mut member: InPlan<'_>,
     ids: Vec<ItemId>,
-    shared: &SharedPlan,
     ingest: &Ingest,
     counters: &Counters,
     refused_ids: &RefusedIds,
     stats: &mut SessionStats,
 ) -> Result<(), SyncError> {
+    let (shared, peer) = (member.shared, member.peer);
     let offered = shared
         .update(|p| p.offer(peer, ids))
         .ok_or(SyncError::PlanFull)?;
     stats.needed = offered;
     counters.needed.store(offered as u64, Ordering::Relaxed);
     let result = fetch_loop(client, peer, shared, ingest, counters, refused_ids, stats).await;
-    let left = shared.update(|p| p.leave(peer));
-    stats.reassigned = left.reassigned;
-    if left.reassigned > 0 {
+    stats.reassigned += member.leave().reassigned;
+    if stats.reassigned > 0 {
         info!(
-            reassigned = left.reassigned,
+            reassigned = stats.reassigned,
             "ids this member was fetching go to the other members that hold them"
         );
     }
     result
+}
+
+/// A session's place in the shared plan, given up however the session
+/// ends: a session dropped on its time limit must not leave ids in flight
+/// with it that the other sessions would wait for.
+pub struct InPlan<'a> {
+    shared: &'a SharedPlan,
+    peer: PeerId,
+    left: bool,
+}
+
+impl InPlan<'_> {
+    fn leave(&mut self) -> super::assign::Left {
+        self.left = true;
+        self.shared.update(|p| p.leave(self.peer))
+    }
+}
+
+impl Drop for InPlan<'_> {
+    fn drop(&mut self) {
+        if !self.left {
+            self.leave();
+        }
+    }
 }
 
 async fn fetch_loop(
@@ -189,13 +227,17 @@ async fn fetch_loop(
     stats: &mut SessionStats,
 ) -> Result<(), SyncError> {
     let mut running = FuturesUnordered::new();
+    // After a failure no new chunk is asked for, but the chunks still
+    // running finish: their items may already be with the ingest worker,
+    // and handing those ids on would fetch them twice.
+    let mut failed: Option<SyncError> = None;
     loop {
         // Registered before looking at the plan, so a change made between
         // the look and the wait is not missed.
         let changed = shared.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
-        while running.len() < IN_FLIGHT {
+        while running.len() < IN_FLIGHT && failed.is_none() {
             let chunk = shared.with(|p| p.take(peer, CHUNK));
             if chunk.is_empty() {
                 break;
@@ -209,20 +251,29 @@ async fn fetch_loop(
                 refused_ids,
             ));
         }
-        if running.is_empty() && !shared.with(|p| p.has_open(peer)) {
-            return Ok(());
+        if running.is_empty() {
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if !shared.with(|p| p.has_open(peer)) {
+                return Ok(());
+            }
         }
         tokio::select! {
             Some(done) = running.next(), if !running.is_empty() => {
-                let done = done?;
                 stats.stored += done.stored;
                 stats.refused += done.refused;
-                shared.update(|p| {
-                    p.not_held(peer, &done.unanswered);
+                let left = shared.update(|p| {
+                    let left = p.not_held(peer, &done.unanswered);
                     p.done(peer, &done.asked);
+                    left
                 });
+                stats.reassigned += left.reassigned;
+                if let Some(e) = done.error {
+                    failed.get_or_insert(e);
+                }
             }
-            _ = &mut changed => {}
+            _ = &mut changed, if running.is_empty() => {}
         }
     }
 }
@@ -230,10 +281,13 @@ async fn fetch_loop(
 /// What one chunk's requests came to.
 struct ChunkDone {
     asked: Vec<ItemId>,
-    /// Asked for and not sent: this peer cannot help with them.
+    /// Asked for and not received: the peer does not hold them, or its
+    /// request failed.
     unanswered: Vec<ItemId>,
     stored: u64,
     refused: u64,
+    /// Why the chunk stopped early.
+    error: Option<SyncError>,
 }
 
 /// Fetches one chunk, asking again for whatever did not fit a response.
@@ -244,19 +298,34 @@ async fn fetch_chunk(
     ingest: &Ingest,
     counters: &Counters,
     refused_ids: &RefusedIds,
-) -> Result<ChunkDone, SyncError> {
-    let (mut stored, mut refused) = (0, 0);
-    let mut wanted = asked.clone();
-    while !wanted.is_empty() {
-        let (certificates, items) = match ask(
-            client,
-            peer,
-            Request::Fetch {
-                ids: wanted.clone(),
-            },
-        )
-        .await?
-        {
+) -> ChunkDone {
+    let mut done = ChunkDone {
+        unanswered: asked.clone(),
+        asked,
+        stored: 0,
+        refused: 0,
+        error: None,
+    };
+    if let Err(e) = fetch_rounds(client, peer, ingest, counters, refused_ids, &mut done).await {
+        done.error = Some(e);
+    }
+    done
+}
+
+/// Asks for `done.unanswered` until the peer sends none of them, taking
+/// out what came back and counting the outcomes as it goes (so a failure
+/// half-way leaves only what was not received).
+async fn fetch_rounds(
+    client: &Client,
+    peer: PeerId,
+    ingest: &Ingest,
+    counters: &Counters,
+    refused_ids: &RefusedIds,
+    done: &mut ChunkDone,
+) -> Result<(), SyncError> {
+    while !done.unanswered.is_empty() {
+        let ids = done.unanswered.clone();
+        let (certificates, items) = match ask(client, peer, Request::Fetch { ids }).await? {
             Response::Items {
                 certificates,
                 items,
@@ -266,17 +335,17 @@ async fn fetch_chunk(
         if items.is_empty() {
             break;
         }
-        let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
-        let (batch, rejected, asked) = tokio::task::spawn_blocking(move || {
-            let (batch, rejected) = sort_fetched(&mut asked, certificates, items);
-            (batch, rejected, asked)
+        let mut wanted: HashSet<ItemId> = done.unanswered.iter().copied().collect();
+        let (batch, rejected, wanted) = tokio::task::spawn_blocking(move || {
+            let (batch, rejected) = sort_fetched(&mut wanted, certificates, items);
+            (batch, rejected, wanted)
         })
         .await
         .map_err(|_| SyncError::Stopped)?;
-        refused += rejected;
-        let before = wanted.len();
-        wanted.retain(|id| asked.contains(id));
-        if wanted.len() == before {
+        done.refused += rejected;
+        let before = done.unanswered.len();
+        done.unanswered.retain(|id| wanted.contains(id));
+        if done.unanswered.len() == before {
             // Nothing asked for came back: this peer cannot help with these.
             break;
         }
@@ -294,9 +363,9 @@ async fn fetch_chunk(
         let horizon = Timestamp::now().plus_millis(cairn_protocol::item::MAX_CLOCK_SKEW_MS);
         for ((id, created), r) in submitted.into_iter().zip(results) {
             match r {
-                Ok(_) => stored += 1,
+                Ok(_) => done.stored += 1,
                 Err(e) => {
-                    refused += 1;
+                    done.refused += 1;
                     // Only the future-dated may pass later; the rest never will.
                     if matches!(e, Refusal::Invalid(_)) && created <= horizon {
                         refused_ids.insert(id);
@@ -305,12 +374,7 @@ async fn fetch_chunk(
             }
         }
     }
-    Ok(ChunkDone {
-        asked,
-        unanswered: wanted,
-        stored,
-        refused,
-    })
+    Ok(())
 }
 
 /// Of a fetch response, the items to hand to the ingest worker (which

@@ -276,11 +276,16 @@ impl Manager {
             });
             let started = Instant::now();
             let counters = Arc::new(Counters::default());
+            // Outside the work, so what a failed session stored is still
+            // reported (and hinted to the other members).
+            let mut stats = SessionStats::default();
+            let stats_ref = &mut stats;
             let work = async {
-                let mut stats = SessionStats::default();
+                let stats = stats_ref;
+                let member = self.plan.join(peer)?;
                 super::revocations::sync_revocations(&self.client, peer, &self.revocations)
                     .await?;
-                let need = reconcile_with(&self.client, peer, &self.index, &mut stats).await?;
+                let need = reconcile_with(&self.client, peer, &self.index, stats).await?;
                 let need = self.refused.filter(need);
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");
@@ -294,18 +299,16 @@ impl Manager {
                 }
                 fetch_share(
                     &self.client,
-                    peer,
+                    member,
                     need,
-                    &self.plan,
                     &self.ingest,
                     &counters,
                     &self.refused,
-                    &mut stats,
+                    stats,
                 )
-                .await?;
-                Ok::<_, super::fetch::SyncError>(stats)
+                .await
             };
-            tokio::pin!(work);
+            let mut work = Box::pin(work);
             let mut report = tokio::time::interval(PROGRESS_LOG);
             report.tick().await;
             let deadline = tokio::time::sleep(SESSION_LIMIT);
@@ -323,6 +326,9 @@ impl Manager {
                     }
                 }
             };
+            // Ends the work's borrow of `stats` (a session stopped on its
+            // time limit is dropped here, giving up its place in the plan).
+            drop(work);
             let (n, f) = (
                 counters.needed.load(Ordering::Relaxed),
                 counters.fetched.load(Ordering::Relaxed),
@@ -341,9 +347,9 @@ impl Manager {
                     Err(e) => s.last_error = Some(e.to_string()),
                 }
             });
-            let stored = result.as_ref().map_or(0, |s| s.stored);
+            let stored = stats.stored;
             match result {
-                Ok(stats) if stats.needed > 0 => info!(
+                Ok(()) if stats.needed > 0 => info!(
                     stored = stats.stored,
                     refused = stats.refused,
                     offered = stats.needed,
@@ -353,7 +359,11 @@ impl Manager {
                     started.elapsed().as_secs_f64()
                 ),
                 Ok(_) => {}
-                Err(e) => warn!("catch-up with this peer stopped: {e}"),
+                Err(e) => warn!(
+                    stored = stats.stored,
+                    reassigned = stats.reassigned,
+                    "catch-up with this peer stopped: {e}"
+                ),
             }
             stored
         }
