@@ -15,9 +15,10 @@
 //! cross several hops within round trips instead of waiting for each
 //! hop's next anti-entropy turn.
 
-use super::fetch::{fetch_share, reconcile_with, Counters, SessionStats, SharedPlan, CHUNK};
+use super::fetch::{reconcile_with, Counters, SessionStats};
 use super::index::SyncIndex;
 use super::schedule::{Schedule, MAX_SESSIONS};
+use super::share::{fetch_share, SharedPlan, CHUNK};
 use crate::ingest::worker::Ingest;
 use crate::network::client::Client;
 use cairn_protocol::control::SyncStatus;

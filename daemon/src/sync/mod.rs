@@ -13,3 +13,4 @@ pub mod reconcile;
 pub mod refused;
 pub mod revocations;
 pub mod schedule;
+pub mod share;
