@@ -1,27 +1,20 @@
-//! One catch-up session with one peer: reconcile the item sets, then fetch
-//! what is missing in bounded batches, a few requests in flight, and hand
-//! each batch to the ingest worker, which verifies it like gossip.
-//! The answering side is here too, as plain functions over the store.
+//! One catch-up session's requests to its peer: reconcile the item sets,
+//! and fetch a chunk of ids, handing what comes back to the ingest worker,
+//! which verifies it like gossip. Which chunks a session asks its peer for
+//! is in `share`; the answering side is in `answer`.
 
 use super::index::SyncIndex;
-use super::reconcile::{self, Initiator, ReconcileError};
+use super::reconcile::{Initiator, ReconcileError};
 use super::refused::RefusedIds;
 use crate::ingest::par_map;
 use crate::ingest::worker::{Ingest, Refusal};
 use crate::network::client::Client;
-use cairn_protocol::codec;
-use cairn_protocol::wire::{Request, Response, FETCH_RESPONSE_BUDGET, MAX_FETCH_IDS};
+use cairn_protocol::wire::{Request, Response};
 use cairn_protocol::{Certificate, CertificateId, EncodedItem, ItemBytes, ItemId, Timestamp};
-use cairn_store::ItemStore;
-use futures::StreamExt;
 use libp2p::PeerId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Ids per fetch request.
-const FETCH_BATCH: usize = 1024;
-/// Fetch requests in flight per session.
-const IN_FLIGHT: usize = 6;
 /// A request not answered within this ends its session. libp2p's own
 /// request timeout (20 s) is reported by the connection's task, which a
 /// connection stuck closing on a dead link never ran again: sessions with
@@ -43,6 +36,11 @@ pub enum SyncError {
     Stopped,
     #[error("the peer did not answer within {} s", REQUEST_DEADLINE.as_secs())]
     Deadline,
+    #[error(
+        "{} members already share this catch-up; this one waits for a later session",
+        super::assign::MAX_HOLDERS
+    )]
+    PlanFull,
 }
 
 /// What one session did.
@@ -53,6 +51,9 @@ pub struct SessionStats {
     pub needed: usize,
     pub stored: u64,
     pub refused: u64,
+    /// Ids this member had in flight when its session failed, handed to
+    /// the other members that hold them.
+    pub reassigned: usize,
 }
 
 /// Counters a session updates as it goes, for progress reports.
@@ -111,51 +112,54 @@ pub async fn reconcile_with(
     Ok(init.need)
 }
 
-/// Fetches `ids` from `peer` and ingests them. Ids the peer cannot supply
-/// are left for a later session.
-pub async fn fetch_from(
-    client: &Client,
-    peer: PeerId,
-    ids: Vec<ItemId>,
-    ingest: &Ingest,
-    counters: &Counters,
-    refused_ids: &RefusedIds,
-    stats: &mut SessionStats,
-) -> Result<(), SyncError> {
-    stats.needed = ids.len();
-    counters.needed.store(ids.len() as u64, Ordering::Relaxed);
-    let chunks: Vec<Vec<ItemId>> = ids.chunks(FETCH_BATCH).map(<[ItemId]>::to_vec).collect();
-    let mut results = futures::stream::iter(chunks)
-        .map(|chunk| fetch_chunk(client, peer, chunk, ingest, counters, refused_ids))
-        .buffer_unordered(IN_FLIGHT);
-    while let Some(r) = results.next().await {
-        let (stored, refused) = r?;
-        stats.stored += stored;
-        stats.refused += refused;
-    }
-    Ok(())
+/// What one chunk's requests came to.
+pub(super) struct ChunkDone {
+    pub asked: Vec<ItemId>,
+    /// Asked for and not received: the peer does not hold them, or its
+    /// request failed.
+    pub unanswered: Vec<ItemId>,
+    pub stored: u64,
+    pub refused: u64,
+    /// Why the chunk stopped early.
+    pub error: Option<SyncError>,
 }
 
 /// Fetches one chunk, asking again for whatever did not fit a response.
-async fn fetch_chunk(
+pub(super) async fn fetch_chunk(
     client: &Client,
     peer: PeerId,
-    mut wanted: Vec<ItemId>,
+    asked: Vec<ItemId>,
     ingest: &Ingest,
     counters: &Counters,
     refused_ids: &RefusedIds,
-) -> Result<(u64, u64), SyncError> {
-    let (mut stored, mut refused) = (0, 0);
-    while !wanted.is_empty() {
-        let (certificates, items) = match ask(
-            client,
-            peer,
-            Request::Fetch {
-                ids: wanted.clone(),
-            },
-        )
-        .await?
-        {
+) -> ChunkDone {
+    let mut done = ChunkDone {
+        unanswered: asked.clone(),
+        asked,
+        stored: 0,
+        refused: 0,
+        error: None,
+    };
+    if let Err(e) = fetch_rounds(client, peer, ingest, counters, refused_ids, &mut done).await {
+        done.error = Some(e);
+    }
+    done
+}
+
+/// Asks for `done.unanswered` until the peer sends none of them, taking
+/// out what came back and counting the outcomes as it goes (so a failure
+/// half-way leaves only what was not received).
+async fn fetch_rounds(
+    client: &Client,
+    peer: PeerId,
+    ingest: &Ingest,
+    counters: &Counters,
+    refused_ids: &RefusedIds,
+    done: &mut ChunkDone,
+) -> Result<(), SyncError> {
+    while !done.unanswered.is_empty() {
+        let ids = done.unanswered.clone();
+        let (certificates, items) = match ask(client, peer, Request::Fetch { ids }).await? {
             Response::Items {
                 certificates,
                 items,
@@ -168,17 +172,17 @@ async fn fetch_chunk(
         let metrics = ingest.metrics();
         metrics.catchup_bytes("received", items.iter().map(|i| i.0.len()).sum());
         metrics.catchup_items("fetched", items.len());
-        let mut asked: HashSet<ItemId> = wanted.iter().copied().collect();
-        let (batch, rejected, asked) = tokio::task::spawn_blocking(move || {
-            let (batch, rejected) = sort_fetched(&mut asked, certificates, items);
-            (batch, rejected, asked)
+        let mut wanted: HashSet<ItemId> = done.unanswered.iter().copied().collect();
+        let (batch, rejected, wanted) = tokio::task::spawn_blocking(move || {
+            let (batch, rejected) = sort_fetched(&mut wanted, certificates, items);
+            (batch, rejected, wanted)
         })
         .await
         .map_err(|_| SyncError::Stopped)?;
-        refused += rejected;
-        let before = wanted.len();
-        wanted.retain(|id| asked.contains(id));
-        if wanted.len() == before {
+        done.refused += rejected;
+        let before = done.unanswered.len();
+        done.unanswered.retain(|id| wanted.contains(id));
+        if done.unanswered.len() == before {
             // Nothing asked for came back: this peer cannot help with these.
             break;
         }
@@ -196,9 +200,9 @@ async fn fetch_chunk(
         let horizon = Timestamp::now().plus_millis(cairn_protocol::item::MAX_CLOCK_SKEW_MS);
         for ((id, created), r) in submitted.into_iter().zip(results) {
             match r {
-                Ok(_) => stored += 1,
+                Ok(_) => done.stored += 1,
                 Err(e) => {
-                    refused += 1;
+                    done.refused += 1;
                     // Only the future-dated may pass later; the rest never will.
                     if matches!(e, Refusal::Invalid(_)) && created <= horizon {
                         refused_ids.insert(id);
@@ -207,7 +211,7 @@ async fn fetch_chunk(
             }
         }
     }
-    Ok((stored, refused))
+    Ok(())
 }
 
 /// Of a fetch response, the items to hand to the ingest worker (which
@@ -243,66 +247,11 @@ pub fn sort_fetched(
     (batch, refused)
 }
 
-/// Answers a reconciliation message from a peer.
-pub fn answer_reconcile(index: &SyncIndex, message: &[u8]) -> Response {
-    match reconcile::respond(&index.snapshot(), message) {
-        Ok(message) => Response::Reconcile { message },
-        Err(e) => Response::Refused {
-            reason: e.to_string(),
-        },
-    }
-}
-
-/// Answers a fetch request from the store, within the response budget.
-pub fn answer_fetch(store: &ItemStore, ids: &[ItemId]) -> Response {
-    if ids.len() > MAX_FETCH_IDS {
-        return Response::Refused {
-            reason: format!("at most {MAX_FETCH_IDS} ids per fetch"),
-        };
-    }
-    let mut certificates: Vec<Certificate> = Vec::new();
-    let mut cert_ids: HashSet<CertificateId> = HashSet::new();
-    let mut items = Vec::new();
-    let mut size = 0;
-    for id in ids {
-        // Sent as stored, without decoding: the requester decodes and
-        // verifies each item anyway.
-        let Ok(Some((bytes, publisher))) = store.item_bytes(id) else {
-            continue;
-        };
-        // Each publisher certificate is read and sent once per response.
-        let new_cert = if cert_ids.contains(&publisher) {
-            None
-        } else {
-            match store.certificate(&publisher) {
-                Ok(Some(c)) => Some(c),
-                _ => continue,
-            }
-        };
-        let cost = bytes.0.len()
-            + new_cert
-                .as_ref()
-                .map_or(0, |c| codec::encode(c).map_or(0, |b| b.len()));
-        if !items.is_empty() && size + cost > FETCH_RESPONSE_BUDGET {
-            break;
-        }
-        size += cost;
-        if let Some(c) = new_cert {
-            cert_ids.insert(publisher);
-            certificates.push(c);
-        }
-        items.push(bytes);
-    }
-    Response::Items {
-        certificates,
-        items,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::Fixture;
+    use cairn_protocol::codec;
 
     fn bytes(item: &cairn_protocol::SignedItem) -> ItemBytes {
         ItemBytes(codec::encode(item).unwrap())

@@ -15,9 +15,10 @@
 //! cross several hops within round trips instead of waiting for each
 //! hop's next anti-entropy turn.
 
-use super::fetch::{fetch_from, reconcile_with, Counters, SessionStats};
+use super::fetch::{reconcile_with, Counters, SessionStats};
 use super::index::SyncIndex;
 use super::schedule::{Schedule, MAX_SESSIONS};
+use super::share::{fetch_share, SharedPlan, CHUNK};
 use crate::ingest::worker::Ingest;
 use crate::network::client::Client;
 use cairn_protocol::control::SyncStatus;
@@ -46,6 +47,10 @@ pub enum Trigger {
     Peer(PeerId),
     /// Every admitted member, then tell the caller.
     All(Option<oneshot::Sender<()>>),
+    /// A session with this member found more missing than one request
+    /// asks for: sessions with the other members, so that all that hold
+    /// the missing items fetch them together.
+    OtherHolders(PeerId),
 }
 
 /// Handle for triggering sessions and reading progress.
@@ -97,6 +102,11 @@ struct Manager {
     status: watch::Sender<SyncStatus>,
     /// Sessions running now (the status shows the latest one's peer).
     running: std::sync::atomic::AtomicUsize,
+    /// Which member each missing id is fetched from, across the sessions.
+    plan: SharedPlan,
+    /// The manager's own trigger channel, weak so that it still closes when
+    /// every [`Sync`] handle is gone.
+    triggers: mpsc::WeakSender<Trigger>,
 }
 
 /// Starts the manager task.
@@ -117,6 +127,8 @@ pub fn spawn(
         refused: Default::default(),
         status: status_tx,
         running: Default::default(),
+        plan: SharedPlan::default(),
+        triggers: tx.downgrade(),
     };
     (
         Sync { tx, status },
@@ -197,6 +209,13 @@ impl Manager {
     async fn absorb(&self, t: Trigger, schedule: &mut Schedule<oneshot::Sender<()>>) {
         match t {
             Trigger::Peer(p) => schedule.want(p),
+            Trigger::OtherHolders(found) => {
+                for p in self.members().await {
+                    if p != found {
+                        schedule.want_idle(p);
+                    }
+                }
+            }
             Trigger::All(w) => {
                 let members = self.members().await;
                 if let Some(w) = w {
@@ -258,15 +277,20 @@ impl Manager {
             });
             let started = Instant::now();
             let counters = Arc::new(Counters::default());
+            // Outside the work, so what a failed session stored is still
+            // reported (and hinted to the other members).
+            let mut stats = SessionStats::default();
+            let stats_ref = &mut stats;
             let work = async {
-                let mut stats = SessionStats::default();
+                let stats = stats_ref;
+                let member = self.plan.join(peer)?;
                 super::revocations::sync_revocations(&self.client, peer, &self.revocations)
                     .await?;
                 let need = reconcile_with(
                     &self.client,
                     peer,
                     &self.index,
-                    &mut stats,
+                    stats,
                     self.ingest.metrics(),
                 )
                 .await?;
@@ -274,19 +298,25 @@ impl Manager {
                 if !need.is_empty() {
                     info!(missing = need.len(), "catching up");
                 }
-                fetch_from(
+                if need.len() > CHUNK {
+                    // Others may hold the same items (a node back from
+                    // being offline misses what all of them received).
+                    if let Some(tx) = self.triggers.upgrade() {
+                        let _ = tx.try_send(Trigger::OtherHolders(peer));
+                    }
+                }
+                fetch_share(
                     &self.client,
-                    peer,
+                    member,
                     need,
                     &self.ingest,
                     &counters,
                     &self.refused,
-                    &mut stats,
+                    stats,
                 )
-                .await?;
-                Ok::<_, super::fetch::SyncError>(stats)
+                .await
             };
-            tokio::pin!(work);
+            let mut work = Box::pin(work);
             let mut report = tokio::time::interval(PROGRESS_LOG);
             report.tick().await;
             let deadline = tokio::time::sleep(SESSION_LIMIT);
@@ -304,6 +334,9 @@ impl Manager {
                     }
                 }
             };
+            // Ends the work's borrow of `stats` (a session stopped on its
+            // time limit is dropped here, giving up its place in the plan).
+            drop(work);
             let (n, f) = (
                 counters.needed.load(Ordering::Relaxed),
                 counters.fetched.load(Ordering::Relaxed),
@@ -322,18 +355,23 @@ impl Manager {
                     Err(e) => s.last_error = Some(e.to_string()),
                 }
             });
-            let stored = result.as_ref().map_or(0, |s| s.stored);
+            let stored = stats.stored;
             match result {
-                Ok(stats) if stats.needed > 0 => info!(
+                Ok(()) if stats.needed > 0 => info!(
                     stored = stats.stored,
                     refused = stats.refused,
+                    offered = stats.needed,
                     rounds = stats.rounds,
                     reconcile_bytes = stats.reconcile_bytes,
                     "catch-up done in {:.2}s",
                     started.elapsed().as_secs_f64()
                 ),
                 Ok(_) => {}
-                Err(e) => warn!("catch-up with this peer stopped: {e}"),
+                Err(e) => warn!(
+                    stored = stats.stored,
+                    reassigned = stats.reassigned,
+                    "catch-up with this peer stopped: {e}"
+                ),
             }
             stored
         }

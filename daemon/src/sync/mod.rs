@@ -3,6 +3,8 @@
 //! periodically), fetch what they lack in bounded batches, and verify it
 //! exactly like gossip before storing. Fetched items are never re-gossiped.
 
+pub mod answer;
+pub mod assign;
 pub mod fetch;
 pub mod hint;
 pub mod index;
@@ -11,3 +13,4 @@ pub mod reconcile;
 pub mod refused;
 pub mod revocations;
 pub mod schedule;
+pub mod share;

@@ -39,6 +39,15 @@ impl<W> Schedule<W> {
         }
     }
 
+    /// Asks for a session with `peer` unless one is queued or running (a
+    /// running one already reconciled with it recently: asking again would
+    /// only repeat it).
+    pub fn want_idle(&mut self, peer: PeerId) {
+        if !self.active.contains(&peer) {
+            self.want(peer);
+        }
+    }
+
     /// Asks for a session with each of `peers`; `waiter` is handed back
     /// (by [`Schedule::finished`]) once all of them have had one. With no
     /// peers it comes back at once.
@@ -140,6 +149,27 @@ mod tests {
         assert_eq!(s.start(), vec![p[0]], "then runs once more");
         s.finished(p[0]);
         assert!(s.start().is_empty());
+    }
+
+    #[test]
+    fn other_holders_are_asked_for_only_when_not_already_in_session() {
+        let p = peers(3);
+        let mut s: Schedule<()> = Schedule::new(3);
+        s.want(p[0]);
+        s.want(p[1]);
+        assert_eq!(s.start(), vec![p[0], p[1]]);
+        // p[0]'s session found a large missing set: the others are asked for.
+        for q in &p {
+            s.want_idle(*q);
+        }
+        assert_eq!(
+            s.start(),
+            vec![p[2]],
+            "p[0] and p[1] are in session already"
+        );
+        s.finished(p[0]);
+        s.finished(p[1]);
+        assert!(s.start().is_empty(), "no second session queued for them");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::report::{Report, Row};
 use anyhow::{bail, Context as _};
 use cairn_daemon::ingest::Verifier;
 use cairn_daemon::node::{self, RunningNode};
-use cairn_daemon::sync::fetch::answer_fetch;
+use cairn_daemon::sync::answer::answer_fetch;
 use cairn_protocol::wire::Response;
 use cairn_protocol::{codec, Certificate, EncodedItem, ItemId, SignedItem, Timestamp};
 use cairn_store::{ItemStore, Store};
@@ -84,6 +84,9 @@ pub async fn run(items: usize) -> anyhow::Result<Report> {
     a.stop().await;
     let phases = outcome?;
     let cairn_secs = phases.done.as_secs_f64();
+    let many_secs =
+        super::catchup_many::from_three(&mut fixture, &a_member, &a_dir, root.path(), items)
+            .await?;
 
     progress("catchup: raw TCP baseline");
     let mut runs: Vec<f64> = Vec::with_capacity(BASELINE_RUNS);
@@ -114,6 +117,15 @@ pub async fn run(items: usize) -> anyhow::Result<Report> {
         ),
     );
     report.rows.push(Row::new(
+        format!(
+            "time to hold all {items} items held by {} members",
+            super::catchup_many::HOLDERS
+        ),
+        "s",
+        Some(many_secs),
+        Some(base_secs),
+    ));
+    report.rows.push(Row::new(
         "throughput",
         "items/s",
         Some(n / cairn_secs),
@@ -136,6 +148,14 @@ pub async fn run(items: usize) -> anyhow::Result<Report> {
          (all cores), B stores {:.0}; one after the other {:.0}",
         stages.answer, stages.wire, stages.verify, stages.store, stages.serial()
     ));
+    let verify_secs = n / stages.verify;
+    report.notes.push(format!(
+        "against strict verification of the same items on all cores ({verify_secs:.2} s): \
+         from one member {:.2}x, from {} members at once {:.2}x",
+        cairn_secs / verify_secs,
+        super::catchup_many::HOLDERS,
+        many_secs / verify_secs,
+    ));
     report.details = json!({
         "items": items,
         "stages_items_per_s": {
@@ -151,6 +171,7 @@ pub async fn run(items: usize) -> anyhow::Result<Report> {
         "b_admitted_secs": phases.admitted.map(|d| d.as_secs_f64()),
         "b_first_item_secs": phases.first.map(|d| d.as_secs_f64()),
         "b_all_items_secs": cairn_secs,
+        "b_all_items_from_three_secs": many_secs,
         "b_progress": phases.progress,
         "baseline_runs_secs": runs,
     });
@@ -257,15 +278,19 @@ fn stages(
 }
 
 /// When B reached each milestone, from its start.
-struct Phases {
+pub(super) struct Phases {
     admitted: Option<Duration>,
     first: Option<Duration>,
-    done: Duration,
+    pub(super) done: Duration,
     /// (seconds, items held) about every 0.5 s.
     progress: Vec<(f64, u64)>,
 }
 
-async fn watch_catchup(b: &RunningNode, items: u64, t0: Instant) -> anyhow::Result<Phases> {
+pub(super) async fn watch_catchup(
+    b: &RunningNode,
+    items: u64,
+    t0: Instant,
+) -> anyhow::Result<Phases> {
     let mut phases = Phases {
         admitted: None,
         first: None,

@@ -9,7 +9,8 @@
 //!   plain rust-libp2p gossipsub built by the same `build_swarm` ([`plain`]);
 //! - [`burst`]: delivered fraction under increasing publish rates, against
 //!   the same plain gossipsub;
-//! - [`catchup`]: a new node fetching 100k items, against a raw loopback TCP
+//! - [`catchup`]: a new node fetching 100k items (from one member, and from
+//!   three holding the same: [`catchup_many`]), against a raw loopback TCP
 //!   copy of the same bytes;
 //! - [`ingest`]: durable verified items/s, against the machine's ed25519
 //!   verification ceiling;
@@ -29,6 +30,7 @@
 pub mod audience;
 pub mod burst;
 pub mod catchup;
+pub mod catchup_many;
 pub mod fixture;
 pub mod footprint;
 pub mod hops;

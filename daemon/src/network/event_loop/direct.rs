@@ -7,7 +7,7 @@
 use super::EventLoop;
 use crate::network::peers::check_certificate;
 use crate::notices::relay;
-use crate::sync::fetch::{answer_fetch, answer_reconcile};
+use crate::sync::answer::{answer_fetch, answer_reconcile};
 use crate::sync::revocations::answer_summary;
 use cairn_protocol::wire::{Request, Response};
 use cairn_protocol::{Certificate, Role, Timestamp};
