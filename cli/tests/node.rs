@@ -47,6 +47,7 @@ fn status() -> NodeStatus {
         connected_members: 3,
         items: 42,
         outbox_pending: 1,
+        query_index_behind: 3,
         is_authority: false,
         register_entries: None,
         certificate_not_after: Timestamp(1_800_000_000_000),
@@ -118,6 +119,10 @@ fn status_renders_for_people_and_as_json() {
     );
     assert!(
         out.contains("certificate valid until  2027-01-15T08:00:00Z\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("query index              3 store batches behind"),
         "{out}"
     );
 

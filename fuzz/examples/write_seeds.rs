@@ -377,6 +377,7 @@ fn control_seeds(dir: &Path) {
         connected_members: 2,
         items: 40,
         outbox_pending: 0,
+        query_index_behind: 2,
         is_authority: false,
         register_entries: None,
         certificate_not_after: cert.body.not_after,

@@ -85,6 +85,12 @@ impl ItemStore {
         self.postings
             .insert(CURSOR_KEY, &next.to_be_bytes()[..])
             .map_err(|e| self.sled(e))?;
+        if next == end {
+            // Caught up: on disk before it is reported, so that a node
+            // killed now does not read every item again at its next start
+            // (and a status saying "up to date" is true across a crash).
+            self.flush_query_index()?;
+        }
         self.indexed_to.store(next, Ordering::Release);
         Ok(done)
     }

@@ -47,8 +47,17 @@ fn community() -> (Community, NodeProc, Vec<NodeProc>, BTreeSet<String>) {
     let all: Vec<&NodeProc> = std::iter::once(&authority).chain(&members).collect();
     expect::items_everywhere(&all, &published, DEADLINE);
     // A check also syncs the store: what follows damages durable state.
+    // The query index must have caught up too (it is durable once it says
+    // so): otherwise the indexer reads every item again after the restart
+    // and finds the damage before the test looks for it.
     for m in &members {
         assert!(m.cli(["store", "check"]).status.success());
+        m.wait("the query index caught up", DEADLINE, || {
+            match m.status().query_index_behind {
+                0 => Ok(()),
+                n => Err(format!("{n} store batches not indexed yet")),
+            }
+        });
     }
     (c, authority, members, published)
 }

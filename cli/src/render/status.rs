@@ -46,6 +46,15 @@ pub fn status(s: &NodeStatus) -> String {
         ("items stored", s.items.to_string()),
         ("outbox pending", s.outbox_pending.to_string()),
     ];
+    if s.query_index_behind > 0 {
+        pairs.push((
+            "query index",
+            format!(
+                "{} store batches behind (being written; searches read those items directly)",
+                s.query_index_behind
+            ),
+        ));
+    }
     for (i, u) in s.undelivered.iter().enumerate() {
         pairs.push((
             if i == 0 { "undelivered notices" } else { "" },

@@ -142,6 +142,7 @@ impl Api {
             connected_members: snap.members.len(),
             items: self.ctx.items.count(),
             outbox_pending: self.ctx.outbox.pending().len() as u64,
+            query_index_behind: self.ctx.items.unindexed_chunks(),
             is_authority: self.ctx.authority.is_some(),
             register_entries: self.ctx.authority.as_ref().map(|a| a.register.len()),
             certificate_not_after: c.not_after,

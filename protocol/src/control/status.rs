@@ -41,6 +41,10 @@ pub struct NodeStatus {
     pub connected_members: usize,
     pub items: u64,
     pub outbox_pending: u64,
+    /// Store batches whose items the query index does not cover yet
+    /// (queries read them directly meanwhile); 0 when it is up to date.
+    #[serde(default)]
+    pub query_index_behind: u64,
     pub is_authority: bool,
     pub register_entries: Option<u64>,
     pub certificate_not_after: Timestamp,
