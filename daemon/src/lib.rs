@@ -21,6 +21,7 @@ pub mod participation;
 pub mod pseudonym;
 pub mod rate_limit;
 pub mod revocations;
+pub mod revoked_items;
 pub mod stages;
 pub mod store_health;
 pub mod sync;

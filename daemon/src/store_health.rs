@@ -1,7 +1,9 @@
 //! Keeping the node's view of its store honest: items the store took out
 //! (their bytes were damaged) leave the reconciliation set at once, so the
-//! next catch-up fetches them from a member; and a background scrub reads
-//! every item back now and then, so damage nobody read yet is found too.
+//! next catch-up fetches them from a member; a background scrub reads
+//! every item back now and then, so damage nobody read yet is found too;
+//! and each new revocation removes the items it forbids
+//! ([`crate::revoked_items`]).
 
 use crate::context::Context;
 use cairn_store::items::ScrubReport;
@@ -42,13 +44,48 @@ pub fn scrub(ctx: &Context, pause: Duration) -> Result<ScrubReport, cairn_store:
     Ok(report)
 }
 
+/// After a revocation, when the store is looked at a second time.
+const RECHECK_AFTER: Duration = Duration::from_secs(2);
+
+async fn purge_revoked(ctx: &Arc<Context>) {
+    let c = ctx.clone();
+    match tokio::task::spawn_blocking(move || crate::revoked_items::purge(&c)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => warn!("cannot remove items a revocation forbids: {e}"),
+        Err(e) => warn!("removing items a revocation forbids stopped: {e}"),
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs until shutdown.
 pub async fn watch(ctx: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
     let mut next_scrub = tokio::time::Instant::now() + FIRST_SCRUB;
     let mut poll = tokio::time::interval(DROPPED_POLL);
+    let mut revocations = ctx.revocations.watch();
+    let mut recheck: Option<tokio::time::Instant> = None;
+    // Once at start too: a node killed between storing such items and
+    // removing them does it now.
+    revocations.mark_changed();
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
+            Ok(()) = revocations.changed() => {
+                purge_revoked(&ctx).await;
+                // An item verified just before the revocation arrived may
+                // still be on its way to the store: look once more.
+                recheck = Some(tokio::time::Instant::now() + RECHECK_AFTER);
+            }
+            _ = sleep_until_some(recheck) => {
+                recheck = None;
+                purge_revoked(&ctx).await;
+            }
             _ = poll.tick() => {
                 forget_dropped(&ctx);
             }

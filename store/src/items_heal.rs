@@ -6,7 +6,9 @@
 //! content-addressed), so the store never repairs an item in place: it
 //! forgets it, says so, and lets catch-up do the rest. The ids it forgot
 //! wait in [`ItemStore::take_dropped`] for the node, whose in-memory
-//! reconciliation set must forget them too.
+//! reconciliation set must forget them too. Items a revocation makes
+//! unlawful to hold are removed the same way, but not fetched again
+//! ([`ItemStore::remove_refused`]).
 
 use super::*;
 use crate::item_index::{LOCATION_VALUE, TIME_PAIR};
@@ -39,10 +41,57 @@ impl ItemStore {
     /// Takes item `id` out of the index because its bytes are damaged: the
     /// node no longer claims to hold it, so catch-up fetches it again.
     pub(crate) fn quarantine(&self, id: &ItemId, why: &str) -> Result<(), StoreError> {
+        let Some(entry) = self.take_out(id)? else {
+            return Ok(());
+        };
+        self.dropped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((entry.created, *id));
+        tracing::warn!(
+            item = %id,
+            path = %self.path.display(),
+            "damaged item taken out of the store ({why}); a member will send it again in the next catch-up"
+        );
+        Ok(())
+    }
+
+    /// Removes items the node must not hold (their publisher's certificate
+    /// was revoked before they were created: the node took them before it
+    /// learned so). Unlike damaged items they are not fetched again: the
+    /// caller also forgets them in its reconciliation set, and every node
+    /// that knows the revocation refuses them. Returns (creation millis,
+    /// id) of those that were held.
+    pub fn remove_refused(&self, ids: &[ItemId]) -> Result<Vec<(u64, ItemId)>, StoreError> {
+        let mut removed = Vec::new();
+        for id in ids {
+            if let Some(entry) = self.take_out(id)? {
+                removed.push((entry.created, *id));
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every stored item as (id, creation millis, publisher certificate),
+    /// from the index alone (no item is read).
+    pub fn publishers(&self) -> Result<Vec<(ItemId, u64, CertificateId)>, StoreError> {
+        let mut out = Vec::with_capacity(self.count() as usize);
+        for entry in self.index.scan_prefix([LOCATION]) {
+            let (key, value) = entry.map_err(|e| self.sled(e))?;
+            let id = self.parse_id(&key[1..])?;
+            let e = self.parse_entry(&id, &value)?;
+            out.push((id, e.created, e.publisher));
+        }
+        Ok(out)
+    }
+
+    /// Removes `id`'s location, time pair and visible postings; its entry
+    /// if it was held.
+    fn take_out(&self, id: &ItemId) -> Result<Option<Entry>, StoreError> {
         // Serialised with writers: the count and the time chunks change.
         let _data = self.data.lock().unwrap_or_else(|p| p.into_inner());
         let Some(entry) = self.entry(id)? else {
-            return Ok(());
+            return Ok(None);
         };
         let mut batch = sled::Batch::default();
         batch.remove(&location_key(id)[..]);
@@ -73,16 +122,8 @@ impl ItemStore {
         batch.insert(COUNT, &count.to_be_bytes()[..]);
         self.index.apply_batch(batch).map_err(|e| self.sled(e))?;
         self.count.store(count, Ordering::Relaxed);
-        self.dropped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((entry.created, *id));
-        tracing::warn!(
-            item = %id,
-            path = %self.path.display(),
-            "damaged item taken out of the store ({why}); a member will send it again in the next catch-up"
-        );
-        Ok(())
+        // The id filter only says "perhaps held": it may keep the id.
+        Ok(Some(entry))
     }
 
     /// The items taken out since the last call, as (creation millis, id).

@@ -135,6 +135,40 @@ fn flip_last_frame(dir: &tempfile::TempDir) {
 }
 
 #[test]
+fn a_refused_item_is_removed_for_good_and_the_others_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let kept = item_at(T0, 1);
+    let refused = item_at(T0.plus_millis(1), 2);
+    store.insert(&kept, &certificate()).unwrap();
+    store.insert(&refused, &certificate()).unwrap();
+    let held = store.publishers().unwrap();
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|(_, _, p)| *p == certificate().id()));
+    let removed = store
+        .remove_refused(&[refused.id(), ItemId([7; 32])])
+        .unwrap();
+    assert_eq!(
+        removed,
+        vec![(T0.millis() + 1, refused.id())],
+        "only held ones"
+    );
+    assert!(!store.contains(&refused.id()).unwrap());
+    assert!(store.contains(&kept.id()).unwrap());
+    assert_eq!(store.count(), 1);
+    assert_eq!(store.index().unwrap(), vec![(T0.millis(), kept.id())]);
+    assert!(store.take_dropped().is_empty(), "not fetched again");
+    store.flush().unwrap();
+    drop(store);
+    let store = open(&dir);
+    assert!(
+        !store.contains(&refused.id()).unwrap(),
+        "gone after a restart"
+    );
+    assert_eq!(store.count(), 1);
+}
+
+#[test]
 fn a_damaged_item_is_taken_out_never_served_and_never_hides_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
