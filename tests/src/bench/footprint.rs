@@ -85,7 +85,15 @@ struct Measurement {
     rss_mb: f64,
     peak_rss_mb: f64,
     items: u64,
+    /// The newest page of 100 (what `cairn items list` asks), median of
+    /// [`LIST_RUNS`] round trips after the settle time.
+    list_ms: f64,
 }
+
+/// Round trips of the newest-page query per run.
+const LIST_RUNS: usize = 5;
+/// Goal (issue 12, at 1,000,000 items): the newest 100 within this.
+pub const GOAL_LIST_MS: f64 = 20.0;
 
 /// `cairnd` in the directory of this executable.
 fn cairnd() -> anyhow::Result<PathBuf> {
@@ -139,13 +147,19 @@ fn write_node(
 
 /// One status round trip over the control socket; the response line.
 fn status(socket: &Path) -> std::io::Result<String> {
+    request(socket, "{\"op\":\"status\"}")
+}
+
+/// One control request (a JSON line) and its response line.
+fn request(socket: &Path, line: &str) -> std::io::Result<String> {
     let mut conn = UnixStream::connect(socket)?;
-    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
     conn.set_write_timeout(Some(Duration::from_secs(2)))?;
-    conn.write_all(b"{\"op\":\"status\"}\n")?;
-    let mut line = String::new();
-    BufReader::new(conn).read_line(&mut line)?;
-    Ok(line)
+    conn.write_all(line.as_bytes())?;
+    conn.write_all(b"\n")?;
+    let mut answer = String::new();
+    BufReader::new(conn).read_line(&mut answer)?;
+    Ok(answer)
 }
 
 /// (VmRSS, VmHWM) of `pid`, in MB.
@@ -202,12 +216,27 @@ fn measure(cairnd: &Path, node: &NodeFiles, run: usize) -> anyhow::Result<Measur
     let (rss, peak) = rss_mb(daemon.pid())?;
     let status: serde_json::Value = serde_json::from_str(&line)?;
     let items = status["items"].as_u64().unwrap_or(0);
+    let mut lists = Vec::with_capacity(LIST_RUNS);
+    for _ in 0..LIST_RUNS {
+        let t = Instant::now();
+        let page = request(&node.socket, "{\"op\":\"query-items\",\"limit\":100}")?;
+        lists.push(ms(t.elapsed()));
+        let answer: serde_json::Value = serde_json::from_str(&page)?;
+        let got = answer["items"].as_array().map_or(0, Vec::len) as u64;
+        if got != items.min(100) {
+            bail!(
+                "the newest page holds {got} items, not {}: {page}",
+                items.min(100)
+            );
+        }
+    }
     drop(daemon);
     Ok(Measurement {
         cold_start_ms: ms(cold_start),
         rss_mb: rss,
         peak_rss_mb: peak,
         items,
+        list_ms: median(lists),
     })
 }
 
@@ -237,6 +266,14 @@ fn run_blocking(items: usize) -> anyhow::Result<Report> {
     {
         let signed = fixture.sign_items(&publishers, 0, items);
         fill_store(&data_dir(&full.dir), &signed)?;
+    }
+    // A node that has run holds the query postings of its items too.
+    progress(format!(
+        "footprint: writing the query postings of {items} items"
+    ));
+    {
+        let store = cairn_store::Store::open(&data_dir(&full.dir), false)?;
+        while store.items.index_pending(4_096)? > 0 {}
     }
     let store_bytes = dir_size(&data_dir(&full.dir));
 
@@ -301,6 +338,19 @@ fn run_blocking(items: usize) -> anyhow::Result<Report> {
         .goal(
             format!("<= {GOAL_START_MS:.0} ms"),
             Some(start.0 <= GOAL_START_MS),
+        ),
+    );
+    let list = (pick("full", |m| m.list_ms), pick("empty", |m| m.list_ms));
+    report.rows.push(
+        Row::new(
+            "newest 100 items (`items list`)",
+            "ms",
+            Some(list.0),
+            Some(list.1),
+        )
+        .goal(
+            format!("<= {GOAL_LIST_MS:.0} ms"),
+            Some(list.0 <= GOAL_LIST_MS),
         ),
     );
     progress("footprint: where the memory goes (store probe in a fresh process)");
