@@ -234,6 +234,40 @@ fn store_with(specs: &[Spec]) -> (tempfile::TempDir, ItemStore, Vec<Certificate>
     (dir, store, certs)
 }
 
+/// `n` open items a minute apart, kinds, publishers, tags and words
+/// taken in turn.
+fn varied(n: usize) -> Vec<Spec> {
+    (0..n)
+        .map(|i| Spec {
+            kind: i % 3,
+            tlp: 1,
+            publisher: i % 2,
+            minute: i as u64,
+            tags: vec![i % TAGS.len()],
+            words: vec![i % WORDS.len()],
+            sealed: false,
+            n: i as u32,
+        })
+        .collect()
+}
+
+/// `n` open items a minute apart, alike but for their time: the same kind,
+/// publisher, tag (`ioc:ipv4=1`) and word (`vpn`).
+fn alike(n: u64) -> Vec<Spec> {
+    (0..n)
+        .map(|i| Spec {
+            kind: 0,
+            tlp: 1,
+            publisher: 0,
+            minute: i,
+            tags: vec![0],
+            words: vec![1],
+            sealed: false,
+            n: i as u32,
+        })
+        .collect()
+}
+
 /// Writes every pending posting, as the indexer thread does.
 fn index_all(store: &ItemStore) {
     while store.index_pending(5).unwrap() > 0 {}
@@ -332,18 +366,7 @@ fn sealed_contents_are_never_posted_but_recipients_find_their_items() {
 
 #[test]
 fn a_lost_query_index_is_built_again_behind_the_writes() {
-    let specs: Vec<Spec> = (0..30)
-        .map(|i| Spec {
-            kind: i % 3,
-            tlp: 1,
-            publisher: i % 2,
-            minute: i as u64,
-            tags: vec![i % TAGS.len()],
-            words: vec![i % WORDS.len()],
-            sealed: false,
-            n: i as u32,
-        })
-        .collect();
+    let specs = varied(30);
     let (dir, store, certs) = store_with(&specs);
     index_all(&store);
     let filter = Filter {
@@ -374,18 +397,7 @@ fn a_lost_query_index_is_built_again_behind_the_writes() {
 
 #[test]
 fn the_indexer_thread_writes_the_postings_and_stops_when_dropped() {
-    let specs: Vec<Spec> = (0..20)
-        .map(|i| Spec {
-            kind: i % 3,
-            tlp: 1,
-            publisher: i % 2,
-            minute: i as u64,
-            tags: vec![i % TAGS.len()],
-            words: vec![i % WORDS.len()],
-            sealed: false,
-            n: i as u32,
-        })
-        .collect();
+    let specs = varied(20);
     let (dir, store, _) = store_with(&specs);
     assert_eq!(postings_count(&store), 0, "nothing posted by the writes");
     let indexer = QueryIndexer::spawn(store.clone()).unwrap();
@@ -418,18 +430,7 @@ fn a_tag_posts_its_namespaces_up_to_four() {
 
 #[test]
 fn pages_of_a_store_without_postings_find_every_item() {
-    let specs: Vec<Spec> = (0..10)
-        .map(|i| Spec {
-            kind: 0,
-            tlp: 1,
-            publisher: 0,
-            minute: i,
-            tags: vec![0],
-            words: vec![1],
-            sealed: false,
-            n: i as u32,
-        })
-        .collect();
+    let specs = alike(10);
     let (_dir, store, _) = store_with(&specs);
     assert!(store.unindexed_chunks() > 0);
     for filter in [
@@ -476,18 +477,7 @@ fn a_page_joins_postings_and_unindexed_items_in_answer_order() {
 
 #[test]
 fn a_taken_out_item_is_found_no_more() {
-    let specs: Vec<Spec> = (0..5)
-        .map(|i| Spec {
-            kind: 0,
-            tlp: 1,
-            publisher: 0,
-            minute: i,
-            tags: vec![0],
-            words: vec![1],
-            sealed: false,
-            n: i as u32,
-        })
-        .collect();
+    let specs = alike(5);
     let (_dir, store, _) = store_with(&specs);
     index_all(&store);
     let by_word = Filter {

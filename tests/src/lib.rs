@@ -17,6 +17,7 @@ pub mod community;
 pub mod control;
 pub mod expect;
 pub mod honest;
+pub mod http_user;
 pub mod interop;
 pub mod net;
 pub mod netns;

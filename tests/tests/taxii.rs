@@ -21,25 +21,7 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// `cairn taxii user NAME …`: the generated password and the config lines.
 fn user(node_dir: &Path, args: &[&str]) -> (String, String) {
-    let out = Command::new(cairn_tests::bins::cairn())
-        .args(["taxii", "user"])
-        .args(args)
-        .current_dir(node_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let password = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim_start_matches("#   ")
-        .to_string();
-    (password, text)
+    cairn_tests::http_user::generated("taxii", args, Some(node_dir))
 }
 
 fn client(args: &[&str]) -> Value {

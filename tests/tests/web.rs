@@ -42,19 +42,7 @@ fn publish(node: &NodeProc, args: &[&str]) -> String {
 
 /// `cairn web user NAME`: the generated password and the entry it printed.
 fn generated_user(dir: &Path, name: &str) -> (String, String) {
-    let out = Command::new(cairn_tests::bins::cairn())
-        .args(["web", "user", name])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let password = text.lines().nth(1).unwrap().trim_start_matches("#   ");
-    (password.to_string(), text)
+    cairn_tests::http_user::generated("web", &[name], Some(dir))
 }
 
 /// `target/test-artifacts/web`, beside the profile directories.

@@ -42,24 +42,7 @@ pub(crate) fn script(args: &[&str]) -> Value {
 
 /// `cairn misp-feed user NAME …`: the password and the config lines.
 fn user(args: &[&str]) -> (String, String) {
-    let out = Command::new(cairn_tests::bins::cairn())
-        .args(["misp-feed", "user"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let password = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim_start_matches("#   ")
-        .to_string();
-    (password, text)
+    cairn_tests::http_user::generated("misp-feed", args, None)
 }
 
 /// Tags that give each kind its attributes, and taxonomy tags.
