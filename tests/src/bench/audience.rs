@@ -22,6 +22,7 @@ use super::hops::{self, Summary};
 use super::progress;
 use super::propagation::records::CairnRecords;
 use super::report::{ms, percentile, Report, Row};
+use super::sealing;
 use anyhow::{bail, Context as _};
 use cairn_protocol::control::{AudienceRequest, ControlRequest, ControlResponse};
 use cairn_protocol::{codec, Content, EncryptionSecretKey, ItemId, SecretKey, SignedItem};
@@ -79,6 +80,12 @@ pub async fn run() -> anyhow::Result<Report> {
         Some(open.len() as f64),
     ));
     let sizes = envelope_sizes(&mut fixture)?;
+    let member = fixture.member();
+    let alone = sealing::measure(&fixture, &member, AUDIENCE)?;
+    report.notes.push(format!(
+        "sealing to {AUDIENCE} alone (nodes stopped), p50 / p99: one thread {:.2} / {:.2} ms, spread over the cores as the node seals {:.2} / {:.2} ms",
+        alone.one_thread.0, alone.one_thread.1, alone.spread.0, alone.spread.1
+    ));
     report.rows.push(Row::new(
         "envelope overhead per recipient",
         "bytes",
@@ -124,6 +131,7 @@ pub async fn run() -> anyhow::Result<Report> {
         "sealed_ms": sealed,
         "open_ms": open,
         "breakdown": {"sealed": sealed_parts.json(), "community_wide": open_parts.json()},
+        "sealing_alone_ms": {"one_thread": [alone.one_thread.0, alone.one_thread.1], "spread": [alone.spread.0, alone.spread.1]},
         "envelope": {"per_recipient": sizes.per_recipient, "sealed": sizes.sealed, "open": sizes.open},
     });
     Ok(report)

@@ -12,6 +12,7 @@ fn chain(t0: Instant) -> (Publish, Vec<NodeTimes>) {
     let publish = Publish {
         node: 0,
         start: t0,
+        sealing: None,
         signed: at(1),
     };
     let nodes = vec![
