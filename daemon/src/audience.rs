@@ -11,8 +11,8 @@ use crate::context::Context;
 use cairn_protocol::control::{AudienceRequest, AudienceView};
 use cairn_protocol::envelope::{self, EnvelopeError};
 use cairn_protocol::{
-    Certificate, Contents, EncryptionPublicKey, EncryptionSecretKey, Envelope, ItemBody, PublicKey,
-    Role, Selector, SignedItem, Timestamp,
+    Certificate, CertificateId, Contents, EncryptionPublicKey, EncryptionSecretKey, Envelope,
+    ItemBody, PublicKey, Role, Selector, SignedItem, Timestamp,
 };
 use std::collections::BTreeMap;
 
@@ -102,9 +102,14 @@ pub fn known_certificates(ctx: &Context, seen: &[Certificate]) -> Vec<Certificat
     let mut all: Vec<Certificate> = seen.to_vec();
     all.extend(ctx.items.certificates().unwrap_or_default());
     all.push(ctx.certificate());
-    all.sort_by_key(|c| std::cmp::Reverse((c.body.not_after, c.body.serial)));
-    all.dedup_by_key(|c| c.id());
-    all
+    // An id hashes the certificate's encoding: once per certificate, not
+    // per comparison (this runs on every sealed publish). The id as the
+    // last key puts copies of one certificate side by side for dedup.
+    let mut keyed: Vec<(CertificateId, Certificate)> =
+        all.into_iter().map(|c| (c.id(), c)).collect();
+    keyed.sort_by_key(|(id, c)| (std::cmp::Reverse((c.body.not_after, c.body.serial)), *id));
+    keyed.dedup_by_key(|(id, _)| *id);
+    keyed.into_iter().map(|(_, c)| c).collect()
 }
 
 /// From this many recipients a sealing spreads over the cores: starting a

@@ -1,6 +1,7 @@
 //! Where an item's time goes on this node: the moment it reached each stage
-//! of its way (signed, checked, handed to gossip, received, verified,
-//! relayed, stored), for the propagation benchmark's per-hop breakdown.
+//! of its way (audience resolved, sealed, signed, checked, handed to
+//! gossip, received, verified, relayed, stored), for the propagation and
+//! audience benchmarks' per-hop breakdowns.
 //!
 //! Off unless a caller turns it on ([`StageClock::start`]): a real node
 //! pays one relaxed atomic load per stage and keeps nothing. When on, it
@@ -26,6 +27,12 @@ pub const MAX_ITEMS: usize = 50_000;
 /// A stage of an item's way through a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// Publisher: the audience of a sealed item resolved to recipients
+    /// (never reached by a community-wide item).
+    Resolved,
+    /// Publisher: the sealed item's envelope made (content encrypted, its
+    /// key wrapped for each recipient).
+    Sealed,
     /// Publisher: signed and encoded (the API's work before any check).
     Signed,
     /// Publisher: passed the checks every received item passes.
@@ -43,7 +50,7 @@ pub enum Stage {
     Stored,
 }
 
-const STAGES: usize = 7;
+const STAGES: usize = 9;
 
 impl Stage {
     fn index(self) -> usize {
@@ -123,7 +130,12 @@ impl StageClock {
 
     /// Item `id` reached `stage` now.
     pub fn item(&self, id: ItemId, stage: Stage) {
-        let now = Instant::now();
+        self.item_at(id, stage, Instant::now());
+    }
+
+    /// Item `id` reached `stage` at `now`: for stages passed before the
+    /// item had its id (resolving and sealing come before signing).
+    pub fn item_at(&self, id: ItemId, stage: Stage, now: Instant) {
         self.with(|i| {
             if let Some(t) = i.items.get_mut(&id) {
                 t.set(stage, now);
@@ -233,6 +245,21 @@ mod tests {
         let times: Vec<Instant> = order.iter().map(|s| t.at(*s).expect("recorded")).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(t.at(Stage::Signed), None);
+    }
+
+    #[test]
+    fn stages_before_the_id_existed_are_recorded_at_their_time() {
+        let c = StageClock::default();
+        c.start();
+        let resolved = Instant::now();
+        let sealed = resolved + std::time::Duration::from_micros(300);
+        c.item(id(4), Stage::Signed);
+        c.item_at(id(4), Stage::Resolved, resolved);
+        c.item_at(id(4), Stage::Sealed, sealed);
+        let t = &c.snapshot()[&id(4)];
+        assert_eq!(t.at(Stage::Resolved), Some(resolved));
+        assert_eq!(t.at(Stage::Sealed), Some(sealed));
+        assert!(t.at(Stage::Signed).expect("recorded") >= resolved);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! certificate and the community before inserting it; nothing read back from
 //! here is re-verified, only checked against its checksum and id.
 
+use crate::certificate_cache::CertificateCache;
 use crate::error::StoreError;
 use crate::item_data::{DataReader, ItemData, Location, ReadError};
 use crate::item_index::{
@@ -65,6 +66,8 @@ pub struct ItemStore {
     next_chunk: Arc<AtomicU64>,
     /// The query index's cursor (`Qc`): chunks before it have postings.
     indexed_to: Arc<AtomicU64>,
+    /// Every stored certificate, decoded once per change.
+    certificates: Arc<CertificateCache>,
     /// Spares sled a lookup for most new ids; locked after `data`.
     known: Arc<Mutex<KnownIds>>,
     /// Items taken out because their bytes were damaged, until the node
@@ -172,6 +175,7 @@ impl ItemStore {
             &added::added_key(chunk_number)[..],
             &added.to_be_bytes()[..],
         );
+        let certificates_added = !new_certs.is_empty();
         for (cid, bytes) in new_certs {
             write.insert(&certificate_key(&cid)[..], bytes);
         }
@@ -179,6 +183,9 @@ impl ItemStore {
         let count = self.count() + fresh.len() as u64;
         write.insert(COUNT, &count.to_be_bytes()[..]);
         self.index.apply_batch(write).map_err(|e| self.sled(e))?;
+        if certificates_added {
+            self.certificates.changed();
+        }
         known.extend(fresh.iter().map(|i| i.id()));
         self.count.store(count, Ordering::Relaxed);
         self.next_chunk.store(chunk_number + 1, Ordering::Relaxed);
@@ -279,6 +286,7 @@ impl ItemStore {
             self.index
                 .insert(&key[..], bytes)
                 .map_err(|e| self.sled(e))?;
+            self.certificates.changed();
         }
         Ok(())
     }
@@ -300,6 +308,14 @@ impl ItemStore {
     /// Every stored certificate: publishers' in id order, then admitted
     /// members' (possibly the same ones again).
     pub fn certificates(&self) -> Result<Vec<Certificate>, StoreError> {
+        Ok(self
+            .certificates
+            .get(|| self.read_certificates())?
+            .as_ref()
+            .clone())
+    }
+
+    fn read_certificates(&self) -> Result<Vec<Certificate>, StoreError> {
         let mut out = Vec::new();
         let publishers = self.index.scan_prefix([CERTIFICATE]);
         for entry in publishers.chain(self.index.scan_prefix([MEMBER])) {

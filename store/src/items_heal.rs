@@ -210,6 +210,7 @@ impl ItemStore {
                             self.index
                                 .insert(&certificate_key(&id)[..], payload)
                                 .map_err(|e| self.sled(e))?;
+                            self.certificates.changed();
                             report.certificates += 1;
                         }
                     } else {

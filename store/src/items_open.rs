@@ -52,6 +52,7 @@ impl ItemStore {
             count: Arc::new(AtomicU64::new(0)),
             next_chunk: Arc::new(AtomicU64::new(0)),
             indexed_to: Arc::new(AtomicU64::new(0)),
+            certificates: Arc::default(),
             known: Arc::default(),
             dropped: Arc::default(),
             added_since: Arc::default(),

@@ -80,6 +80,21 @@ fn certificates_lists_every_publisher_once() {
     assert_eq!(certs, vec![certificate(), second]);
 }
 
+#[test]
+fn certificates_read_before_a_new_one_arrives_do_not_hide_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (second, third) = (certificate_for(&member(), 2), certificate_for(&member(), 3));
+    store.insert(&item_at(T0, 1), &certificate()).unwrap();
+    assert_eq!(store.certificates().unwrap(), vec![certificate()]);
+    // A new publisher's certificate, then a newly admitted member's.
+    store.insert(&item_by(&second, T0, 2), &second).unwrap();
+    store.remember_certificate(&third).unwrap();
+    let mut certs = store.certificates().unwrap();
+    certs.sort_by_key(|c| c.body.serial);
+    assert_eq!(certs, vec![certificate(), second, third]);
+}
+
 /// `n` items inserted into a store in `dir` and flushed; the store closed.
 fn stored(dir: &tempfile::TempDir, n: u64) -> Vec<SignedItem> {
     let items: Vec<_> = (0..n)

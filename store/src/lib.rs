@@ -15,6 +15,7 @@
 //! ([`log::RecordLog`]) rather than in sled, whose crash safety has open
 //! upstream reports. Values are encoded only through `cairn_protocol::codec`.
 
+mod certificate_cache;
 pub mod directory;
 pub mod error;
 pub mod files;

@@ -5,25 +5,46 @@
 use super::{error, Api};
 use crate::audience;
 use cairn_protocol::control::{AudienceRequest, ControlResponse, ItemView, RevokedView};
-use cairn_protocol::{Certificate, Contents, Envelope, ItemBody, ItemId, SignedItem, Timestamp};
+use cairn_protocol::{Certificate, Content, Contents, ItemBody, ItemId, SignedItem, Timestamp};
+use std::time::Instant;
+
+/// When a sealed item's audience was resolved and its envelope made, for
+/// the node's stage clock (the item has no id yet at either moment).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sealing {
+    pub resolved: Instant,
+    pub sealed: Instant,
+}
 
 impl Api {
-    /// Resolves `request` against the members this node knows and seals
-    /// `contents` to them.
-    pub(super) async fn seal_for(
+    /// Seals `body`'s open contents to the members `request` resolves to
+    /// (among those this node knows); leaves a community-wide item as it is.
+    pub(super) fn seal_for(
         &self,
         request: &AudienceRequest,
-        contents: &Contents,
-        body: &ItemBody,
+        body: &mut ItemBody,
         publisher: &Certificate,
-    ) -> Result<Envelope, String> {
+    ) -> Result<Option<Sealing>, String> {
+        if request.is_community() {
+            return Ok(None);
+        }
+        let Content::Open(contents) = &body.content else {
+            return Err("the item is already sealed".into());
+        };
         // From the store alone: admitted members' certificates are kept
         // there, so publishing does not wait on the network task.
         let known = audience::known_certificates(&self.ctx, &[]);
         let revocations = &self.ctx.revocations;
         let revoked = |c: &Certificate| revocations.status(&c.id(), c).is_some();
         let resolved = audience::resolve(request, publisher, &known, Timestamp::now(), &revoked)?;
-        audience::seal(contents, resolved, body).map_err(|e| e.to_string())
+        let resolved_at = Instant::now();
+        let envelope = audience::seal(contents, resolved, body).map_err(|e| e.to_string())?;
+        let sealed = Instant::now();
+        body.content = Content::Sealed(envelope);
+        Ok(Some(Sealing {
+            resolved: resolved_at,
+            sealed,
+        }))
     }
 
     /// Names for showing recipients, from every certificate this node knows.

@@ -249,21 +249,12 @@ impl Api {
             created: Timestamp::now(),
             publisher: certificate.id(),
         };
-        if !p.audience.is_community() {
-            let Content::Open(contents) = &body.content else {
-                unreachable!("built open just above")
-            };
-            // Under a pseudonym, the pseudonym is the publisher among the
-            // recipients: the named key there would name the publisher.
-            let envelope = match self
-                .seal_for(&p.audience, contents, &body, &certificate)
-                .await
-            {
-                Ok(e) => e,
-                Err(e) => return error(e),
-            };
-            body.content = Content::Sealed(envelope);
-        }
+        // Under a pseudonym, the pseudonym is the publisher among the
+        // recipients: the named key there would name the publisher.
+        let sealing = match self.seal_for(&p.audience, &mut body, &certificate) {
+            Ok(s) => s,
+            Err(e) => return error(e),
+        };
         let item = match SignedItem::sign(body, &key, &certificate) {
             Ok(i) => i,
             Err(e) => return error(e.to_string()),
@@ -285,6 +276,10 @@ impl Api {
             ctx.stages
                 .link(&crate::network::behaviour::message_id(&data), id);
             ctx.stages.item(id, Stage::Signed);
+            if let Some(s) = sealing {
+                ctx.stages.item_at(id, Stage::Resolved, s.resolved);
+                ctx.stages.item_at(id, Stage::Sealed, s.sealed);
+            }
         }
         // Through the same checks as every received item (so a node never
         // publishes what its peers would reject, an expired certificate say).

@@ -10,10 +10,19 @@
 //! nothing else adds. Sealed items are stored sealed; opening happens when a
 //! person reads one and is timed separately. The envelope's size overhead
 //! per recipient is measured on the encoded item.
+//!
+//! Where the time goes: every node's stage clock runs during the round, and
+//! each item's latency is split along its path to the last recipient
+//! (resolve the audience, seal, sign, check, to gossip, transit, verify,
+//! relay, store, visible; [`hops`]), for sealed and community-wide items
+//! apart, so the difference shows in the part that makes it.
 
 use super::fixture::{Cluster, Fixture, BODY_BYTES};
+use super::hops::{self, Summary};
 use super::progress;
+use super::propagation::records::CairnRecords;
 use super::report::{ms, percentile, Report, Row};
+use super::sealing;
 use anyhow::{bail, Context as _};
 use cairn_protocol::control::{AudienceRequest, ControlRequest, ControlResponse};
 use cairn_protocol::{codec, Content, EncryptionSecretKey, ItemId, SecretKey, SignedItem};
@@ -47,7 +56,13 @@ pub async fn run() -> anyhow::Result<Report> {
     let cluster = Cluster::start(&mut fixture, NODES).await?;
     let outcome = measure(&cluster).await;
     cluster.stop().await;
-    let (sealed, open, open_ms) = outcome?;
+    let Measured {
+        sealed,
+        open,
+        open_ms,
+        sealed_parts,
+        open_parts,
+    } = outcome?;
     for p in [50.0, 99.0] {
         let row = Row::new(
             format!("p{p:.0} publish→all {AUDIENCE} recipients"),
@@ -65,6 +80,12 @@ pub async fn run() -> anyhow::Result<Report> {
         Some(open.len() as f64),
     ));
     let sizes = envelope_sizes(&mut fixture)?;
+    let member = fixture.member();
+    let alone = sealing::measure(&fixture, &member, AUDIENCE)?;
+    report.notes.push(format!(
+        "sealing to {AUDIENCE} alone (nodes stopped), p50 / p99: one thread {:.2} / {:.2} ms, spread over the cores as the node seals {:.2} / {:.2} ms",
+        alone.one_thread.0, alone.one_thread.1, alone.spread.0, alone.spread.1
+    ));
     report.rows.push(Row::new(
         "envelope overhead per recipient",
         "bytes",
@@ -86,19 +107,55 @@ pub async fn run() -> anyhow::Result<Report> {
         "opening a sealed item (one HPKE open + the content AEAD) for `items show`: p50 {:.3} ms on this node",
         percentile(&open_ms, 50.0).unwrap_or(f64::NAN)
     ));
+    report.notes.push(format!(
+        "sealed, each part's p50 / p99 ms on the path to the last recipient: {}",
+        sealed_parts.line()
+    ));
+    report.notes.push(format!(
+        "community-wide, the same parts: {}",
+        open_parts.line()
+    ));
+    report.notes.push(format!(
+        "transit per hop p50 / p99: sealed {:.2} / {:.2} ms, community-wide {:.2} / {:.2} ms",
+        sealed_parts.transit(50.0).unwrap_or(f64::NAN),
+        sealed_parts.transit(99.0).unwrap_or(f64::NAN),
+        open_parts.transit(50.0).unwrap_or(f64::NAN),
+        open_parts.transit(99.0).unwrap_or(f64::NAN),
+    ));
+    report.notes.push(format!(
+        "slowest sealed item: {}; slowest community-wide: {}",
+        sealed_parts.slowest_line(),
+        open_parts.slowest_line()
+    ));
     report.details = json!({
         "sealed_ms": sealed,
         "open_ms": open,
+        "breakdown": {"sealed": sealed_parts.json(), "community_wide": open_parts.json()},
+        "sealing_alone_ms": {"one_thread": [alone.one_thread.0, alone.one_thread.1], "spread": [alone.spread.0, alone.spread.1]},
         "envelope": {"per_recipient": sizes.per_recipient, "sealed": sizes.sealed, "open": sizes.open},
     });
     Ok(report)
 }
 
-/// Latencies (sorted) of sealed and open items, and times to open one.
-async fn measure(cluster: &Cluster) -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+/// What one round measured.
+struct Measured {
+    /// Latencies of sealed and community-wide items, ms, sorted.
+    sealed: Vec<f64>,
+    open: Vec<f64>,
+    /// Times to open one sealed item for `items show`, ms, sorted.
+    open_ms: Vec<f64>,
+    /// Where the latency went, for each kind.
+    sealed_parts: Summary,
+    open_parts: Summary,
+}
+
+async fn measure(cluster: &Cluster) -> anyhow::Result<Measured> {
     let names = names(cluster).await?;
     warm_up(cluster).await?;
     let (arrivals, watchers) = watch(cluster);
+    for node in &cluster.nodes {
+        node.stages().start();
+    }
     let mut tick = tokio::time::interval(SPACING);
     let mut calls = Vec::with_capacity(2 * ITEMS);
     for k in 0..2 * ITEMS {
@@ -142,6 +199,7 @@ async fn measure(cluster: &Cluster) -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<f
     for w in watchers {
         w.abort();
     }
+    let (sealed_parts, open_parts) = split(cluster, &published, &arrivals);
     let (mut sealed, mut open) = (Vec::new(), Vec::new());
     for (id, t, is_sealed) in &published {
         let last = audience
@@ -161,7 +219,37 @@ async fn measure(cluster: &Cluster) -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<f
     sealed.sort_by(f64::total_cmp);
     open.sort_by(f64::total_cmp);
     let open_ms = time_opening(cluster, &published).await?;
-    Ok((sealed, open, open_ms))
+    Ok(Measured {
+        sealed,
+        open,
+        open_ms,
+        sealed_parts,
+        open_parts,
+    })
+}
+
+/// Each item's latency split along its path to the last of the audience,
+/// sealed items and community-wide ones apart. Item `k` was published by
+/// node `(k / 2) % AUDIENCE`, as [`measure`] sends them.
+fn split(
+    cluster: &Cluster,
+    published: &[(ItemId, Instant, bool)],
+    arrivals: &[Arrivals],
+) -> (Summary, Summary) {
+    let records = CairnRecords::read(cluster, arrivals);
+    let audience: Vec<usize> = (0..AUDIENCE).collect();
+    let mut parts = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    for (k, (id, start, is_sealed)) in published.iter().enumerate() {
+        let (publish, nodes) = records.item(id, (k / 2) % AUDIENCE, *start);
+        let (items, transits) = &mut parts[usize::from(*is_sealed)];
+        transits.extend(hops::transits(&nodes));
+        items.extend(hops::breakdown_among(&publish, &nodes, &audience));
+    }
+    let [(open, open_transits), (sealed, sealed_transits)] = parts;
+    (
+        Summary::new(sealed, sealed_transits),
+        Summary::new(open, open_transits),
+    )
 }
 
 fn lock(a: &Arrivals) -> std::sync::MutexGuard<'_, HashMap<ItemId, Instant>> {

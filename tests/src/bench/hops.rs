@@ -9,7 +9,7 @@
 //! along it:
 //!
 //! ```text
-//! publisher: sign | check | to gossip
+//! publisher: resolve | seal (sealed items only) | sign | check | to gossip
 //! each hop:  transit (sender passed it on -> receiver's gossipsub delivered it)
 //!            | verify (queue, decode, signature and certificate checks)
 //!            | relay (verdict back to gossipsub; not on the last node)
@@ -42,6 +42,9 @@ pub struct Publish {
     pub node: usize,
     /// Just before the publish call.
     pub start: Instant,
+    /// A sealed item's audience resolved and its envelope made (None for
+    /// a community-wide item: those parts are then zero).
+    pub sealing: Option<(Instant, Instant)>,
     /// Signed and encoded.
     pub signed: Option<Instant>,
 }
@@ -50,6 +53,8 @@ pub struct Publish {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Breakdown {
     pub hops: usize,
+    pub resolve: Duration,
+    pub seal: Duration,
     pub sign: Duration,
     pub check: Duration,
     pub to_gossip: Duration,
@@ -62,7 +67,9 @@ pub struct Breakdown {
 
 impl Breakdown {
     /// The parts' names, in path order.
-    pub const PARTS: [&'static str; 8] = [
+    pub const PARTS: [&'static str; 10] = [
+        "resolve",
+        "seal",
         "sign",
         "check",
         "to gossip",
@@ -74,8 +81,10 @@ impl Breakdown {
     ];
 
     /// The parts in the order of [`Self::PARTS`].
-    pub fn parts(&self) -> [Duration; 8] {
+    pub fn parts(&self) -> [Duration; 10] {
         [
+            self.resolve,
+            self.seal,
             self.sign,
             self.check,
             self.to_gossip,
@@ -97,12 +106,18 @@ fn since(later: Option<Instant>, earlier: Option<Instant>) -> Option<Duration> {
     Some(later?.saturating_duration_since(earlier?))
 }
 
-/// The path from the publisher to the node where the item became visible
-/// last, or None if some node does not hold it or a link is missing.
-pub fn critical_path(publisher: usize, nodes: &[NodeTimes]) -> Option<Vec<usize>> {
-    let mut last = 0;
-    for (i, n) in nodes.iter().enumerate() {
-        if n.visible? > nodes[last].visible? {
+/// The path from the publisher to the node, among `counted`, where the
+/// item became visible last, or None if one of them does not hold it or a
+/// link is missing. Nodes not counted (relays outside an audience) may be
+/// on the path.
+pub fn critical_path(
+    publisher: usize,
+    nodes: &[NodeTimes],
+    counted: &[usize],
+) -> Option<Vec<usize>> {
+    let mut last = *counted.first()?;
+    for &i in counted {
+        if nodes.get(i)?.visible? > nodes[last].visible? {
             last = i;
         }
     }
@@ -120,13 +135,35 @@ pub fn critical_path(publisher: usize, nodes: &[NodeTimes]) -> Option<Vec<usize>
     Some(path)
 }
 
-/// The item's latency split along its critical path (see the module doc).
+/// The item's latency to the last of all nodes, split along its critical
+/// path (see the module doc).
 pub fn breakdown(publish: &Publish, nodes: &[NodeTimes]) -> Option<Breakdown> {
-    let path = critical_path(publish.node, nodes)?;
+    let all: Vec<usize> = (0..nodes.len()).collect();
+    breakdown_among(publish, nodes, &all)
+}
+
+/// The item's latency to the last of the `counted` nodes (an audience),
+/// split along its critical path.
+pub fn breakdown_among(
+    publish: &Publish,
+    nodes: &[NodeTimes],
+    counted: &[usize],
+) -> Option<Breakdown> {
+    let path = critical_path(publish.node, nodes, counted)?;
     let p = &nodes[publish.node];
+    let (resolve, seal, before_sign) = match publish.sealing {
+        Some((resolved, sealed)) => (
+            resolved.saturating_duration_since(publish.start),
+            sealed.saturating_duration_since(resolved),
+            sealed,
+        ),
+        None => (Duration::ZERO, Duration::ZERO, publish.start),
+    };
     let mut b = Breakdown {
         hops: path.len() - 1,
-        sign: since(publish.signed, Some(publish.start))?,
+        resolve,
+        seal,
+        sign: since(publish.signed, Some(before_sign))?,
         check: since(p.verified, publish.signed)?,
         ..Default::default()
     };
@@ -270,129 +307,5 @@ fn fmt_n(v: Option<f64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
-    }
-
-    /// Publisher 0 -> 1 -> 2, and 0 -> 3; node 2 holds it last.
-    fn chain(t0: Instant) -> (Publish, Vec<NodeTimes>) {
-        let at = |n: u64| Some(t0 + ms(n));
-        let publish = Publish {
-            node: 0,
-            start: t0,
-            signed: at(1),
-        };
-        let nodes = vec![
-            NodeTimes {
-                from: None,
-                received: None,
-                verified: at(2),
-                passed_on: at(3),
-                stored: at(9),
-                visible: at(9),
-            },
-            NodeTimes {
-                from: Some(0),
-                received: at(5),
-                verified: at(6),
-                passed_on: at(7),
-                stored: at(8),
-                visible: at(8),
-            },
-            NodeTimes {
-                from: Some(1),
-                received: at(10),
-                verified: at(12),
-                passed_on: at(13),
-                stored: at(15),
-                visible: at(15),
-            },
-            NodeTimes {
-                from: Some(0),
-                received: at(4),
-                verified: at(5),
-                passed_on: at(6),
-                stored: at(7),
-                visible: at(7),
-            },
-        ];
-        (publish, nodes)
-    }
-
-    #[test]
-    fn the_parts_add_up_to_the_latency_along_the_path() {
-        let t0 = Instant::now();
-        let (publish, nodes) = chain(t0);
-        assert_eq!(critical_path(0, &nodes), Some(vec![0, 1, 2]));
-        let b = breakdown(&publish, &nodes).expect("every node holds it");
-        assert_eq!(b.hops, 2);
-        assert_eq!(
-            (b.sign, b.check, b.to_gossip),
-            (ms(1), ms(1), ms(1)),
-            "publisher"
-        );
-        assert_eq!(b.transit, ms(2) + ms(3), "0->1 and 1->2");
-        assert_eq!(b.verify, ms(1) + ms(2));
-        assert_eq!(
-            b.relay,
-            ms(1),
-            "only the intermediate node relays on the path"
-        );
-        assert_eq!(b.store, ms(3));
-        assert_eq!(b.total(), ms(15), "node 2 held it at +15 ms");
-    }
-
-    #[test]
-    fn a_publisher_slower_to_store_than_the_network_is_its_own_path() {
-        let t0 = Instant::now();
-        let (publish, mut nodes) = chain(t0);
-        nodes[0].stored = Some(t0 + ms(19));
-        nodes[0].visible = Some(t0 + ms(20));
-        let b = breakdown(&publish, &nodes).expect("every node holds it");
-        assert_eq!(b.hops, 0);
-        assert_eq!(b.to_gossip, Duration::ZERO);
-        assert_eq!((b.store, b.visible), (ms(17), ms(1)));
-        assert_eq!(b.total(), ms(20));
-    }
-
-    #[test]
-    fn no_breakdown_when_a_node_misses_the_item_or_a_link_is_missing() {
-        let t0 = Instant::now();
-        let (publish, mut nodes) = chain(t0);
-        nodes[3].visible = None;
-        assert_eq!(breakdown(&publish, &nodes), None);
-        let (publish, mut nodes) = chain(t0);
-        nodes[1].from = None;
-        assert_eq!(breakdown(&publish, &nodes), None);
-        let (_, mut nodes) = chain(t0);
-        nodes[1].from = Some(2);
-        assert_eq!(critical_path(0, &nodes), None, "a cycle is refused");
-    }
-
-    #[test]
-    fn the_summary_names_every_part_and_the_slowest_item() {
-        let t0 = Instant::now();
-        let (publish, nodes) = chain(t0);
-        let b = breakdown(&publish, &nodes).expect("every node holds it");
-        let s = Summary::new(vec![b], transits(&nodes));
-        for part in Breakdown::PARTS {
-            assert!(s.line().contains(part), "{part} in {}", s.line());
-        }
-        assert_eq!(s.transit(50.0), Some(2.0));
-        assert_eq!(s.hops(50.0), Some(2.0));
-        assert!(s.slowest_line().starts_with("15.00 ms over 2 hops"));
-        assert_eq!(s.json()["critical_path_ms"]["to_gossip"]["p50"], 1.0);
-    }
-
-    #[test]
-    fn transits_cover_every_receiver() {
-        let t0 = Instant::now();
-        let (_, nodes) = chain(t0);
-        let mut t = transits(&nodes);
-        t.sort();
-        assert_eq!(t, vec![ms(1), ms(2), ms(3)]);
-    }
-}
+#[path = "hops_tests.rs"]
+mod tests;

@@ -40,6 +40,7 @@ pub mod plain;
 pub mod propagation;
 pub mod query;
 pub mod report;
+pub mod sealing;
 pub mod taxii;
 
 use report::Report;

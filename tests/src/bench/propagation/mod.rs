@@ -13,7 +13,7 @@
 //! splits each item's latency along the path it took to the last node:
 //! where the time goes, printed as notes and kept in the JSON details.
 
-mod records;
+pub(crate) mod records;
 
 use super::fixture::{Cluster, Fixture};
 use super::hops::Summary;
