@@ -472,6 +472,8 @@ mod query_plan;
 pub use query_plan::Found;
 #[path = "query_indexer.rs"]
 mod query_indexer;
+#[path = "query_tail.rs"]
+mod query_tail;
 pub use query_indexer::QueryIndexer;
 #[cfg(test)]
 #[path = "query_tests.rs"]

@@ -19,7 +19,7 @@
 
 use super::ItemStore;
 use crate::error::StoreError;
-use crate::item_index::{chunk_key, TIME};
+use crate::item_index::chunk_key;
 use crate::items::query_index::{postings, CURSOR_KEY};
 use cairn_protocol::query::Position;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,26 +104,6 @@ impl ItemStore {
     /// The query index's cursor: chunks before it have their postings.
     pub(crate) fn index_cursor(&self) -> u64 {
         self.indexed_to.load(Ordering::Acquire)
-    }
-
-    /// The positions of the items of the chunks from `cursor` on (those
-    /// that may lack postings), in answer order.
-    pub(crate) fn unindexed(&self, cursor: u64) -> Result<Vec<Position>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.index.range(chunk_key(cursor)..) {
-            let (key, value) = entry.map_err(|e| self.sled(e))?;
-            if key.first() != Some(&TIME) {
-                break;
-            }
-            let pairs = self.parse_chunk(&key, &value)?;
-            out.extend(
-                pairs
-                    .into_iter()
-                    .map(|(created, id)| Position { created, id }),
-            );
-        }
-        out.sort_unstable();
-        Ok(out)
     }
 }
 

@@ -9,7 +9,7 @@ use super::query_index::{
     word_prefix, BY_TAG, QUERY,
 };
 use super::*;
-use cairn_protocol::query::{Facts, Filter, Position, POSITION_LEN};
+use cairn_protocol::query::{Filter, Position, POSITION_LEN};
 use cairn_protocol::{ItemBody, ItemKind, PublicKey, Tlp};
 
 type Key = [u8; POSITION_LEN];
@@ -42,25 +42,6 @@ pub struct Found {
     pub positions: Vec<Position>,
     /// More items match after the page.
     pub more: bool,
-}
-
-impl Found {
-    /// This page (from the postings) joined with `unindexed`, the matching
-    /// items that may lack postings: the first `limit` of both in answer
-    /// order. When the postings' page was full, everything after its last
-    /// position is cut off anyway, so the join is exact.
-    pub(crate) fn merged(self, unindexed: impl Iterator<Item = Position>, limit: usize) -> Found {
-        let mut positions = self.positions;
-        positions.extend(unindexed);
-        positions.sort_unstable();
-        positions.dedup();
-        let mut more = self.more;
-        if positions.len() > limit {
-            positions.truncate(limit);
-            more = true;
-        }
-        Found { positions, more }
-    }
 }
 
 impl ItemStore {
@@ -119,48 +100,6 @@ impl ItemStore {
         };
         let tail = self.unindexed_matching(cursor, &visible, after, &found, limit, to_us)?;
         Ok(found.merged(tail.into_iter(), limit))
-    }
-
-    /// The items of the chunks from `cursor` on (which may lack postings)
-    /// that `filter` and `also` accept, after `after` and, when `found` is a
-    /// full page, not after its end: those are the only ones that can join
-    /// the page. Read in answer order and only until `limit + 1` match, so a
-    /// large unindexed tail (a store whose postings are being written
-    /// again) costs a newest-first page about `limit` item reads.
-    fn unindexed_matching(
-        &self,
-        cursor: u64,
-        filter: &Filter,
-        after: Option<Position>,
-        found: &Found,
-        limit: usize,
-        also: impl Fn(&ItemBody) -> bool,
-    ) -> Result<Vec<Position>, StoreError> {
-        let end = if found.more {
-            found.positions.last().copied()
-        } else {
-            None
-        };
-        let in_range = |at: &Position| {
-            after.is_none_or(|a| *at > a)
-                && end.is_none_or(|e| *at <= e)
-                && filter.since.is_none_or(|s| at.created >= s)
-                && filter.until.is_none_or(|u| at.created < u)
-        };
-        let mut out = Vec::new();
-        for at in self.unindexed(cursor)?.into_iter().filter(in_range) {
-            let Some(item) = self.load(&at.id)? else {
-                continue;
-            };
-            if also(&item.body) && filter.matches(&Facts::of(&item.body, None)) {
-                out.push(at);
-                // One more than the page: says whether the answer goes on.
-                if out.len() > limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// The streams of `filter`'s clauses, or `None` when a clause can match
