@@ -472,6 +472,9 @@ mod query_plan;
 pub use query_plan::Found;
 #[path = "query_indexer.rs"]
 mod query_indexer;
+#[cfg(test)]
+#[path = "query_indexer_tests.rs"]
+mod query_indexer_tests;
 #[path = "query_tail.rs"]
 mod query_tail;
 pub use query_indexer::QueryIndexer;

@@ -31,7 +31,7 @@ const TAGS: &[&str] = &[
 /// A random item: kind, marking, one of two publishers, a time in a small
 /// range (so times collide), some tags and words, sealed or open.
 #[derive(Clone, Debug)]
-struct Spec {
+pub(super) struct Spec {
     kind: usize,
     tlp: usize,
     publisher: usize,
@@ -179,7 +179,7 @@ fn filter(f: &FilterSpec, certs: &[Certificate]) -> Filter {
 
 /// The answer by definition: every stored item, in answer order, that the
 /// filter matches as a node outside every audience sees it.
-fn scan(store: &ItemStore, filter: &Filter) -> Vec<Position> {
+pub(super) fn scan(store: &ItemStore, filter: &Filter) -> Vec<Position> {
     let mut all: Vec<Position> = store
         .index()
         .unwrap()
@@ -195,7 +195,7 @@ fn scan(store: &ItemStore, filter: &Filter) -> Vec<Position> {
         .collect()
 }
 
-fn page_through(store: &ItemStore, filter: &Filter, limit: usize) -> Vec<Position> {
+pub(super) fn page_through(store: &ItemStore, filter: &Filter, limit: usize) -> Vec<Position> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
@@ -214,7 +214,7 @@ fn page_through(store: &ItemStore, filter: &Filter, limit: usize) -> Vec<Positio
     }
 }
 
-fn store_with(specs: &[Spec]) -> (tempfile::TempDir, ItemStore, Vec<Certificate>) {
+pub(super) fn store_with(specs: &[Spec]) -> (tempfile::TempDir, ItemStore, Vec<Certificate>) {
     let dir = tempfile::tempdir().unwrap();
     let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
     let certs = vec![certificate_for(&member(), 1), certificate_for(&member(), 2)];
@@ -236,7 +236,7 @@ fn store_with(specs: &[Spec]) -> (tempfile::TempDir, ItemStore, Vec<Certificate>
 
 /// `n` open items a minute apart, kinds, publishers, tags and words
 /// taken in turn.
-fn varied(n: usize) -> Vec<Spec> {
+pub(super) fn varied(n: usize) -> Vec<Spec> {
     (0..n)
         .map(|i| Spec {
             kind: i % 3,
@@ -253,7 +253,7 @@ fn varied(n: usize) -> Vec<Spec> {
 
 /// `n` open items a minute apart, alike but for their time: the same kind,
 /// publisher, tag (`ioc:ipv4=1`) and word (`vpn`).
-fn alike(n: u64) -> Vec<Spec> {
+pub(super) fn alike(n: u64) -> Vec<Spec> {
     (0..n)
         .map(|i| Spec {
             kind: 0,
@@ -269,13 +269,13 @@ fn alike(n: u64) -> Vec<Spec> {
 }
 
 /// Writes every pending posting, as the indexer thread does.
-fn index_all(store: &ItemStore) {
+pub(super) fn index_all(store: &ItemStore) {
     while store.index_pending(5).unwrap() > 0 {}
     assert_eq!(store.unindexed_chunks(), 0);
 }
 
 /// Postings only: not the index's version and cursor keys.
-fn postings_count(store: &ItemStore) -> usize {
+pub(super) fn postings_count(store: &ItemStore) -> usize {
     let keys = store.postings.scan_prefix([query_index::QUERY]).keys();
     keys.filter(|k| k.as_ref().unwrap().len() > 2).count()
 }
@@ -362,117 +362,6 @@ fn sealed_contents_are_never_posted_but_recipients_find_their_items() {
         .unwrap()
         .positions
         .is_empty());
-}
-
-#[test]
-fn a_lost_query_index_is_built_again_behind_the_writes() {
-    let specs = varied(30);
-    let (dir, store, certs) = store_with(&specs);
-    index_all(&store);
-    let filter = Filter {
-        tag_prefixes: vec!["rsit:".into()],
-        words: vec!["vpn".into()],
-        ..Filter::default()
-    };
-    let before = store.find(&filter, None, 100).unwrap().positions;
-    assert!(!before.is_empty());
-    let posted = postings_count(&store);
-    let mut wipe = sled::Batch::default();
-    for key in store.postings.scan_prefix([query_index::QUERY]).keys() {
-        wipe.remove(key.unwrap());
-    }
-    store.postings.apply_batch(wipe).unwrap();
-    store.flush_query_index().unwrap();
-    drop(store);
-    let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
-    // Found at once, from the unindexed items; then from new postings.
-    assert!(store.unindexed_chunks() > 0);
-    assert_eq!(store.find(&filter, None, 100).unwrap().positions, before);
-    index_all(&store);
-    assert_eq!(postings_count(&store), posted);
-    assert_eq!(store.find(&filter, None, 100).unwrap().positions, before);
-    assert_eq!(scan(&store, &filter), before);
-    let _ = certs;
-}
-
-#[test]
-fn the_indexer_thread_writes_the_postings_and_stops_when_dropped() {
-    let specs = varied(20);
-    let (dir, store, _) = store_with(&specs);
-    assert_eq!(postings_count(&store), 0, "nothing posted by the writes");
-    let indexer = QueryIndexer::spawn(store.clone()).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while store.unindexed_chunks() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the indexer never caught up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    drop(indexer);
-    let posted = postings_count(&store);
-    assert!(posted > 0);
-    // The cursor survives a restart: nothing to index again.
-    store.flush().unwrap();
-    drop(store);
-    let store = ItemStore::open(&dir.path().join("items.sled")).unwrap();
-    assert_eq!(store.unindexed_chunks(), 0);
-    assert_eq!(postings_count(&store), posted);
-}
-
-#[test]
-fn a_tag_posts_its_namespaces_up_to_four() {
-    let spaces: Vec<&str> = query_index::namespaces("ioc:ipv4-addr=10.0.0.1").collect();
-    assert_eq!(spaces, ["ioc:", "ioc:ipv4-addr="]);
-    assert_eq!(query_index::namespaces("plain").count(), 0);
-    assert_eq!(query_index::namespaces("a:b:c:d:e:f").count(), 4);
-}
-
-#[test]
-fn pages_of_a_store_without_postings_find_every_item() {
-    let specs = alike(10);
-    let (_dir, store, _) = store_with(&specs);
-    assert!(store.unindexed_chunks() > 0);
-    for filter in [
-        Filter::default(),
-        Filter {
-            words: vec!["vpn".into()],
-            ..Filter::default()
-        },
-    ] {
-        let expected = scan(&store, &filter);
-        assert_eq!(expected.len(), 10);
-        for limit in [1, 3, 5, 10] {
-            assert_eq!(
-                page_through(&store, &filter, limit),
-                expected,
-                "limit {limit}"
-            );
-        }
-    }
-}
-
-#[test]
-fn a_page_joins_postings_and_unindexed_items_in_answer_order() {
-    let at = |m: u64, b: u8| Position {
-        created: m,
-        id: cairn_protocol::ItemId([b; 32]),
-    };
-    // Answer order is newest first.
-    let full = Found {
-        positions: vec![at(9, 1), at(7, 1), at(5, 1)],
-        more: true,
-    };
-    let joined = full.merged([at(8, 2), at(7, 1), at(1, 2)].into_iter(), 3);
-    assert_eq!(joined.positions, vec![at(9, 1), at(8, 2), at(7, 1)]);
-    assert!(joined.more);
-    let last = Found {
-        positions: vec![at(9, 1)],
-        more: false,
-    };
-    let joined = last.merged([at(1, 2)].into_iter(), 3);
-    assert_eq!(joined.positions, vec![at(9, 1), at(1, 2)]);
-    assert!(!joined.more);
 }
 
 #[test]
